@@ -1,0 +1,54 @@
+# Two commands do everything on a fresh Debian machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MILLESIME ?= 2023
+DEPARTEMENTS ?= 75,93,974
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export COPROFF_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coproff
+export COPROFF_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coproff_test
+export COPROFF_LANDING_DIR ?= $(CURDIR)/data/landing
+
+.PHONY: run test venv postgis sample materialize dev benchmark clean
+
+$(BIN)/coproff: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(BIN)/coproff
+
+postgis:
+	@bash scripts/ensure_postgis.sh
+
+$(DAGSTER_HOME)/dagster.yaml:
+	@mkdir -p $(DAGSTER_HOME)
+	@cp deploy/dagster.sqlite.yaml $@
+
+# Generate the sample millésime only when its landing folder is absent (idempotent).
+sample: venv
+	@if [ -d "$(COPROFF_LANDING_DIR)/$(MILLESIME)" ]; then \
+	  echo "==> landing data for $(MILLESIME) already present"; \
+	else \
+	  $(BIN)/coproff sample --millesime $(MILLESIME) --departements $(DEPARTEMENTS); \
+	fi
+
+materialize: venv postgis $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/coproff materialize --millesime $(MILLESIME)
+
+run: venv postgis sample materialize
+
+test: venv postgis
+	@COPROFF_DATABASE_URL=$(COPROFF_TEST_DATABASE_URL) bash scripts/ensure_postgis.sh
+	$(BIN)/pytest -q
+
+dev: venv postgis $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+benchmark: venv postgis
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf data .dagster_home exports

@@ -1,0 +1,1 @@
+"""coproff-platform: CoproFF, the national referential of copropriétés, rebuilt per millésime."""

@@ -1,0 +1,1 @@
+"""Software-defined assets: sources (landing → staging), SQL models, evaluation."""

@@ -1,0 +1,3 @@
+"""Source assets: landing files → staging tables. (Being built: issue 2.)"""
+
+SOURCE_ASSETS: list = []

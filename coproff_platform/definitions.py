@@ -1,0 +1,18 @@
+"""The code location: every asset, check, job, schedule, sensor and resource."""
+
+from dagster import Definitions
+
+from coproff_platform.assets.models import MODEL_ASSETS
+from coproff_platform.assets.sources import SOURCE_ASSETS
+from coproff_platform.automation import JOBS, SCHEDULES, SENSORS
+from coproff_platform.checks import ALL_CHECKS
+from coproff_platform.resources import resources_from_env
+
+defs = Definitions(
+    assets=[*SOURCE_ASSETS, *MODEL_ASSETS],
+    asset_checks=ALL_CHECKS,
+    jobs=JOBS,
+    schedules=SCHEDULES,
+    sensors=SENSORS,
+    resources=resources_from_env(),
+)
