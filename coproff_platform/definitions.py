@@ -2,6 +2,8 @@
 
 from dagster import Definitions
 
+from coproff_platform.assets.evaluation import EVALUATION_ASSETS
+from coproff_platform.assets.exports import EXPORT_ASSETS
 from coproff_platform.assets.models import MODEL_ASSETS
 from coproff_platform.assets.sources import SOURCE_ASSETS
 from coproff_platform.automation import JOBS, SCHEDULES, SENSORS
@@ -9,7 +11,7 @@ from coproff_platform.checks import ALL_CHECKS
 from coproff_platform.resources import resources_from_env
 
 defs = Definitions(
-    assets=[*SOURCE_ASSETS, *MODEL_ASSETS],
+    assets=[*SOURCE_ASSETS, *MODEL_ASSETS, *EVALUATION_ASSETS, *EXPORT_ASSETS],
     asset_checks=ALL_CHECKS,
     jobs=JOBS,
     schedules=SCHEDULES,

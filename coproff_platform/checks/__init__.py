@@ -1,3 +1,6 @@
 """Asset checks: the coherence rules of CoproFF and the data contracts of the sources."""
 
-ALL_CHECKS: list = []
+from coproff_platform.checks.referential import REFERENTIAL_CHECKS
+from coproff_platform.checks.sources import SOURCE_CHECKS
+
+ALL_CHECKS: list = [*SOURCE_CHECKS, *REFERENTIAL_CHECKS]
