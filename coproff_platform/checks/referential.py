@@ -1,3 +1,343 @@
-"""Coherence rules of the published referential (blocking and warning)."""
+"""Coherence rules of the published referential `coproff.coproff` (blocking and warning).
 
+Each rule is an audit (see `checks/audits.py`): the SQL model runner evaluates it on the freshly
+built millésime, before swapping it in, and reports it as an asset check of `coproff/coproff` for
+that partition. Blocking rules protect the structure every user relies on (keys, counts, geometry);
+warning rules compare the data's quality to the documented national figures.
+
+Every audit answers with counts and a sample of offending keys (Markdown), so a user knows what to
+fix without writing SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from dagster import MetadataValue
+from sqlalchemy.engine import Connection
+
+from coproff_platform.checks.audits import AuditResult, audit
+from coproff_platform.checks.thresholds import Thresholds
+from coproff_platform.resources.postgis import split_table
+
+ASSET = "coproff/coproff"
+PUBLISHED = "coproff.coproff"
+SAMPLE_SIZE = 20
+
+# RNC_ + registration number (2 capital letters + 7 digits), or FF_ + an FF TUP id.
+IDCOPRO_PATTERN = r"^(RNC_[A-Z]{2}[0-9]{7}|FF_[0-9A-Za-z]{5,})$"
+
+# Metropolitan France (Corsica included) and the five DROM, as WGS84 boxes with a small margin.
+TERRITORY_BOXES: dict[str, tuple[float, float, float, float]] = {
+    "métropole": (-5.8, 41.2, 9.8, 51.3),
+    "Guadeloupe": (-61.9, 15.8, -60.9, 16.6),
+    "Martinique": (-61.3, 14.35, -60.75, 14.95),
+    "Guyane": (-54.7, 2.0, -51.5, 5.9),
+    "La Réunion": (55.15, -21.45, 55.9, -20.8),
+    "Mayotte": (44.95, -13.05, 45.35, -12.6),
+}
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def _q(table: str) -> str:
+    schema, name = split_table(table)
+    return f"{schema}.{name}"
+
+
+def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A Markdown table; `None` shown as an empty cell."""
+    def cell(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float):
+            return f"{v:.4g}"
+        return str(v).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _offenders(conn: Connection, sql: str, params: dict[str, Any]) -> tuple[int, list[str], list[sa.Row]]:
+    """Runs `sql` (the offending rows, sample-ordered) and returns (count, columns, sample)."""
+    count = conn.execute(sa.text(f"select count(*) from ({sql}) o"), params).scalar_one()
+    result = conn.execute(sa.text(f"select * from ({sql}) o limit {SAMPLE_SIZE}"), params)
+    return int(count), list(result.keys()), list(result.all())
+
+
+def _result(count: int, columns: list[str], sample: list[sa.Row], what: str, **extra: Any) -> AuditResult:
+    metadata: dict[str, Any] = {"offending_rows": MetadataValue.int(count), **extra}
+    if count:
+        metadata["sample"] = MetadataValue.md(
+            f"{count:,} {what}; first {min(count, SAMPLE_SIZE)}:\n\n" + markdown_table(columns, sample)
+        )
+    return AuditResult(passed=count == 0, metadata=metadata)
+
+
+def _previous_millesime(conn: Connection, millesime: int) -> int | None:
+    exists = conn.execute(sa.text("select to_regclass(:t)"), {"t": PUBLISHED}).scalar()
+    if not exists:
+        return None
+    return conn.execute(
+        sa.text(f"select max(millesime) from {PUBLISHED} where millesime < :m"), {"m": millesime}
+    ).scalar()
+
+
+def _has_columns(conn: Connection, table: str, *columns: str) -> list[str]:
+    """The columns of `columns` that `table` lacks."""
+    schema, name = split_table(table)
+    present = set(conn.execute(
+        sa.text("select column_name from information_schema.columns where table_schema = :s and table_name = :t"),
+        {"s": schema, "t": name},
+    ).scalars())
+    return [c for c in columns if c not in present]
+
+
+# -- blocking rules ---------------------------------------------------------------------------
+
+@audit(ASSET, blocking=True)
+def idcopro_unique_and_well_formed(conn: Connection, table: str, millesime: int) -> AuditResult:
+    """idcopro is never NULL, unique in the millésime, and reads RNC_<num_immat> or FF_<idtup>."""
+    sql = f"""
+        select idcopro, count(*) as nb_lignes,
+               case when idcopro is null then 'idcopro NULL'
+                    when count(*) > 1 then 'doublon'
+                    else 'format invalide' end as motif
+        from {_q(table)}
+        where millesime = :m
+        group by idcopro
+        having idcopro is null or count(*) > 1 or idcopro !~ :pattern
+        order by nb_lignes desc, idcopro
+    """
+    count, cols, sample = _offenders(conn, sql, {"m": millesime, "pattern": IDCOPRO_PATTERN})
+    return _result(count, cols, sample, "idcopro values duplicated, NULL or malformed",
+                   pattern=MetadataValue.text(IDCOPRO_PATTERN))
+
+
+@audit(ASSET, blocking=True)
+def idcopro_prefix_matches_registration(conn: Connection, table: str, millesime: int) -> AuditResult:
+    """RNC_ rows are registered (idcopro = 'RNC_' || num_immat, an rnic_* situation);
+    FF_ rows are not (num_immat NULL, idcopro = 'FF_' || idtup, situation ff_only)."""
+    sql = f"""
+        select idcopro, num_immat, idtup, situation
+        from {_q(table)}
+        where millesime = :m
+          and not (
+                (num_immat is not null and idcopro = 'RNC_' || num_immat
+                 and situation in ('rnic_1_1', 'rnic_1_n', 'rnic_unmatched'))
+             or (num_immat is null and idcopro = 'FF_' || idtup and situation = 'ff_only')
+          )
+        order by idcopro
+    """
+    return _result(*_offenders(conn, sql, {"m": millesime}), "rows whose prefix contradicts their registration")
+
+
+@audit(ASSET, blocking=True)
+def copro_tup_counts_registrations(conn: Connection, table: str, millesime: int) -> AuditResult:
+    """copro_tup equals the number of registered copropriétés on the row's TUP (0 for an FF-only
+    TUP), and the situation agrees: rnic_1_1 when 1, rnic_1_n when more, rnic_unmatched without TUP."""
+    sql = f"""
+        with counted as (
+            select idcopro, idtup, situation, copro_tup,
+                   count(num_immat) over (partition by idtup) as registrations_on_tup
+            from {_q(table)}
+            where millesime = :m
+        )
+        select idcopro, idtup, situation, copro_tup,
+               case when idtup is null then 0 else registrations_on_tup end as attendu
+        from counted
+        where (idtup is null and (coalesce(copro_tup, 0) <> 0 or situation is distinct from 'rnic_unmatched'))
+           or (idtup is not null and (
+                  coalesce(copro_tup, 0) <> registrations_on_tup
+               or (situation = 'rnic_1_1' and registrations_on_tup <> 1)
+               or (situation = 'rnic_1_n' and registrations_on_tup < 2)
+               or situation = 'rnic_unmatched'))
+        order by idtup nulls first, idcopro
+    """
+    return _result(*_offenders(conn, sql, {"m": millesime}), "rows whose copro_tup or situation is wrong")
+
+
+@audit(ASSET, blocking=True)
+def geometry_srid_4326_in_france(conn: Connection, table: str, millesime: int) -> AuditResult:
+    """geom is a Point in SRID 4326 inside metropolitan France or a DROM (WGS84 boxes)."""
+    boxes = " or ".join(
+        f"st_intersects(geom, st_makeenvelope({x0}, {y0}, {x1}, {y1}, 4326))"
+        for x0, y0, x1, y1 in TERRITORY_BOXES.values()
+    )
+    sql = f"""
+        select idcopro, st_srid(geom) as srid, geometrytype(geom) as type,
+               round(st_x(geom)::numeric, 5) as x, round(st_y(geom)::numeric, 5) as y
+        from {_q(table)}
+        where millesime = :m and geom is not null
+          and (st_srid(geom) <> 4326 or geometrytype(geom) <> 'POINT' or not ({boxes}))
+        order by idcopro
+    """
+    boxes_md = markdown_table(["territoire", "lon min", "lat min", "lon max", "lat max"],
+                              [(k, *v) for k, v in TERRITORY_BOXES.items()])
+    return _result(*_offenders(conn, sql, {"m": millesime}),
+                   "geometries not in SRID 4326 or outside France", territories=MetadataValue.md(boxes_md))
+
+
+@audit(ASSET, blocking=True)
+def geometry_null_only_without_source_point(conn: Connection, table: str, millesime: int) -> AuditResult:
+    """geom is NULL only when neither the RNIC point of the registration nor the point of the
+    TUP exists in the staged sources of the millésime."""
+    sql = f"""
+        select c.idcopro, c.num_immat, c.idtup,
+               r.geom is not null as point_rnic_disponible,
+               t.geompoint_4326 is not null or t.geompoint is not null as point_tup_disponible
+        from {_q(table)} c
+        left join staging.rnic r on r.millesime = :m and r.num_immat = c.num_immat
+        left join staging.ff_tup t on t.millesime = :m and t.idtup = c.idtup
+        where c.millesime = :m and c.geom is null
+          and (r.geom is not null or t.geompoint_4326 is not null or t.geompoint is not null)
+        order by c.idcopro
+    """
+    count, cols, sample = _offenders(conn, sql, {"m": millesime})
+    nulls = conn.execute(
+        sa.text(f"select count(*) from {_q(table)} where millesime = :m and geom is null"), {"m": millesime}
+    ).scalar_one()
+    return _result(count, cols, sample, "rows without geometry although a source point exists",
+                   rows_without_geometry=MetadataValue.int(int(nulls)))
+
+
+@audit(ASSET, blocking=True)
+def every_registration_once(conn: Connection, table: str, millesime: int) -> AuditResult:
+    """Every registration staged in staging.rnic for the millésime appears exactly once in the
+    referential, and the referential holds no registration that was not staged."""
+    sql = f"""
+        with staged as (
+            select num_immat from staging.rnic where millesime = :m
+        ),
+        published as (
+            select num_immat, count(*) as nb from {_q(table)}
+            where millesime = :m and num_immat is not null
+            group by num_immat
+        )
+        select coalesce(s.num_immat, p.num_immat) as num_immat,
+               coalesce(p.nb, 0) as nb_lignes,
+               case when p.num_immat is null then 'absente du référentiel'
+                    when s.num_immat is null then 'absente de staging.rnic'
+                    else 'en plusieurs lignes' end as motif
+        from staged s
+        full join published p on p.num_immat = s.num_immat
+        where p.num_immat is null or s.num_immat is null or p.nb <> 1
+        order by motif, num_immat
+    """
+    count, cols, sample = _offenders(conn, sql, {"m": millesime})
+    staged = conn.execute(sa.text("select count(*) from staging.rnic where millesime = :m"),
+                          {"m": millesime}).scalar_one()
+    return _result(count, cols, sample, "registrations missing, repeated or unknown",
+                   staged_registrations=MetadataValue.int(int(staged)))
+
+
+# -- warning rules ----------------------------------------------------------------------------
+
+GAP_GOOD = ("Aucun écart", "Ecart de 1 logement")
+
+
+@audit(ASSET, blocking=False)
+def dwelling_gap_share(conn: Connection, table: str, millesime: int) -> AuditResult:
+    """Share of registered copropriétés whose FF dwellings (nloghcopro) equal the RNIC dwelling
+    lots (lots_hab) or differ by one, among those where both are filled, against
+    COPROFF_GAP_SHARE_MIN (default 67%) minus COPROFF_THRESHOLD_TOLERANCE (default 5 points)."""
+    missing = _has_columns(conn, table, "classe_ecart_logements")
+    if missing:
+        return AuditResult(False, {"missing_columns": MetadataValue.text(", ".join(missing))})
+    th = Thresholds.from_env()
+    rows = conn.execute(sa.text(f"""
+        select classe_ecart_logements, count(*) from {_q(table)}
+        where millesime = :m and classe_ecart_logements is not null
+        group by 1 order by 1
+    """), {"m": millesime}).all()
+    counts = {k: int(v) for k, v in rows}
+    filled = sum(v for k, v in counts.items() if k != "Non renseigné")
+    good = sum(counts.get(k, 0) for k in GAP_GOOD)
+    share = good / filled if filled else None
+    floor = th.gap_share_min - th.tolerance
+    passed = share is not None and share >= floor
+    sample = conn.execute(sa.text(f"""
+        select idcopro, lots_hab, nloghcopro, classe_ecart_logements from {_q(table)}
+        where millesime = :m and classe_ecart_logements in ('100% ou plus', 'Moins de 100%')
+        order by abs(coalesce(nloghcopro, 0) - coalesce(lots_hab, 0)) desc, idcopro limit {SAMPLE_SIZE}
+    """), {"m": millesime}).all()
+    meta: dict[str, Any] = {
+        "share_no_gap_or_one": MetadataValue.float(round(share, 4) if share is not None else float("nan")),
+        "threshold": MetadataValue.float(round(floor, 4)),
+        "rows_compared": MetadataValue.int(filled),
+        "classes": MetadataValue.md(markdown_table(["classe", "nb"], sorted(counts.items()))),
+    }
+    if sample:
+        meta["largest_gaps"] = MetadataValue.md(
+            markdown_table(["idcopro", "lots_hab", "nloghcopro", "classe"], sample))
+    return AuditResult(passed, meta)
+
+
+@audit(ASSET, blocking=False)
+def construction_coherence_rate(conn: Connection, table: str, millesime: int) -> AuditResult:
+    """Share of comparable registered copropriétés whose FF construction year (an_const) lies in
+    the RNIC period (p_constr) widened by 4 years on each side, against COPROFF_COHERENCE_RATE_MIN
+    (default 70%) minus COPROFF_THRESHOLD_TOLERANCE."""
+    missing = _has_columns(conn, table, "coherence_construction")
+    if missing:
+        return AuditResult(False, {"missing_columns": MetadataValue.text(", ".join(missing))})
+    th = Thresholds.from_env()
+    counts = dict(conn.execute(sa.text(f"""
+        select coherence_construction, count(*) from {_q(table)}
+        where millesime = :m and coherence_construction is not null group by 1
+    """), {"m": millesime}).all())
+    coherent, incoherent = int(counts.get("coherent", 0)), int(counts.get("incoherent", 0))
+    rate = coherent / (coherent + incoherent) if coherent + incoherent else None
+    floor = th.coherence_rate_min - th.tolerance
+    sample = conn.execute(sa.text(f"""
+        select idcopro, p_constr, an_const from {_q(table)}
+        where millesime = :m and coherence_construction = 'incoherent'
+        order by idcopro limit {SAMPLE_SIZE}
+    """), {"m": millesime}).all()
+    meta: dict[str, Any] = {
+        "coherence_rate": MetadataValue.float(round(rate, 4) if rate is not None else float("nan")),
+        "threshold": MetadataValue.float(round(floor, 4)),
+        "coherent": MetadataValue.int(coherent),
+        "incoherent": MetadataValue.int(incoherent),
+        "not_comparable": MetadataValue.int(int(counts.get("non_comparable", 0))),
+    }
+    if sample:
+        meta["sample_incoherent"] = MetadataValue.md(markdown_table(["idcopro", "p_constr", "an_const"], sample))
+    return AuditResult(rate is not None and rate >= floor, meta)
+
+
+@audit(ASSET, blocking=False)
+def no_sudden_change_from_previous_millesime(conn: Connection, table: str, millesime: int) -> AuditResult:
+    """Rows in total and per situation, compared with the previous published millésime: a relative
+    change beyond COPROFF_MAX_CHANGE (default 20%) on a count of at least
+    COPROFF_MAX_CHANGE_MIN_ROWS (default 50) is flagged. Passes when there is no previous millésime."""
+    th = Thresholds.from_env()
+    previous = _previous_millesime(conn, millesime)
+    if previous is None:
+        return AuditResult(True, {"previous_millesime": MetadataValue.text("none: nothing to compare")})
+    query = "select coalesce(situation, '(NULL)'), count(*) from {t} where millesime = :m group by 1"
+    now = dict(conn.execute(sa.text(query.format(t=_q(table))), {"m": millesime}).all())
+    before = dict(conn.execute(sa.text(query.format(t=PUBLISHED)), {"m": previous}).all())
+    now["total"], before["total"] = sum(now.values()), sum(before.values())
+    rows, flagged = [], []
+    for key in ["total", *sorted(set(now) | set(before) - {"total"})]:
+        a, b = int(before.get(key, 0)), int(now.get(key, 0))
+        change = (b - a) / a if a else None
+        judged = max(a, b) >= th.max_change_min_rows
+        bad = judged and (change is None or abs(change) > th.max_change)
+        rows.append((key, a, b, f"{change:+.1%}" if change is not None else "new", "⚠" if bad else ""))
+        if bad:
+            flagged.append(key)
+    return AuditResult(not flagged, {
+        "previous_millesime": MetadataValue.int(int(previous)),
+        "max_change": MetadataValue.float(th.max_change),
+        "flagged": MetadataValue.text(", ".join(flagged) or "none"),
+        "changes": MetadataValue.md(markdown_table(["situation", str(previous), str(millesime), "variation", ""], rows)),
+    })
+
+
+# Audits are run by the model runner, not declared as standalone asset checks.
 REFERENTIAL_CHECKS: list = []

@@ -1,0 +1,251 @@
+"""Coherence rules of coproff.coproff: each audit passes on a clean millésime and fails on a
+fixture built to break it. The audit functions run directly against tiny tables in real PostGIS."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from coproff_platform.checks import referential as r
+from coproff_platform.checks.audits import audits_for
+from coproff_platform.contracts.tables import ensure_partition
+
+M = 2023
+FRESH = "coproff.coproff_m2023_new"  # what the runner hands to audits: the unpublished millésime
+
+# Paris 1er, Réunion (Saint-Denis)
+PARIS = "st_setsrid(st_makepoint(2.3400, 48.8600), 4326)"
+PARIS_2 = "st_setsrid(st_makepoint(2.3410, 48.8610), 4326)"
+REUNION = "st_setsrid(st_makepoint(55.4500, -20.8800), 4326)"
+
+COLUMNS = """
+    idcopro text, millesime smallint, situation text, copro_tup integer, indicatif boolean,
+    num_immat char(9), idtup text, lots_hab integer, nloghcopro integer, p_constr text, an_const integer,
+    classe_ecart_logements text, coherence_construction text, geom geometry(Point, 4326)
+"""
+
+# idcopro, situation, copro_tup, num_immat, idtup, geom (SQL expression)
+CLEAN_ROWS = [
+    ("RNC_AA0000001", "rnic_1_1", 1, "AA0000001", "75101000AB0001", PARIS),
+    ("RNC_AA0000002", "rnic_1_n", 2, "AA0000002", "75101000AB0002", PARIS_2),
+    ("RNC_AA0000003", "rnic_1_n", 2, "AA0000003", "75101000AB0002", PARIS_2),
+    ("RNC_AA0000004", "rnic_unmatched", 0, "AA0000004", None, "null"),  # registry has no point
+    ("FF_97411000AB0003", "ff_only", 0, None, "97411000AB0003", REUNION),
+    ("FF_75101000AB0004", "ff_only", 0, None, "75101000AB0004", "null"),  # TUP without point
+]
+
+
+def _lit(v):
+    return "null" if v is None else ("'" + str(v) + "'")
+
+
+def build(db, rows=CLEAN_ROWS, extra_sql: str = "") -> None:
+    with db.engine.begin() as conn:
+        for t in ("staging.rnic", "staging.ff_tup"):
+            ensure_partition(conn, t, M)
+        conn.execute(sa.text(f"""
+            insert into staging.rnic (millesime, num_immat, geom, source_file, source_line) values
+              ({M}, 'AA0000001', {PARIS}, 'f', 2), ({M}, 'AA0000002', {PARIS_2}, 'f', 3),
+              ({M}, 'AA0000003', {PARIS_2}, 'f', 4), ({M}, 'AA0000004', null, 'f', 5)"""))
+        conn.execute(sa.text(f"""
+            insert into staging.ff_tup (millesime, idtup, typetup, idcom, ccodep, l_idpar, nparcel, srid,
+                                        geompoint_4326, source_file, source_line)
+            select {M}, idtup, 'SIMPLE', substr(idtup, 1, 5), substr(idtup, 1, 2), array[idtup], 1, 2154,
+                   g, 't', n
+            from (values ('75101000AB0001', {PARIS}, 2), ('75101000AB0002', {PARIS_2}, 3),
+                         ('97411000AB0003', {REUNION}, 4),
+                         ('75101000AB0004', null::geometry(Point, 4326), 5)) v(idtup, g, n)"""))
+        conn.execute(sa.text(f"create table {FRESH} ({COLUMNS})"))
+        values = ", ".join(
+            f"({_lit(i)}, {M}, {_lit(s)}, {c}, {str(c > 1).lower()}, {_lit(n)}, {_lit(t)}, {g})"
+            for i, s, c, n, t, g in rows
+        )
+        conn.execute(sa.text(
+            f"insert into {FRESH} (idcopro, millesime, situation, copro_tup, indicatif, num_immat, idtup, geom) "
+            f"values {values}"))
+        if extra_sql:
+            conn.execute(sa.text(extra_sql))
+
+
+def run(db, fn):
+    with db.engine.connect() as conn:
+        return fn(conn, FRESH, M)
+
+
+BLOCKING = [
+    r.idcopro_unique_and_well_formed,
+    r.idcopro_prefix_matches_registration,
+    r.copro_tup_counts_registrations,
+    r.geometry_srid_4326_in_france,
+    r.geometry_null_only_without_source_point,
+    r.every_registration_once,
+]
+
+
+def test_every_blocking_rule_passes_on_a_clean_millesime(fresh_db):
+    build(fresh_db)
+    for fn in BLOCKING:
+        result = run(fresh_db, fn)
+        assert result.passed, (fn.__name__, result.metadata)
+        assert result.metadata["offending_rows"].value == 0
+
+
+def test_blocking_rules_are_registered_as_blocking_audits_of_coproff():
+    audits = {a.name: a for a in audits_for("coproff/coproff")}
+    for fn in BLOCKING:
+        assert audits[fn.__name__].blocking, fn.__name__
+    assert not audits["dwelling_gap_share"].blocking
+    assert not audits["construction_coherence_rate"].blocking
+
+
+def test_duplicated_idcopro_fails_with_the_key_in_the_sample(fresh_db):
+    build(fresh_db, extra_sql=f"update {FRESH} set idcopro = 'RNC_AA0000001' where num_immat = 'AA0000002'")
+    result = run(fresh_db, r.idcopro_unique_and_well_formed)
+    assert not result.passed
+    assert result.metadata["offending_rows"].value == 1
+    assert "RNC_AA0000001" in result.metadata["sample"].value and "doublon" in result.metadata["sample"].value
+
+
+@pytest.mark.parametrize("bad", ["RNC_123", "rnc_AA0000001", "XX_75101000AB0001"])
+def test_malformed_idcopro_fails(fresh_db, bad):
+    build(fresh_db, extra_sql=f"update {FRESH} set idcopro = '{bad}' where num_immat = 'AA0000001'")
+    assert not run(fresh_db, r.idcopro_unique_and_well_formed).passed
+
+
+def test_ff_prefix_on_a_registered_copropriete_fails(fresh_db):
+    build(fresh_db, extra_sql=f"update {FRESH} set idcopro = 'FF_75101000AB0001' where num_immat = 'AA0000001'")
+    result = run(fresh_db, r.idcopro_prefix_matches_registration)
+    assert not result.passed and result.metadata["offending_rows"].value == 1
+    assert "AA0000001" in result.metadata["sample"].value
+
+
+def test_rnc_prefix_with_another_number_fails(fresh_db):
+    build(fresh_db, extra_sql=f"update {FRESH} set idcopro = 'RNC_AA0000009' where num_immat = 'AA0000001'")
+    assert not run(fresh_db, r.idcopro_prefix_matches_registration).passed
+
+
+def test_copro_tup_not_matching_registrations_on_the_tup_fails(fresh_db):
+    build(fresh_db, extra_sql=f"update {FRESH} set copro_tup = 1 where num_immat = 'AA0000003'")
+    result = run(fresh_db, r.copro_tup_counts_registrations)
+    assert not result.passed and result.metadata["offending_rows"].value == 1
+
+
+def test_situation_1_1_on_a_shared_tup_fails(fresh_db):
+    build(fresh_db, extra_sql=f"update {FRESH} set situation = 'rnic_1_1' where num_immat = 'AA0000002'")
+    assert not run(fresh_db, r.copro_tup_counts_registrations).passed
+
+
+def test_unmatched_registration_with_a_copro_tup_fails(fresh_db):
+    build(fresh_db, extra_sql=f"update {FRESH} set copro_tup = 1 where num_immat = 'AA0000004'")
+    assert not run(fresh_db, r.copro_tup_counts_registrations).passed
+
+
+def test_point_outside_france_fails(fresh_db):
+    # Lon/lat swapped: a classic, lands in the Gulf of Aden.
+    build(fresh_db, extra_sql=f"update {FRESH} set geom = st_setsrid(st_makepoint(48.86, 2.34), 4326) "
+                              "where num_immat = 'AA0000001'")
+    result = run(fresh_db, r.geometry_srid_4326_in_france)
+    assert not result.passed and "RNC_AA0000001" in result.metadata["sample"].value
+
+
+def test_points_in_every_drom_pass(fresh_db):
+    drom = [(-61.53, 16.24), (-61.07, 14.61), (-52.33, 4.93), (55.45, -20.88), (45.23, -12.78)]
+    rows = [(f"FF_9710000000{i:04d}", "ff_only", 0, None, f"9710000000{i:04d}",
+             f"st_setsrid(st_makepoint({x}, {y}), 4326)") for i, (x, y) in enumerate(drom)]
+    build(fresh_db, rows=rows)
+    assert run(fresh_db, r.geometry_srid_4326_in_france).passed
+
+
+def test_geometry_in_another_srid_fails(fresh_db):
+    build(fresh_db, extra_sql=f"alter table {FRESH} alter column geom type geometry(Point) "
+                              "using st_setsrid(geom, 4326); "
+                              f"update {FRESH} set geom = st_setsrid(st_makepoint(652000, 6862000), 2154) "
+                              "where num_immat = 'AA0000001'")
+    result = run(fresh_db, r.geometry_srid_4326_in_france)
+    assert not result.passed and "2154" in result.metadata["sample"].value
+
+
+def test_null_geometry_while_the_registry_has_a_point_fails(fresh_db):
+    build(fresh_db, extra_sql=f"update {FRESH} set geom = null where num_immat = 'AA0000001'")
+    result = run(fresh_db, r.geometry_null_only_without_source_point)
+    assert not result.passed and result.metadata["offending_rows"].value == 1
+    assert result.metadata["rows_without_geometry"].value == 3
+
+
+def test_null_geometry_of_ff_only_row_whose_tup_has_a_point_fails(fresh_db):
+    build(fresh_db, extra_sql=f"update {FRESH} set geom = null where idtup = '97411000AB0003'")
+    assert not run(fresh_db, r.geometry_null_only_without_source_point).passed
+
+
+def test_missing_registration_fails(fresh_db):
+    build(fresh_db, rows=[row for row in CLEAN_ROWS if row[3] != "AA0000004"])
+    result = run(fresh_db, r.every_registration_once)
+    assert not result.passed
+    assert "AA0000004" in result.metadata["sample"].value
+    assert "absente du référentiel" in result.metadata["sample"].value
+    assert result.metadata["staged_registrations"].value == 4
+
+
+def test_registration_in_two_rows_fails(fresh_db):
+    build(fresh_db, rows=[*CLEAN_ROWS, ("RNC_AA0000001", "rnic_1_1", 1, "AA0000001", "75101000AB0001", PARIS)])
+    result = run(fresh_db, r.every_registration_once)
+    assert not result.passed and "en plusieurs lignes" in result.metadata["sample"].value
+
+
+def test_registration_that_was_never_staged_fails(fresh_db):
+    build(fresh_db, rows=[*CLEAN_ROWS, ("RNC_ZZ9999999", "rnic_unmatched", 0, "ZZ9999999", None, "null")])
+    result = run(fresh_db, r.every_registration_once)
+    assert not result.passed and "absente de staging.rnic" in result.metadata["sample"].value
+
+
+# -- warning rules ----------------------------------------------------------------------------
+
+def _set_classes(classes: list[str | None], coherence: list[str | None]) -> str:
+    ids = [row[0] for row in CLEAN_ROWS]
+    sql = []
+    for i, c, k in zip(ids, classes, coherence):
+        sql.append(f"update {FRESH} set classe_ecart_logements = {_lit(c)}, "
+                   f"coherence_construction = {_lit(k)} where idcopro = '{i}'")
+    return "; ".join(sql)
+
+
+def test_gap_share_passes_at_the_documented_level_and_fails_below(fresh_db, monkeypatch):
+    # 2 good of 3 filled (the 'Non renseigné' row is left out): 66.7% >= 67% - 5 points.
+    build(fresh_db, extra_sql=_set_classes(
+        ["Aucun écart", "Ecart de 1 logement", "Moins de 50%", "Non renseigné", None, None],
+        [None] * 6))
+    result = run(fresh_db, r.dwelling_gap_share)
+    assert result.passed
+    assert result.metadata["share_no_gap_or_one"].value == pytest.approx(0.6667, abs=1e-4)
+    assert result.metadata["rows_compared"].value == 3
+    monkeypatch.setenv("COPROFF_THRESHOLD_TOLERANCE", "0")
+    assert not run(fresh_db, r.dwelling_gap_share).passed
+
+
+def test_coherence_rate_counts_only_comparable_rows(fresh_db, monkeypatch):
+    build(fresh_db, extra_sql=_set_classes(
+        [None] * 6, ["coherent", "coherent", "coherent", "incoherent", None, None]))
+    result = run(fresh_db, r.construction_coherence_rate)
+    assert result.passed and result.metadata["coherence_rate"].value == 0.75
+    monkeypatch.setenv("COPROFF_COHERENCE_RATE_MIN", "80%")
+    monkeypatch.setenv("COPROFF_THRESHOLD_TOLERANCE", "0.01")
+    result = run(fresh_db, r.construction_coherence_rate)
+    assert not result.passed and "RNC_AA0000004" in result.metadata["sample_incoherent"].value
+
+
+def test_sudden_change_is_flagged_against_the_previous_published_millesime(fresh_db, monkeypatch):
+    build(fresh_db)
+    monkeypatch.setenv("COPROFF_MAX_CHANGE_MIN_ROWS", "1")
+    with fresh_db.engine.begin() as conn:
+        assert r.no_sudden_change_from_previous_millesime(conn, FRESH, M).passed  # nothing before
+        conn.execute(sa.text(f"create table coproff.coproff ({COLUMNS}) partition by list (millesime)"))
+        conn.execute(sa.text("create table coproff.coproff_m2022 partition of coproff.coproff for values in (2022)"))
+        conn.execute(sa.text(f"insert into coproff.coproff (idcopro, millesime, situation) "
+                             f"select idcopro, 2022, situation from {FRESH}"))
+    result = run(fresh_db, r.no_sudden_change_from_previous_millesime)
+    assert result.passed and result.metadata["previous_millesime"].value == 2022
+    with fresh_db.engine.begin() as conn:
+        conn.execute(sa.text(f"delete from {FRESH} where situation = 'ff_only'"))
+    result = run(fresh_db, r.no_sudden_change_from_previous_millesime)
+    assert not result.passed
+    assert "ff_only" in result.metadata["flagged"].value and "total" in result.metadata["flagged"].value
