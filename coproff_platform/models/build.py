@@ -1,0 +1,253 @@
+"""Builds one millésime of one SQL model in PostGIS: fill a fresh table, audit it, swap it in.
+
+Write-audit-publish inside one transaction (`PostGISResource.replace_millesime`):
+  1. the parent table `<schema>.<table>` is created from the query's shape on first build
+     (`PARTITION BY LIST (millesime)`, primary key and indexes from the model's dictionary);
+  2. `INSERT INTO <fresh> SELECT ... FROM (<model sql>)` with the millésime as the bound
+     parameter `:millesime` (never formatted into the SQL);
+  3. every audit registered on the model's asset runs on the fresh table;
+  4. when no blocking audit failed, the fresh table replaces the millésime's partition; otherwise
+     `AuditFailed` is raised and everything rolls back: the previous version stays published.
+
+When a model's columns change, the build stops with `SchemaChanged` naming the columns: the
+parent table must be dropped and every millésime rebuilt (see the error text). Nothing is dropped
+automatically, because other millésimes of the table would be lost with it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from coproff_platform.checks.audits import Audit, AuditResult
+from coproff_platform.contracts.tables import literal
+from coproff_platform.models.project import Model
+from coproff_platform.resources.postgis import PostGISResource, ident
+
+PREVIEW_ROWS = 5
+
+
+class SchemaChanged(RuntimeError):
+    """The query's columns no longer match the published table."""
+
+
+class AuditFailed(RuntimeError):
+    """A blocking audit failed: the millésime was not published."""
+
+    def __init__(self, message: str, audits: list[AuditOutcome]):
+        super().__init__(message)
+        self.audits = audits
+
+
+@dataclass(frozen=True)
+class AuditOutcome:
+    audit: Audit
+    result: AuditResult
+
+
+@dataclass
+class BuildReport:
+    table: str
+    millesime: int
+    row_count: int
+    duration_s: float
+    columns: list[tuple[str, str]]  # (name, PostgreSQL type)
+    preview_markdown: str
+    audits: list[AuditOutcome] = field(default_factory=list)
+    undocumented: list[str] = field(default_factory=list)
+
+
+def _normalise_type(t: str) -> str:
+    return t.replace(" ", "").lower()
+
+
+def query_columns(conn: Connection, model: Model, millesime: int) -> list[tuple[str, str]]:
+    """The query's output columns and their PostgreSQL types, without running it (LIMIT 0)."""
+    result = conn.execute(sa.text(f"select * from ({model.sql}\n) as q limit 0"), {"millesime": millesime})
+    pgresult = result.cursor.pgresult
+    names = [c[0] for c in result.cursor.description]
+    types = [(pgresult.ftype(i), pgresult.fmod(i)) for i in range(len(names))]
+    result.close()
+    columns = []
+    for name, (oid, mod) in zip(names, types, strict=True):
+        declared = model.dictionary.column(name)
+        if declared is not None and declared.data_type:
+            pg_type = declared.data_type
+        else:
+            pg_type = conn.execute(sa.text("select format_type(:o, :m)"), {"o": oid, "m": mod}).scalar_one()
+        columns.append((name, pg_type))
+    seen = [n for n, _ in columns]
+    duplicates = sorted({n for n in seen if seen.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"{model.path}: the query returns duplicate column names {duplicates}")
+    for name in seen:
+        ident(name)
+    if "millesime" not in seen:
+        raise ValueError(f"{model.path}: the query must return a `millesime` column (the partition key)")
+    return columns
+
+
+def table_columns(conn: Connection, table: str) -> list[tuple[str, str]] | None:
+    rows = conn.execute(
+        sa.text(
+            "select attname, format_type(atttypid, atttypmod) from pg_attribute "
+            "where attrelid = to_regclass(:t) and attnum > 0 and not attisdropped order by attnum"
+        ),
+        {"t": table},
+    ).all()
+    exists = conn.execute(sa.text("select to_regclass(:t) is not null"), {"t": table}).scalar()
+    return [(r[0], r[1]) for r in rows] if exists else None
+
+
+def ensure_parent(conn: Connection, model: Model, columns: list[tuple[str, str]]) -> None:
+    """Creates the partitioned parent from the query's shape, or checks it still matches."""
+    existing = table_columns(conn, model.table)
+    if existing is None:
+        cols = [f"{name} {pg_type}" for name, pg_type in columns]
+        pk = model.dictionary.primary_key
+        if pk:
+            if "millesime" not in pk:
+                raise ValueError(f"{model.path.with_suffix('.yml')}: primary_key must include millesime")
+            cols.append(f"primary key ({', '.join(ident(c) for c in pk)})")
+        conn.execute(sa.text(f"create table {model.table} ({', '.join(cols)}) partition by list (millesime)"))
+        return
+    want = {n: _normalise_type(t) for n, t in columns}
+    have = {n: _normalise_type(t) for n, t in existing}
+    if [n for n, _ in columns] == [n for n, _ in existing] and want == have:
+        return
+    added = [n for n in want if n not in have]
+    removed = [n for n in have if n not in want]
+    retyped = [f"{n} {have[n]}→{want[n]}" for n in want if n in have and want[n] != have[n]]
+    moved = not (added or removed or retyped)
+    millesimes = conn.execute(
+        sa.text(
+            "select string_agg(pg_get_expr(c.relpartbound, c.oid), '; ') from pg_inherits i "
+            "join pg_class c on c.oid = i.inhrelid where i.inhparent = to_regclass(:t)"
+        ),
+        {"t": model.table},
+    ).scalar()
+    raise SchemaChanged(
+        f"{model.path}: the model's columns changed since {model.table} was created "
+        f"(added: {added or '-'}; removed: {removed or '-'}; retyped: {retyped or '-'}"
+        f"{'; column order changed' if moved else ''}). Published partitions: {millesimes or 'none'}. "
+        f"To rebuild: `drop table {model.table} cascade;` then rematerialize every millésime of "
+        f"{model.asset_key_path[0]}/{model.asset_key_path[1]} and its downstream assets."
+    )
+
+
+def apply_dictionary(conn: Connection, model: Model, columns: list[tuple[str, str]]) -> list[str]:
+    """COMMENT ON TABLE/COLUMN and indexes from the dictionary; returns undocumented columns."""
+    d = model.dictionary
+    schema, name = model.schema, model.name
+    comment = d.description or f"Modèle SQL {model.relative_path}"
+    conn.execute(sa.text(f"comment on table {model.table} is {literal(comment)}"))
+    types = dict(columns)
+    undocumented = []
+    for col, _ in columns:
+        doc = d.column(col)
+        if doc is None or not doc.description:
+            undocumented.append(col)
+            continue
+        conn.execute(sa.text(f"comment on column {model.table}.{col} is {literal(doc.description)}"))
+    for col in d.indexes:
+        if col not in types:
+            raise ValueError(f"{model.path.with_suffix('.yml')}: index on unknown column {col!r}")
+        using = "gist" if types[col].startswith("geometry") or types[col].startswith("geography") else "btree"
+        conn.execute(sa.text(f"create index if not exists {name}_{ident(col)}_idx on {schema}.{name} using {using} ({col})"))
+    return undocumented
+
+
+def preview(conn: Connection, table: str, columns: list[tuple[str, str]]) -> str:
+    """The first rows as a Markdown table (geometries as short WKT)."""
+    exprs = [
+        f"left(ST_AsText({n}), 60)" if t.startswith("geometry") else f"{n}::text" for n, t in columns
+    ]
+    rows = conn.execute(sa.text(f"select {', '.join(exprs)} from {table} limit {PREVIEW_ROWS}")).all()
+    head = "| " + " | ".join(n for n, _ in columns) + " |"
+    sep = "|" + "---|" * len(columns)
+    body = ["| " + " | ".join("" if v is None else str(v).replace("|", "\\|") for v in r) + " |" for r in rows]
+    return "\n".join([head, sep, *body])
+
+
+def run_audits(conn: Connection, audits: list[Audit], table: str, millesime: int) -> list[AuditOutcome]:
+    """Runs each audit in its own savepoint, so a broken audit cannot poison the transaction."""
+    outcomes = []
+    for a in audits:
+        try:
+            with conn.begin_nested():
+                result = a.fn(conn, table, millesime)
+        except Exception as exc:  # an audit that crashes counts as failed, with the reason
+            result = AuditResult(False, {"error": f"{type(exc).__name__}: {exc}"}, f"audit raised: {exc}")
+        outcomes.append(AuditOutcome(a, result))
+    return outcomes
+
+
+def build_model(postgis: PostGISResource, model: Model, millesime: int, audits: list[Audit] = ()) -> BuildReport:
+    """Builds one millésime of `model`, audits it and publishes it atomically (see module doc)."""
+    millesime = int(millesime)
+    started = time.monotonic()
+    with postgis.engine.begin() as conn:
+        # Serialise the first build of a parent (two millésimes built in parallel).
+        conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:k))"), {"k": model.table})
+        columns = query_columns(conn, model, millesime)
+        ensure_parent(conn, model, columns)
+    with postgis.replace_millesime(model.table, millesime) as swap:
+        names = ", ".join(n for n, _ in columns)
+        inserted = swap.conn.execute(
+            sa.text(f"insert into {swap.table} ({names}) select {names} from ({model.sql}\n) as q"),
+            {"millesime": millesime},
+        ).rowcount
+        swap.conn.execute(sa.text(f"analyze {swap.table}"))
+        outcomes = run_audits(swap.conn, list(audits), swap.table, millesime)
+        failed = [o.audit.name for o in outcomes if o.audit.blocking and not o.result.passed]
+        if failed:
+            raise AuditFailed(
+                f"{model.table} millésime {millesime} not published: blocking audit(s) failed: "
+                f"{', '.join(failed)}; the previous version stays in place",
+                outcomes,
+            )
+        undocumented = apply_dictionary(swap.conn, model, columns)
+        shown = preview(swap.conn, swap.table, columns)
+    return BuildReport(
+        table=model.table,
+        millesime=millesime,
+        row_count=inserted,
+        duration_s=time.monotonic() - started,
+        columns=columns,
+        preview_markdown=shown,
+        audits=outcomes,
+        undocumented=undocumented,
+    )
+
+
+def metadata_value(value: Any) -> Any:
+    """Audit metadata as plain values Dagster accepts."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def build_all(
+    postgis: PostGISResource,
+    millesime: int,
+    models: list[Model] | None = None,
+    *,
+    with_audits: bool = True,
+) -> dict[str, BuildReport]:
+    """Builds every model (or `models`) of a millésime in dependency order, outside Dagster.
+
+    For tests and benchmarks; Dagster runs the same `build_model` per asset.
+    """
+    from coproff_platform.checks.audits import audits_for
+    from coproff_platform.models.project import project, topological_order
+
+    chosen = topological_order(models if models is not None else list(project()))
+    reports = {}
+    for model in chosen:
+        key = "/".join(model.asset_key_path)
+        reports[model.table] = build_model(postgis, model, millesime, audits_for(key) if with_audits else [])
+    return reports
