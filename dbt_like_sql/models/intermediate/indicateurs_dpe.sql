@@ -1,0 +1,116 @@
+-- intermediate.indicateurs_dpe: energy certificates (ADEME DPE) per copropriété (issue 4 §1).
+--
+-- Rules:
+--   * DPE of the last five calendar years of the millésime (N-4 .. N);
+--   * a DPE carrying a registration number known to the registry of the millésime attaches to that
+--     registration directly (rattachement 'immatriculation'), whatever its location;
+--   * any other DPE attaches by location to the TUP whose polygon contains its point, and through
+--     the TUP to every copropriété of that TUP (its registrations, or the FF-only copropriété).
+--     When a TUP holds several registrations these counts are indicative (coproff.indicatif).
+-- Key: idcopro (RNC_ + num_immat, FF_ + idtup), the key of coproff.coproff.
+
+with
+
+dpe as (
+    select numero_dpe, date_etablissement_dpe, etiquette_dpe, num_immat, geom
+    from staging.dpe
+    where millesime = :millesime
+      and date_etablissement_dpe > make_date(:millesime - 5, 12, 31)
+      and date_etablissement_dpe <= make_date(:millesime, 12, 31)
+),
+
+rnic as (
+    select num_immat
+    from staging.rnic
+    where millesime = :millesime
+),
+
+tup_match as (
+    select num_immat, idtup
+    from intermediate.tup_match
+    where millesime = :millesime
+),
+
+tup as (
+    select idtup, copro_ff, geomtup
+    from intermediate.tup
+    where millesime = :millesime
+),
+
+-- TUPs of the referential: matched by a registration, or holding an FF-only copropriété
+tup_in_referential as (
+    select tup.idtup, tup.geomtup,
+           not exists (select 1 from tup_match where tup_match.idtup = tup.idtup) as ff_only
+    from tup
+    where tup.copro_ff
+       or exists (select 1 from tup_match where tup_match.idtup = tup.idtup)
+),
+
+-- direct attachment: the DPE names a registration of the millésime
+dpe_direct as (
+    select dpe.*
+    from dpe
+    inner join rnic on rnic.num_immat = dpe.num_immat
+),
+
+-- attachment by location: the other DPE, in the polygon of a TUP of the referential
+dpe_located as (
+    select dpe.*, tup_in_referential.idtup, tup_in_referential.ff_only
+    from dpe
+    inner join tup_in_referential on ST_Intersects(tup_in_referential.geomtup, dpe.geom)
+    where not exists (select 1 from rnic where rnic.num_immat = dpe.num_immat)
+),
+
+attached as (
+    select 'RNC_' || dpe_direct.num_immat as idcopro, 'immatriculation' as rattachement,
+           dpe_direct.numero_dpe, dpe_direct.date_etablissement_dpe, dpe_direct.etiquette_dpe
+    from dpe_direct
+    union all
+    select 'RNC_' || tup_match.num_immat, 'tup',
+           dpe_located.numero_dpe, dpe_located.date_etablissement_dpe, dpe_located.etiquette_dpe
+    from dpe_located
+    inner join tup_match on tup_match.idtup = dpe_located.idtup
+    union all
+    select 'FF_' || dpe_located.idtup, 'tup',
+           dpe_located.numero_dpe, dpe_located.date_etablissement_dpe, dpe_located.etiquette_dpe
+    from dpe_located
+    where dpe_located.ff_only
+),
+
+per_copro as (
+    select
+        idcopro,
+        count(*) as nb_dpe,
+        count(*) filter (where rattachement = 'immatriculation') as nb_dpe_immat,
+        count(*) filter (where etiquette_dpe = 'A') as nb_dpe_a,
+        count(*) filter (where etiquette_dpe = 'B') as nb_dpe_b,
+        count(*) filter (where etiquette_dpe = 'C') as nb_dpe_c,
+        count(*) filter (where etiquette_dpe = 'D') as nb_dpe_d,
+        count(*) filter (where etiquette_dpe = 'E') as nb_dpe_e,
+        count(*) filter (where etiquette_dpe = 'F') as nb_dpe_f,
+        count(*) filter (where etiquette_dpe = 'G') as nb_dpe_g,
+        count(*) filter (where etiquette_dpe in ('A', 'B', 'C', 'D', 'E', 'F', 'G')) as nb_dpe_etiquete,
+        max(date_etablissement_dpe) as date_dernier_dpe
+    from attached
+    group by idcopro
+)
+
+select
+    -- ids
+    idcopro,
+    cast(:millesime as smallint) as millesime,
+    -- counts
+    cast(nb_dpe as integer) as nb_dpe,
+    cast(nb_dpe_immat as integer) as nb_dpe_immat,
+    cast(nb_dpe_a as integer) as nb_dpe_a,
+    cast(nb_dpe_b as integer) as nb_dpe_b,
+    cast(nb_dpe_c as integer) as nb_dpe_c,
+    cast(nb_dpe_d as integer) as nb_dpe_d,
+    cast(nb_dpe_e as integer) as nb_dpe_e,
+    cast(nb_dpe_f as integer) as nb_dpe_f,
+    cast(nb_dpe_g as integer) as nb_dpe_g,
+    -- share of F and G labels among labelled DPE
+    round(cast(nb_dpe_f + nb_dpe_g as numeric) / nullif(nb_dpe_etiquete, 0), 4) as part_dpe_fg,
+    -- dates
+    date_dernier_dpe
+from per_copro

@@ -1,0 +1,115 @@
+-- intermediate.indicateurs_dvf: apartment sales (DVF) per TUP of the referential (issue 4 §1).
+--
+-- Rules:
+--   * mutations of the last five calendar years of the millésime (N-4 .. N);
+--   * exact duplicate lines of the raw files (same line_hash) are counted once;
+--   * a sale = a mutation with at least one apartment (code_type_local 2) on a parcel of the TUP;
+--   * a mutation's price (valeur_fonciere, repeated on each of its lines) is counted once;
+--   * price per m² = price / apartment surface of the mutation (Carrez surface, else built
+--     surface), only for sales ('Vente', VEFA) whose locals are apartments and their dependencies
+--     (no house, no commercial premises), so that the price is the apartments' price;
+--   * a local spread over several parcels is repeated on one line per parcel: its surface is
+--     taken once per mutation and disposition.
+-- Key: idtup. Counts of a TUP holding several registrations are indicative (coproff.indicatif).
+
+with
+
+dvf as (
+    select distinct on (line_hash)
+        id_mutation, date_mutation, numero_disposition, nature_mutation, valeur_fonciere,
+        id_parcelle, code_type_local, surface_reelle_bati, surface_carrez, nombre_pieces_principales
+    from staging.dvf
+    where millesime = :millesime
+      and date_mutation > make_date(:millesime - 5, 12, 31)
+      and date_mutation <= make_date(:millesime, 12, 31)
+    order by line_hash, source_file, source_line
+),
+
+ff_parcelle as (
+    select idpar, idtup
+    from staging.ff_parcelle
+    where millesime = :millesime
+),
+
+tup_match as (
+    select idtup
+    from intermediate.tup_match
+    where millesime = :millesime and idtup is not null
+),
+
+tup as (
+    select idtup, copro_ff
+    from intermediate.tup
+    where millesime = :millesime
+),
+
+tup_in_referential as (
+    select idtup
+    from tup
+    where copro_ff or exists (select 1 from tup_match where tup_match.idtup = tup.idtup)
+),
+
+-- apartments of each mutation, one row per local (parcel repetitions collapsed)
+apartments as (
+    select distinct
+        id_mutation, numero_disposition, surface_carrez, surface_reelle_bati, nombre_pieces_principales
+    from dvf
+    where code_type_local = 2
+),
+
+-- mutation-level facts, over all its lines: price once, apartment surface, kinds of locals
+mutations as (
+    select
+        dvf.id_mutation,
+        max(dvf.date_mutation) as date_mutation,
+        max(dvf.valeur_fonciere) as valeur_fonciere,
+        bool_and(dvf.nature_mutation in ('Vente', 'Vente en l''état futur d''achèvement')) as vente,
+        bool_or(dvf.code_type_local in (1, 4)) as autres_locaux
+    from dvf
+    group by dvf.id_mutation
+),
+
+apartment_surfaces as (
+    select id_mutation,
+           sum(coalesce(nullif(surface_carrez, 0), nullif(surface_reelle_bati, 0))) as surface_appartements
+    from apartments
+    group by id_mutation
+),
+
+-- the TUPs an apartment mutation touches
+mutation_tups as (
+    select distinct dvf.id_mutation, ff_parcelle.idtup
+    from dvf
+    inner join ff_parcelle on ff_parcelle.idpar = dvf.id_parcelle
+    inner join tup_in_referential on tup_in_referential.idtup = ff_parcelle.idtup
+    where dvf.code_type_local = 2
+),
+
+sales as (
+    select
+        mutation_tups.idtup,
+        mutations.id_mutation,
+        mutations.date_mutation,
+        case
+            when mutations.vente and not mutations.autres_locaux
+             and apartment_surfaces.surface_appartements > 0 and mutations.valeur_fonciere > 0
+            then mutations.valeur_fonciere / apartment_surfaces.surface_appartements
+        end as prix_m2
+    from mutation_tups
+    inner join mutations on mutations.id_mutation = mutation_tups.id_mutation
+    left join apartment_surfaces on apartment_surfaces.id_mutation = mutation_tups.id_mutation
+)
+
+select
+    -- ids
+    idtup,
+    cast(:millesime as smallint) as millesime,
+    -- counts
+    cast(count(*) as integer) as nb_ventes_appartements,
+    cast(count(prix_m2) as integer) as nb_ventes_prix_m2,
+    -- prices
+    round(cast(percentile_cont(0.5) within group (order by prix_m2) as numeric), 0) as prix_m2_median,
+    -- dates
+    max(date_mutation) as date_derniere_vente
+from sales
+group by idtup

@@ -1,0 +1,49 @@
+-- coproff.stats_coherence_construction: coherence of the FF construction year (an_const) with
+-- the RNIC construction period (p_constr) widened by 4 years on each side (issue 4 §3).
+--
+-- Classes come from coproff.coproff.coherence_construction (rule in intermediate/synthese.sql),
+-- for registered copropriétés: coherent, incoherent, non_comparable (period unknown or no FF year).
+-- taux = share among comparable rows (the documented national figure: ~70% coherent).
+
+with
+
+coproff as (
+    select coherence_construction
+    from coproff.coproff
+    where millesime = :millesime and coherence_construction is not null
+),
+
+classes as (
+    select * from (values
+        (1, 'coherent'),
+        (2, 'incoherent'),
+        (3, 'non_comparable')
+    ) as c (ordre, coherence_construction)
+),
+
+counts as (
+    select coherence_construction, count(*) as nb
+    from coproff
+    group by coherence_construction
+),
+
+totals as (
+    select
+        sum(nb) as nb_total,
+        sum(nb) filter (where coherence_construction <> 'non_comparable') as nb_comparables
+    from counts
+)
+
+select
+    -- ids
+    cast(:millesime as smallint) as millesime,
+    cast(classes.ordre as smallint) as ordre,
+    classes.coherence_construction,
+    -- counts and shares
+    cast(coalesce(counts.nb, 0) as integer) as nb,
+    round(coalesce(counts.nb, 0) / nullif(totals.nb_total, 0), 4) as part,
+    case when classes.coherence_construction <> 'non_comparable'
+         then round(coalesce(counts.nb, 0) / nullif(totals.nb_comparables, 0), 4) end as taux
+from classes
+cross join totals
+left join counts on counts.coherence_construction = classes.coherence_construction
