@@ -1,0 +1,202 @@
+"""Publication of a millésime in schema coproff: registry, views, keys and indexes, comments,
+read-only role, and no personal data. Hand-made marts stand in for the SQL models."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from dagster import DagsterInstance, materialize
+from sqlalchemy.engine import make_url
+
+from coproff_platform.assets.publication import READER_ROLE, publication, sql_literal
+from coproff_platform.partitions import register_millesime
+from coproff_platform.resources.postgis import PostGISResource
+
+COPROFF_DDL = """
+create table coproff.coproff (
+    idcopro text not null, millesime smallint not null, num_immat char(9), idtup text,
+    code_commune char(5), type_syndic text, syndic_raison_sociale text, nom_copro text,
+    geom geometry(Point, 4326)
+) partition by list (millesime)
+"""
+APPARIEMENT_DDL = """
+create table coproff.appariement (
+    num_immat char(9) not null, millesime smallint not null, idtup text, methode text
+) partition by list (millesime)
+"""
+COMMENTS = {
+    "coproff.coproff": "Référentiel des copropriétés",
+    "coproff.coproff.idcopro": "Identifiant CoproFF",
+    "coproff.coproff.millesime": "Millésime",
+    "coproff.coproff.num_immat": "Numéro d'immatriculation",
+    "coproff.coproff.idtup": "Identifiant de la TUP",
+    "coproff.coproff.code_commune": "Code INSEE de la commune",
+    "coproff.coproff.type_syndic": "Type de syndic",
+    "coproff.coproff.syndic_raison_sociale": "Raison sociale du syndic professionnel",
+    "coproff.coproff.nom_copro": "Nom d'usage",
+    "coproff.coproff.geom": "Point (WGS84)",
+    "coproff.appariement": "Appariement RNIC-TUP",
+    "coproff.appariement.num_immat": "Numéro d'immatriculation",
+    "coproff.appariement.millesime": "Millésime",
+    "coproff.appariement.idtup": "TUP retenue",
+    "coproff.appariement.methode": "Méthode",
+}
+COPROFF_COLS = ["idcopro", "millesime", "num_immat", "idtup", "code_commune", "type_syndic", "syndic_raison_sociale", "nom_copro"]
+
+
+def _comment_all(conn) -> None:
+    for target, text in COMMENTS.items():
+        kind = "column" if target.count(".") == 2 else "table"
+        conn.execute(sa.text(f"comment on {kind} {target} is {sql_literal(text)}"))
+
+
+def fill(db: PostGISResource, millesime: int, rows: list[tuple]) -> None:
+    with db.replace_millesime("coproff.coproff", millesime) as swap:
+        swap.copy_rows(COPROFF_COLS, [(r[0], millesime, *r[1:]) for r in rows])
+        swap.conn.execute(sa.text(f"update {swap.table} set geom = st_setsrid(st_makepoint(2.35, 48.85), 4326)"))
+    with db.replace_millesime("coproff.appariement", millesime) as swap:
+        swap.copy_rows(["num_immat", "millesime", "idtup", "methode"],
+                       [(r[1], millesime, r[2], "idpar") for r in rows if r[1]])
+
+
+ROWS_2022 = [
+    ("RNC_AA0000001", "AA0000001", "75101000AB0001", "75101", "professionnel", "CABINET DURAND SA", "Les Tilleuls"),
+    ("FF_75101000AB0002", None, "75101000AB0002", "75101", None, None, None),
+]
+ROWS_2023 = ROWS_2022 + [
+    ("RNC_AA0000003", "AA0000003", "93010000AC0003", "93010", "bénévole", None, "Résidence du Parc"),
+]
+
+
+@pytest.fixture
+def marts(fresh_db: PostGISResource) -> PostGISResource:
+    with fresh_db.engine.begin() as conn:
+        conn.execute(sa.text(COPROFF_DDL))
+        conn.execute(sa.text(APPARIEMENT_DDL))
+        # As the model runner's .yml would: an index on idtup already exists.
+        conn.execute(sa.text("create index coproff_idtup_by_runner on coproff.coproff (idtup)"))
+        _comment_all(conn)
+    fill(fresh_db, 2022, ROWS_2022)
+    fill(fresh_db, 2023, ROWS_2023)
+    return fresh_db
+
+
+_INSTANCES: list[DagsterInstance] = []  # results read events through their instance: keep it alive
+
+
+def publish(db: PostGISResource, millesime: str):
+    instance = DagsterInstance.ephemeral()
+    _INSTANCES.append(instance)
+    register_millesime(instance, millesime)
+    return materialize([publication], partition_key=millesime, resources={"postgis": db},
+                       instance=instance, raise_on_error=False)
+
+
+def scalar(db: PostGISResource, sql: str):
+    with db.engine.connect() as conn:
+        return conn.execute(sa.text(sql)).scalar()
+
+
+def test_published_millesimes_are_registered_and_latest_view_follows(marts):
+    assert publish(marts, "2022").success
+    assert scalar(marts, "select count(*) from coproff.coproff_dernier") == 2
+    assert publish(marts, "2023").success
+    with marts.engine.connect() as conn:
+        registry = conn.execute(sa.text("select millesime, row_counts from coproff.millesimes order by 1")).all()
+        assert [(m, c["coproff"]) for m, c in registry] == [(2022, 2), (2023, 3)]
+        assert registry[1][1]["appariement"] == 2
+        assert conn.execute(sa.text("select distinct millesime from coproff.coproff_dernier")).scalars().all() == [2023]
+        assert conn.execute(sa.text("select count(*) from coproff.coproff_2022")).scalar() == 2
+        assert conn.execute(sa.text("select count(*) from coproff.coproff_2023")).scalar() == 3
+        assert conn.execute(sa.text("select count(*) from coproff.appariement_dernier")).scalar() == 2
+
+
+def test_keys_and_indexes_are_added_only_when_missing(marts):
+    assert publish(marts, "2023").success
+    assert publish(marts, "2023").success  # republishing adds nothing twice
+    with marts.engine.connect() as conn:
+        pk = conn.execute(sa.text(
+            "select pg_get_constraintdef(oid) from pg_constraint "
+            "where conrelid = 'coproff.coproff'::regclass and contype = 'p'")).scalar()
+        assert pk == "PRIMARY KEY (millesime, idcopro)"
+        indexes = conn.execute(sa.text(
+            "select a.attname, am.amname from pg_index i join pg_class c on c.oid = i.indexrelid "
+            "join pg_am am on am.oid = c.relam "
+            "join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0] "
+            "where i.indrelid = 'coproff.coproff'::regclass")).all()
+    leading = sorted(indexes)
+    assert ("geom", "gist") in leading
+    for column in ("idcopro", "num_immat", "code_commune"):
+        assert (column, "btree") in leading
+    assert [c for c, _ in leading].count("idtup") == 1  # the runner's index was kept, not duplicated
+
+
+def test_comment_check_names_what_is_undocumented(marts):
+    result = publish(marts, "2023")
+    [ev] = result.get_asset_check_evaluations()
+    assert ev.passed and ev.partition == "2023"
+    with marts.engine.begin() as conn:
+        conn.execute(sa.text("alter table coproff.coproff add column surface integer"))
+    result = publish(marts, "2023")
+    [ev] = result.get_asset_check_evaluations()
+    assert not ev.passed
+    missing = ev.metadata["missing"].value
+    assert "coproff.coproff.surface" in missing and "coproff.coproff_dernier.surface" in missing
+
+
+def test_a_volunteer_syndic_name_is_never_published(marts):
+    assert publish(marts, "2022").success
+    # A bénévole syndic is a natural person: their name in any published column blocks publication.
+    fill(marts, 2023, ROWS_2023[:2] + [ROWS_2023[2][:5] + ("Jean Dupont",) + ROWS_2023[2][6:]])
+    result = publish(marts, "2023")
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "coproff.coproff.syndic_raison_sociale: 1 rows name a non-professional syndic" in failure.event_specific_data.error.to_string()
+    with marts.engine.connect() as conn:
+        assert conn.execute(sa.text("select array_agg(millesime) from coproff.millesimes")).scalar() == [2022]
+        assert conn.execute(sa.text("select distinct millesime from coproff.coproff_dernier")).scalar() == 2022
+
+
+def test_an_owner_column_blocks_publication(marts):
+    with marts.engine.begin() as conn:
+        conn.execute(sa.text("alter table coproff.coproff add column proprietaire text"))
+    assert not publish(marts, "2023").success
+    assert scalar(marts, "select to_regclass('coproff.millesimes')") is None
+
+
+def test_empty_millesime_is_not_published(marts):
+    assert not publish(marts, "2021").success
+
+
+def test_reader_role_reads_coproff_and_nothing_else(marts):
+    assert publish(marts, "2023").success
+    url = make_url(marts.database_url)
+    login = f"{url.database}_analyste"
+    with marts.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(f"drop role if exists {login}"))
+        # The documented way to give an analyst access: a LOGIN role member of coproff_lecteur.
+        conn.execute(sa.text(f"create role {login} login in role {READER_ROLE}"))
+        rolcanlogin = conn.execute(sa.text("select rolcanlogin from pg_roles where rolname = :r"), {"r": READER_ROLE}).scalar()
+        assert rolcanlogin is False
+    dsn = f"postgresql://{login}@{url.host or '127.0.0.1'}:{url.port or 5432}/{url.database}"
+    try:
+        with psycopg.connect(dsn, autocommit=True) as reader:
+            assert reader.execute("select count(*) from coproff.coproff_dernier").fetchone() == (3,)
+            assert reader.execute("select count(*) from coproff.coproff where millesime = 2022").fetchone() == (2,)
+            assert reader.execute("select count(*) from coproff.millesimes").fetchone() == (1,)
+            for statement in (
+                "insert into coproff.coproff (idcopro, millesime) values ('FF_x', 2023)",
+                "update coproff.coproff set nom_copro = 'x'",
+                "delete from coproff.appariement",
+                "create table coproff.mine (a int)",
+                "create table public.mine (a int)",
+                "drop view coproff.coproff_dernier",
+                "select count(*) from staging.rnic",
+                "select count(*) from staging.lovac",
+            ):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    reader.execute(statement)
+    finally:
+        with marts.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text(f"drop role if exists {login}"))
