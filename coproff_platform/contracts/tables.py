@@ -234,10 +234,26 @@ QUARANTINE = Table(
     indexes=("source",),
 )
 
+LOAD_LOG = Table(
+    "quality.load_log",
+    "Journal des chargements : lignes lues, chargées et mises en quarantaine, par fichier",
+    (
+        M,
+        Col("source", "text not null", "Source : rnic, ff_parcelle, ff_tup, dpe, dvf, lovac"),
+        Col("source_file", "text not null", "Fichier source"),
+        Col("encoding", "text", "Encodage lu"),
+        Col("rows_read", "integer not null", "Lignes de données lues (hors en-tête et lignes vides)"),
+        Col("rows_loaded", "integer not null", "Lignes chargées dans la table de staging"),
+        Col("rows_quarantined", "integer not null", "Lignes mises en quarantaine"),
+        Col("loaded_at", "timestamptz not null default now()", "Date du chargement"),
+    ),
+    indexes=("source",),
+)
+
 STAGING_TABLES: dict[str, Table] = {
     t.qualified.split(".")[1]: t for t in (RNIC, FF_PARCELLE, FF_TUP, DPE, DVF, LOVAC)
 }
-ALL_TABLES: tuple[Table, ...] = (*STAGING_TABLES.values(), QUARANTINE)
+ALL_TABLES: tuple[Table, ...] = (*STAGING_TABLES.values(), QUARANTINE, LOAD_LOG)
 
 
 def create_table(conn: Connection, table: Table) -> None:

@@ -1,0 +1,137 @@
+"""Header mapping and row transform of one file, driven by its `SourceSpec`."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from coproff_platform.contracts.sources import PERSONAL_COLUMNS, SourceSpec
+from coproff_platform.loading.reader import SourceFileError
+from coproff_platform.normalise import Invalid, normalise_name
+
+
+@dataclass
+class HeaderMap:
+    index: dict[str, int]  # canonical raw field -> position
+    unknown: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    missing_optional: list[str] = field(default_factory=list)
+    personal: list[str] = field(default_factory=list)  # personal-data columns present, not loaded
+    row_names: bool = False  # leading unnamed column of R's write.csv
+    width: int = 0
+
+
+def map_header(spec: SourceSpec, header: list[str]) -> tuple[HeaderMap, list[str]]:
+    """Maps header cells to the spec's raw fields by normalised name; returns (map, missing required)."""
+    hm = HeaderMap(index={}, width=len(header))
+    for pos, cell in enumerate(header):
+        if pos == 0 and not cell.strip():
+            hm.row_names = True
+            continue
+        canonical = spec.resolve(cell)
+        if canonical is None:
+            if PERSONAL_COLUMNS.search(normalise_name(cell)) and not spec.raw_in_quarantine:
+                hm.personal.append(cell)
+            else:
+                hm.unknown.append(cell)
+        elif canonical in hm.index:
+            hm.duplicates.append(cell)
+        else:
+            hm.index[canonical] = pos
+    missing = [f for f in spec.required if f not in hm.index]
+    hm.missing_optional = [f.name for f in spec.fields if not f.required and f.name not in hm.index]
+    return hm, missing
+
+
+def choose_spec(specs: tuple[SourceSpec, ...], header: list[str], display: str) -> tuple[SourceSpec, HeaderMap]:
+    """The first format variant whose required columns are all present, else a clear error."""
+    first_missing: list[str] | None = None
+    for spec in specs:
+        hm, missing = map_header(spec, header)
+        if not missing:
+            return spec, hm
+        if first_missing is None:
+            first_missing = missing
+    raise SourceFileError(
+        display,
+        f"missing required column(s) {', '.join(first_missing or [])} "
+        f"(header has {len(header)} columns: {', '.join(h for h in header[:8])}...); "
+        "columns are matched by name, accents and case ignored",
+        1,
+    )
+
+
+@dataclass
+class Reject:
+    reason: str
+    field: str | None
+    detail: str
+
+
+class RowTransformer:
+    """Raw fields of one record → the tuple COPY writes, or a `Reject` (hard failure)."""
+
+    def __init__(self, spec: SourceSpec, hm: HeaderMap, millesime: int, source_file: str) -> None:
+        self.spec = spec
+        self.hm = hm
+        self.millesime = millesime
+        self.source_file = source_file
+        self.plan = [
+            (r.column, tuple(hm.index.get(i) for i in r.inputs), r.fn, r.hard, r.not_null, r.inputs[0])
+            for r in spec.rules
+        ]
+        self.out_rules = [r.column for r in spec.rules if not r.column.startswith("_")]
+        self.out_derived = [d.column for d in spec.derived if not d.column.startswith("_")]
+        self.soft_counts: dict[str, int] = {}
+
+    def quarantine_raw(self, fields: list[str] | None, raw: str) -> str | None:
+        if self.spec.raw_in_quarantine:
+            return raw
+        # Only the contract's own fields: unlisted columns may carry personal data.
+        if fields is None:
+            return None
+        return "|".join(f"{k}={fields[i]}" for k, i in self.hm.index.items() if i < len(fields))
+
+    def __call__(self, fields: list[str], line: int, raw: str) -> tuple | Reject:
+        width = self.hm.width
+        if len(fields) != width:
+            return Reject("ligne_malformee", None, f"{len(fields)} fields where the header has {width}")
+        out: dict[str, Any] = {}
+        flags: list[str] = []
+        for column, idxs, fn, hard, not_null, first in self.plan:
+            try:
+                if len(idxs) == 1:
+                    i = idxs[0]
+                    value = fn(fields[i] if i is not None else None)
+                else:
+                    value = fn(*(fields[i] if i is not None else None for i in idxs))
+            except Invalid as exc:
+                if hard:
+                    return Reject(exc.reason, first, exc.detail)
+                value = None
+                flags.append(exc.reason)
+            if value is None and not_null:
+                return Reject(f"{column}_manquant", first, f"{first} is empty")
+            out[column] = value
+        for d in self.spec.derived:
+            out[d.column] = d.fn(out)
+        for control in self.spec.controls:
+            if control.fails(out):
+                flags.append(control.code)
+        for code in flags:
+            self.soft_counts[code] = self.soft_counts.get(code, 0) + 1
+        row = [self.millesime]
+        row += [out[c] for c in self.out_rules]
+        row += [out[c] for c in self.out_derived]
+        if self.spec.flags_column:
+            row.append(flags)
+        if self.spec.line_hash_column:
+            row.append(line_hash(raw))
+        row += [self.source_file, line]
+        return tuple(row)
+
+
+def line_hash(raw: str) -> str:
+    """Identical raw lines (DVF's exact duplicates) share this hash; line endings ignored."""
+    return hashlib.md5(raw.rstrip("\r\n").encode("utf-8")).hexdigest()
