@@ -61,7 +61,14 @@ def model_asset(model: Model) -> AssetsDefinition:
     key = AssetKey(model.asset_key_path)
     audits = audits_for(key.to_user_string())
     check_specs = [
-        AssetCheckSpec(a.name, asset=key, description=a.description or None, blocking=a.blocking) for a in audits
+        AssetCheckSpec(
+            a.name,
+            asset=key,
+            description=a.description or None,
+            blocking=a.blocking,
+            partitions_def=millesime_partitions,  # evaluations carry their millésime
+        )
+        for a in audits
     ]
     static_meta = {"sql_file": MetadataValue.path(model.relative_path), "table": model.table}
     schema = _declared_schema(model)

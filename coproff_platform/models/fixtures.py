@@ -135,3 +135,22 @@ def _insert_registration(conn: Connection, m: int, i: int, r: dict[str, Any]) ->
         dict(m=m, num_immat=r["num_immat"], x=r["x"], y=r["y"], l_idpar=refs, line=i + 2,
              p1=(refs + [None] * 3)[0], p2=(refs + [None] * 3)[1], p3=(refs + [None] * 3)[2], **attrs),
     )
+
+
+# The models of the referential itself (matching, referential, duplicates), in build order.
+REFERENTIAL_MODELS = ("intermediate.tup", "intermediate.tup_match", "coproff.appariement",
+                      "intermediate.coproff_base", "coproff.doublons", "coproff.coproff")
+
+
+def build_referential(postgis: PostGISResource, millesime: int = 2023) -> None:
+    """Builds the referential models only (no indicators, no audits) for a rule test."""
+    from coproff_platform.models.build import build_all
+    from coproff_platform.models.project import project
+
+    chosen = [m for m in project() if m.table in REFERENTIAL_MODELS]
+    build_all(postgis, millesime, chosen, with_audits=False)
+
+
+def rows(postgis: PostGISResource, sql: str, **params: Any) -> list[Any]:
+    with postgis.engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).all()

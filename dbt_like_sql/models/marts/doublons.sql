@@ -91,15 +91,16 @@ pair_signals as (
         a.num_immat as num_immat_a,
         b.num_immat as num_immat_b,
         -- principal/secondary syndicates of one building are legitimate, never duplicates
-        (
+        coalesce(
             a.num_immat_principal = b.num_immat
             or b.num_immat_principal = a.num_immat
             or a.num_immat_principal = b.num_immat_principal
             or a.syndicat_principal is false
-            or b.syndicat_principal is false
+            or b.syndicat_principal is false,
+            false
         ) as principal_secondaire,
-        (a.idtup = b.idtup or a.l_idpar && b.l_idpar) as meme_parcelle,
-        (a.adresse_cle = b.adresse_cle) as meme_adresse,
+        coalesce(a.idtup = b.idtup or a.l_idpar && b.l_idpar, false) as meme_parcelle,
+        coalesce(a.adresse_cle = b.adresse_cle, false) as meme_adresse,
         -- one mandate ended (expired, or none running) while the other registration is active
         (
             (a.mandat like 'Mandat expiré%' or a.mandat = 'Pas de mandat en cours')

@@ -1,0 +1,59 @@
+"""Duplicate flags (coproff.doublons) and the doublon_suspect flag of coproff.coproff."""
+
+import datetime as dt
+
+from coproff_platform.models.fixtures import PARIS, Fixture, build_referential, rows
+
+X, Y = PARIS
+
+
+def pairs(db):
+    return {(r.idcopro_a, r.idcopro_b): r for r in rows(db, "select * from coproff.doublons where millesime = 2023")}
+
+
+def suspects(db):
+    return {r[0] for r in rows(db, "select idcopro from coproff.coproff where doublon_suspect")}
+
+
+def test_a_re_registration_after_a_syndic_change_is_flagged(fresh_db):
+    fx = Fixture()
+    tup = fx.copro_tup("75115000DF0112", X, Y)
+    common = dict(numero_voie="12 rue de la Convention", code_postal="75015", lots_total=40, nom_copro="Les Tilleuls")
+    fx.registration("AA0000001", x=X, y=Y, idpar=[tup], mandat="Mandat expiré sans successeur déclaré",
+                    date_immat=dt.date(2017, 3, 1), date_fin_mandat=dt.date(2021, 6, 30), **common)
+    fx.registration("AB0000002", x=X + 2, y=Y + 1, mandat="Mandat en cours", date_immat=dt.date(2022, 1, 10),
+                    **{**common, "numero_voie": "12, Rue de la Convention"})
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    found = pairs(fresh_db)
+    assert set(found) == {("RNC_AA0000001", "RNC_AB0000002")}
+    pair = found[("RNC_AA0000001", "RNC_AB0000002")]
+    assert pair.kind == "double_immatriculation" and pair.score >= 0.6
+    assert "meme_adresse" in pair.reason and "un_mandat_termine" in pair.reason
+    assert suspects(fresh_db) == {"RNC_AA0000001", "RNC_AB0000002"}
+
+
+def test_a_principal_secondary_pair_is_not_flagged_as_a_duplicate_registration(fresh_db):
+    fx = Fixture()
+    tup = fx.copro_tup("75115000DF0112", X, Y, size=60)
+    common = dict(numero_voie="12 rue de la Convention", code_postal="75015", lots_total=40, mandat="Mandat en cours")
+    fx.registration("AA0000001", x=X, y=Y, idpar=[tup], syndicat_principal=True, **common)
+    fx.registration("AA0000002", x=X + 5, y=Y, idpar=[tup], syndicat_principal=False,
+                    num_immat_principal="AA0000001", **{**common, "mandat": "Mandat expiré sans successeur déclaré"})
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert pairs(fresh_db) == {}
+    assert suspects(fresh_db) == set()
+
+
+def test_a_registration_on_a_tup_without_ff_copropriete_near_an_ff_only_one_is_a_double_count(fresh_db):
+    fx = Fixture()
+    fx.plain_tup("75115000DF0001", X, Y)
+    fx.copro_tup("75115000DF0002", X + 35, Y)  # FF-only copropriété next door
+    fx.registration("AA0000001", x=X, y=Y)
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    found = pairs(fresh_db)
+    assert set(found) == {("RNC_AA0000001", "FF_75115000DF0002")}
+    assert found[("RNC_AA0000001", "FF_75115000DF0002")].kind == "double_compte_ff"
+    assert suspects(fresh_db) == {"RNC_AA0000001", "FF_75115000DF0002"}

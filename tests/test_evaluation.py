@@ -1,0 +1,47 @@
+"""Scores against the ground truth: matching and duplicate pairs, and the skip without truth."""
+
+from argparse import Namespace
+
+from coproff_platform import evaluation
+from coproff_platform.models.fixtures import PARIS, Fixture, build_referential
+
+X, Y = PARIS
+
+
+def test_scores_count_right_tups_no_tup_answers_and_unordered_pairs(fresh_db, tmp_path):
+    fx = Fixture()
+    fx.copro_tup("75115000DF0001", X, Y)
+    fx.copro_tup("75115000DF0002", X + 300, Y)
+    fx.plain_tup("75115000DF0003", X + 600, Y)
+    fx.copro_tup("75115000DF0004", X + 640, Y)
+    fx.registration("AA0000001", x=X, y=Y)                 # right
+    fx.registration("AA0000002", x=X + 300, y=Y)           # wrong: truth says DF0004
+    fx.registration("AA0000003")                            # right "no TUP"
+    fx.registration("AA0000004", x=X + 600, y=Y)           # right, and a double count with FF_…0004
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    truth = tmp_path / "2023"
+    truth.mkdir()
+    (truth / "links.csv").write_text(
+        "num_immat,idtup\nAA0000001,75115000DF0001\nAA0000002,75115000DF0004\nAA0000003,\n"
+        "AA0000004,75115000DF0003\nAA0000005,75115000DF0002\n"
+    )
+    (truth / "duplicates.csv").write_text(
+        "num_immat_a,num_immat_b,kind\nFF_75115000DF0004,AA0000004,double_compte_ff\n"
+        "AA0000001,AA0000002,double_immatriculation\n"
+    )
+    s = evaluation.evaluate(fresh_db, 2023, tmp_path)
+    assert (s.registrations_matched, s.matched_right, s.none_right) == (3, 2, 1)
+    assert s.matching_precision == round(2 / 3, 4)
+    assert s.matching_recall == round(2 / 4, 4)  # AA0000005 was never staged: a miss
+    assert s.matching_accuracy == round(3 / 5, 4)
+    assert (s.pairs_truth, s.pairs_flagged, s.pairs_right) == (2, 1, 1)
+    assert (s.duplicates_precision, s.duplicates_recall) == (1.0, 0.5)
+    assert s.by_kind["double_immatriculation"]["recall"] == 0.0
+
+
+def test_evaluate_without_truth_says_so_and_exits_2(fresh_db, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COPROFF_DATABASE_URL", fresh_db.database_url)
+    code = evaluation.run(Namespace(millesime=2031, truth_dir=tmp_path, show_errors=False))
+    assert code == 2
+    assert "no ground truth for millésime 2031" in capsys.readouterr().out
