@@ -249,3 +249,21 @@ def test_sudden_change_is_flagged_against_the_previous_published_millesime(fresh
     result = run(fresh_db, r.no_sudden_change_from_previous_millesime)
     assert not result.passed
     assert "ff_only" in result.metadata["flagged"].value and "total" in result.metadata["flagged"].value
+
+
+def test_gap_and_coherence_read_intermediate_synthese_when_the_referential_lacks_the_classes(fresh_db):
+    build(fresh_db, extra_sql=f"alter table {FRESH} drop column classe_ecart_logements, "
+                              "drop column coherence_construction")
+    assert not run(fresh_db, r.dwelling_gap_share).passed  # nowhere to read the classes from
+    with fresh_db.engine.begin() as conn:
+        conn.execute(sa.text("create table intermediate.synthese (idcopro text, millesime smallint, "
+                             "classe_ecart_logements text, coherence_construction text)"))
+        conn.execute(sa.text(
+            "insert into intermediate.synthese values "
+            "('RNC_AA0000001', 2023, 'Aucun écart', 'coherent'), ('RNC_AA0000004', 2023, 'Moins de 50%', 'incoherent'),"
+            "('RNC_AA0000001', 2022, 'Moins de 50%', 'incoherent')"))  # another millésime: ignored
+    gap = run(fresh_db, r.dwelling_gap_share)
+    assert gap.metadata["classes_from"].value == "intermediate.synthese"
+    assert gap.metadata["share_no_gap_or_one"].value == 0.5 and not gap.passed
+    coherence = run(fresh_db, r.construction_coherence_rate)
+    assert coherence.metadata["coherence_rate"].value == 0.5 and not coherence.passed

@@ -129,12 +129,24 @@ def _coproff(conn, rows, millesime=M):
             idcopro text, millesime smallint, num_immat char(9), situation text, tup_sans_copro_ff boolean,
             code_commune char(5), code_departement text, epci text, lots_total integer, nlocal integer,
             classe_ecart_logements text, coherence_construction text)"""))
+    # the coherence classes live in intermediate.synthese, joined on idcopro by the statistics
+    conn.execute(sa.text("create schema if not exists intermediate"))
+    conn.execute(sa.text("""
+        create table if not exists intermediate.synthese (
+            idcopro text, millesime smallint, classe_ecart_logements text, coherence_construction text)"""))
     for r in rows:
+        params = {"m": millesime, "tsc": False, "epci": None, "lots": None, "nlocal": None, "classe": None,
+                  "coherence": None, "num_immat": None, **r}
         conn.execute(sa.text("""
             insert into coproff.coproff values (:idcopro, :m, :num_immat, :situation, :tsc, :commune, :dep,
-                                                :epci, :lots, :nlocal, :classe, :coherence)"""),
-                     {"m": millesime, "tsc": False, "epci": None, "lots": None, "nlocal": None, "classe": None,
-                      "coherence": None, "num_immat": None, **r})
+                                                :epci, :lots, :nlocal, :classe, :coherence)"""), params)
+        conn.execute(sa.text("insert into intermediate.synthese values (:idcopro, :m, :classe, :coherence)"), params)
+
+
+def _ghost(conn, classe=None, coherence=None):
+    """A synthesis row whose copropriété is not published: the statistics must ignore it."""
+    conn.execute(sa.text("insert into intermediate.synthese values ('RNC_ZZ9999999', :m, :c, :k)"),
+                 {"m": M, "c": classe, "k": coherence})
 
 
 def test_gap_class_table_counts_and_shares(fresh_db):
@@ -143,6 +155,7 @@ def test_gap_class_table_counts_and_shares(fresh_db):
     with fresh_db.engine.begin() as conn:
         _coproff(conn, [{"idcopro": f"RNC_AA{i:07d}", "situation": "rnic_1_1", "commune": "75101", "dep": "75",
                          "classe": c} for i, c in enumerate(classes)])
+        _ghost(conn, classe="Aucun écart")
         rows = query_model(conn, "marts/stats_ecart_logements.sql", M)
     got = {r["classe"]: (r["nb"], r["part"], r["part_renseignes"]) for r in rows}
     assert [r["classe"] for r in sorted(rows, key=lambda r: r["ordre"])] == [
@@ -159,6 +172,7 @@ def test_construction_coherence_table_rate_among_comparable_rows(fresh_db):
     with fresh_db.engine.begin() as conn:
         _coproff(conn, [{"idcopro": f"X{i}", "situation": "rnic_1_1", "commune": "75101", "dep": "75",
                          "coherence": v} for i, v in enumerate(values)])
+        _ghost(conn, coherence="incoherent")
         rows = {r["coherence_construction"]: r for r in query_model(conn, "marts/stats_coherence_construction.sql", M)}
     assert rows["coherent"]["nb"] == 7 and rows["coherent"]["taux"] == Decimal("0.7000")
     assert rows["incoherent"]["taux"] == Decimal("0.3000")

@@ -239,18 +239,36 @@ def every_registration_once(conn: Connection, table: str, millesime: int) -> Aud
 GAP_GOOD = ("Aucun écart", "Ecart de 1 logement")
 
 
+def _with_classes(conn: Connection, table: str) -> tuple[str | None, str]:
+    """A query of the audited rows with their coherence classes, and where the classes come from.
+
+    The classes are written once, in intermediate.synthese; coproff.coproff carries them when the
+    indicator join is in place, otherwise they are joined here on idcopro.
+    """
+    cols = "idcopro, lots_hab, nloghcopro, p_constr, an_const"
+    if not _has_columns(conn, table, "classe_ecart_logements", "coherence_construction"):
+        return (f"select {cols}, classe_ecart_logements, coherence_construction "
+                f"from {_q(table)} where millesime = :m"), _q(table)
+    if conn.execute(sa.text("select to_regclass('intermediate.synthese')")).scalar() is None:
+        return None, "missing: neither the audited table nor intermediate.synthese carries the classes"
+    prefixed = ", ".join(f"c.{c.strip()}" for c in cols.split(","))
+    return (f"select {prefixed}, s.classe_ecart_logements, s.coherence_construction "
+            f"from {_q(table)} c join intermediate.synthese s on s.millesime = :m and s.idcopro = c.idcopro "
+            f"where c.millesime = :m"), "intermediate.synthese"
+
+
 @audit(ASSET, blocking=False)
 def dwelling_gap_share(conn: Connection, table: str, millesime: int) -> AuditResult:
     """Share of registered copropriétés whose FF dwellings (nloghcopro) equal the RNIC dwelling
     lots (lots_hab) or differ by one, among those where both are filled, against
     COPROFF_GAP_SHARE_MIN (default 67%) minus COPROFF_THRESHOLD_TOLERANCE (default 5 points)."""
-    missing = _has_columns(conn, table, "classe_ecart_logements")
-    if missing:
-        return AuditResult(False, {"missing_columns": MetadataValue.text(", ".join(missing))})
+    rows_sql, source = _with_classes(conn, table)
+    if rows_sql is None:
+        return AuditResult(False, {"classes_from": MetadataValue.text(source)})
     th = Thresholds.from_env()
     rows = conn.execute(sa.text(f"""
-        select classe_ecart_logements, count(*) from {_q(table)}
-        where millesime = :m and classe_ecart_logements is not null
+        select classe_ecart_logements, count(*) from ({rows_sql}) c
+        where classe_ecart_logements is not null
         group by 1 order by 1
     """), {"m": millesime}).all()
     counts = {k: int(v) for k, v in rows}
@@ -260,14 +278,15 @@ def dwelling_gap_share(conn: Connection, table: str, millesime: int) -> AuditRes
     floor = th.gap_share_min - th.tolerance
     passed = share is not None and share >= floor
     sample = conn.execute(sa.text(f"""
-        select idcopro, lots_hab, nloghcopro, classe_ecart_logements from {_q(table)}
-        where millesime = :m and classe_ecart_logements in ('100% ou plus', 'Moins de 100%')
+        select idcopro, lots_hab, nloghcopro, classe_ecart_logements from ({rows_sql}) c
+        where classe_ecart_logements in ('100% ou plus', 'Moins de 100%')
         order by abs(coalesce(nloghcopro, 0) - coalesce(lots_hab, 0)) desc, idcopro limit {SAMPLE_SIZE}
     """), {"m": millesime}).all()
     meta: dict[str, Any] = {
         "share_no_gap_or_one": MetadataValue.float(round(share, 4) if share is not None else float("nan")),
         "threshold": MetadataValue.float(round(floor, 4)),
         "rows_compared": MetadataValue.int(filled),
+        "classes_from": MetadataValue.text(source),
         "classes": MetadataValue.md(markdown_table(["classe", "nb"], sorted(counts.items()))),
     }
     if sample:
@@ -281,20 +300,20 @@ def construction_coherence_rate(conn: Connection, table: str, millesime: int) ->
     """Share of comparable registered copropriétés whose FF construction year (an_const) lies in
     the RNIC period (p_constr) widened by 4 years on each side, against COPROFF_COHERENCE_RATE_MIN
     (default 70%) minus COPROFF_THRESHOLD_TOLERANCE."""
-    missing = _has_columns(conn, table, "coherence_construction")
-    if missing:
-        return AuditResult(False, {"missing_columns": MetadataValue.text(", ".join(missing))})
+    rows_sql, source = _with_classes(conn, table)
+    if rows_sql is None:
+        return AuditResult(False, {"classes_from": MetadataValue.text(source)})
     th = Thresholds.from_env()
     counts = dict(conn.execute(sa.text(f"""
-        select coherence_construction, count(*) from {_q(table)}
-        where millesime = :m and coherence_construction is not null group by 1
+        select coherence_construction, count(*) from ({rows_sql}) c
+        where coherence_construction is not null group by 1
     """), {"m": millesime}).all())
     coherent, incoherent = int(counts.get("coherent", 0)), int(counts.get("incoherent", 0))
     rate = coherent / (coherent + incoherent) if coherent + incoherent else None
     floor = th.coherence_rate_min - th.tolerance
     sample = conn.execute(sa.text(f"""
-        select idcopro, p_constr, an_const from {_q(table)}
-        where millesime = :m and coherence_construction = 'incoherent'
+        select idcopro, p_constr, an_const from ({rows_sql}) c
+        where coherence_construction = 'incoherent'
         order by idcopro limit {SAMPLE_SIZE}
     """), {"m": millesime}).all()
     meta: dict[str, Any] = {
@@ -303,6 +322,7 @@ def construction_coherence_rate(conn: Connection, table: str, millesime: int) ->
         "coherent": MetadataValue.int(coherent),
         "incoherent": MetadataValue.int(incoherent),
         "not_comparable": MetadataValue.int(int(counts.get("non_comparable", 0))),
+        "classes_from": MetadataValue.text(source),
     }
     if sample:
         meta["sample_incoherent"] = MetadataValue.md(markdown_table(["idcopro", "p_constr", "an_const"], sample))

@@ -8,8 +8,8 @@
 --   * price per m² = price / apartment surface of the mutation (Carrez surface, else built
 --     surface), only for sales ('Vente', VEFA) whose locals are apartments and their dependencies
 --     (no house, no commercial premises), so that the price is the apartments' price;
---   * a local spread over several parcels is repeated on one line per parcel: its surface is
---     taken once per mutation and disposition.
+--   * the surface of a mutation is the sum over its (deduplicated) apartment lines; a local
+--     listed on several parcels would be counted once per parcel (rare; DVF has no local id).
 -- Key: idtup. Counts of a TUP holding several registrations are indicative (coproff.indicatif).
 
 with
@@ -49,14 +49,6 @@ tup_in_referential as (
     where copro_ff or exists (select 1 from tup_match where tup_match.idtup = tup.idtup)
 ),
 
--- apartments of each mutation, one row per local (parcel repetitions collapsed)
-apartments as (
-    select distinct
-        id_mutation, numero_disposition, surface_carrez, surface_reelle_bati, nombre_pieces_principales
-    from dvf
-    where code_type_local = 2
-),
-
 -- mutation-level facts, over all its lines: price once, apartment surface, kinds of locals
 mutations as (
     select
@@ -69,10 +61,12 @@ mutations as (
     group by dvf.id_mutation
 ),
 
+-- apartment surface of each mutation: Carrez surface, else built surface
 apartment_surfaces as (
     select id_mutation,
            sum(coalesce(nullif(surface_carrez, 0), nullif(surface_reelle_bati, 0))) as surface_appartements
-    from apartments
+    from dvf
+    where code_type_local = 2
     group by id_mutation
 ),
 

@@ -1,16 +1,29 @@
 -- coproff.stats_coherence_construction: coherence of the FF construction year (an_const) with
 -- the RNIC construction period (p_constr) widened by 4 years on each side (issue 4 §3).
 --
--- Classes come from coproff.coproff.coherence_construction (rule in intermediate/synthese.sql),
--- for registered copropriétés: coherent, incoherent, non_comparable (period unknown or no FF year).
+-- Classes: coherence_construction of intermediate.synthese (the rule is written there once) for
+-- the registered copropriétés published in coproff.coproff: coherent, incoherent, non_comparable
+-- (period unknown or no FF year).
 -- taux = share among comparable rows (the documented national figure: ~70% coherent).
 
 with
 
 coproff as (
-    select coherence_construction
+    select idcopro
     from coproff.coproff
+    where millesime = :millesime
+),
+
+synthese as (
+    select idcopro, coherence_construction
+    from intermediate.synthese
     where millesime = :millesime and coherence_construction is not null
+),
+
+compared as (
+    select synthese.coherence_construction
+    from synthese
+    inner join coproff on coproff.idcopro = synthese.idcopro
 ),
 
 classes as (
@@ -23,7 +36,7 @@ classes as (
 
 counts as (
     select coherence_construction, count(*) as nb
-    from coproff
+    from compared
     group by coherence_construction
 ),
 

@@ -1,17 +1,30 @@
 -- coproff.stats_ecart_logements: gap between FF dwellings (nloghcopro) and RNIC dwelling lots
 -- (lots_hab), in exactly the classes of the CoproFF documentation (issue 4 §3).
 --
--- Population and classes come from coproff.coproff.classe_ecart_logements (rule in
--- intermediate/synthese.sql): registered copropriétés alone on their TUP or unmatched.
+-- Population and classes: classe_ecart_logements of intermediate.synthese (the rule is written
+-- there once) for the copropriétés published in coproff.coproff: registered copropriétés alone on
+-- their TUP or unmatched.
 -- part = share of the population; part_renseignes = share among rows where both values are
 -- filled (the basis of the documented national figures: 48% no gap, 19% one dwelling, ...).
 
 with
 
 coproff as (
-    select classe_ecart_logements
+    select idcopro
     from coproff.coproff
+    where millesime = :millesime
+),
+
+synthese as (
+    select idcopro, classe_ecart_logements
+    from intermediate.synthese
     where millesime = :millesime and classe_ecart_logements is not null
+),
+
+compared as (
+    select synthese.classe_ecart_logements
+    from synthese
+    inner join coproff on coproff.idcopro = synthese.idcopro
 ),
 
 classes as (
@@ -29,7 +42,7 @@ classes as (
 
 counts as (
     select classe_ecart_logements as classe, count(*) as nb
-    from coproff
+    from compared
     group by classe_ecart_logements
 ),
 
