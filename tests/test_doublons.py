@@ -49,11 +49,24 @@ def test_a_principal_secondary_pair_is_not_flagged_as_a_duplicate_registration(f
 def test_a_registration_on_a_tup_without_ff_copropriete_near_an_ff_only_one_is_a_double_count(fresh_db):
     fx = Fixture()
     fx.plain_tup("75115000DF0001", X, Y)
-    fx.copro_tup("75115000DF0002", X + 35, Y)  # FF-only copropriété next door
-    fx.registration("AA0000001", x=X, y=Y)
+    fx.copro_tup("75115000DF0002", X + 30, Y, nloghcopro=11)  # FF-only copropriété next door, same dwellings
+    fx.copro_tup("75115000DF0003", X - 30, Y, nloghcopro=30)  # next door too, but other dwellings
+    fx.registration("AA0000001", x=X, y=Y, lots_hab=10)
     fx.write(fresh_db)
     build_referential(fresh_db)
     found = pairs(fresh_db)
     assert set(found) == {("RNC_AA0000001", "FF_75115000DF0002")}
     assert found[("RNC_AA0000001", "FF_75115000DF0002")].kind == "double_compte_ff"
     assert suspects(fresh_db) == {"RNC_AA0000001", "FF_75115000DF0002"}
+
+
+def test_an_unmatched_registration_near_an_ff_only_copropriete_with_similar_dwellings_is_flagged(fresh_db):
+    fx = Fixture()
+    fx.copro_tup("75115000DF0002", X + 150, Y, nloghcopro=24)
+    fx.copro_tup("75115000DF0003", X - 120, Y, nloghcopro=6)  # nearer, but not the same dwellings
+    fx.registration("AA0000001", x=X, y=Y, lots_hab=25)
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    found = pairs(fresh_db)
+    assert set(found) == {("RNC_AA0000001", "FF_75115000DF0002")}
+    assert found[("RNC_AA0000001", "FF_75115000DF0002")].kind == "non_apparie_proche_ff"

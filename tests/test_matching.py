@@ -1,5 +1,7 @@
 """RNIC ↔ TUP matching rules (intermediate.tup_match / coproff.appariement), one rule per test."""
 
+import sqlalchemy as sa
+
 from coproff_platform.models.fixtures import PARIS, Fixture, build_referential, rows
 from coproff_platform.normalise import idpar as normalise_idpar
 
@@ -41,7 +43,7 @@ def test_a_reference_without_a_point_is_accepted(fresh_db):
     fx.registration("AA0000001", idpar=[parcel])
     fx.write(fresh_db)
     build_referential(fresh_db)
-    assert match(fresh_db, "AA0000001")[:3] == (parcel, "idpar", "idpar_sans_point")
+    assert match(fresh_db, "AA0000001")[:3] == (parcel, "idpar", "idpar_sans_point_precis")
 
 
 def test_references_to_several_tups_pick_the_one_most_references_lead_to(fresh_db):
@@ -80,3 +82,18 @@ def test_no_tup_at_the_point_nor_within_100_m_leaves_the_registration_unmatched(
     build_referential(fresh_db)
     assert match(fresh_db, "AA0000001")[:3] == (None, "none", "none_aucune_tup_au_point_ni_a_moins_de_100m")
     assert match(fresh_db, "AA0000002")[:3] == (None, "none", "none_ni_reference_ni_point")
+
+
+def test_an_imprecise_point_neither_rejects_a_reference_nor_locates_a_tup(fresh_db):
+    fx = Fixture()
+    parcel = fx.copro_tup("75115000DF0112", X, Y)
+    fx.copro_tup("75115000DF0300", X + 900, Y)
+    fx.write(fresh_db)
+    with fresh_db.engine.begin() as conn:  # registry points truncated to 2 decimals, ~1 km off
+        conn.execute(sa.text(
+            "insert into staging.rnic (millesime, num_immat, l_idpar, geom, source_file, source_line) values "
+            "(2023, 'AA0000001', array[:p], ST_SetSRID(ST_MakePoint(2.29, 48.82), 4326), 'f', 2), "
+            "(2023, 'AA0000002', '{}', ST_SetSRID(ST_MakePoint(2.29, 48.82), 4326), 'f', 3)"), {"p": parcel})
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:3] == (parcel, "idpar", "idpar_sans_point_precis")
+    assert match(fresh_db, "AA0000002")[:3] == (None, "none", "none_point_imprecis_sans_reference")

@@ -3,16 +3,18 @@
 -- The rules are applied in order; a registration takes the first step that gives it a TUP.
 --   Step 1 (methode 'idpar'): its cadastral references (normalised idpar, every listed reference)
 --          lead to FF parcels, hence to their TUPs. A TUP is accepted when the RNIC point lies within
---          100 m of the referenced parcel, or when the registration has no point. When the accepted
---          references lead to several TUPs, one is picked deterministically (1b) and the reason says so.
---   Step 2 (methode 'geoloc'): the TUP whose polygon contains the RNIC point (2a), else the nearest
---          TUP holding an FF copropriété within 100 m of the point (2b).
+--          100 m of the referenced parcel, or when the registration has no usable point (missing,
+--          or imprecise: both coordinates given with 3 decimals or fewer, i.e. ±100 m or worse, as
+--          the truncated `45.75` of real rows). When the accepted references lead to several TUPs,
+--          one is picked deterministically (1b) and the reason says so.
+--   Step 2 (methode 'geoloc'): for a precise point only, the TUP whose polygon contains the RNIC
+--          point (2a), else the nearest TUP holding an FF copropriété within 100 m of the point (2b).
 --   Step 3 (methode 'none'): no TUP; the reason says why.
 -- Distances are in metres, measured on the WGS84 ellipsoid (geography).
 
 with
 
-rnic as (
+rnic_staged as (
     select
         num_immat,
         l_idpar,
@@ -20,6 +22,22 @@ rnic as (
         geom
     from staging.rnic
     where millesime = :millesime
+),
+
+-- a point whose two coordinates carry 3 decimals or fewer is imprecise (±100 m or worse): it can
+-- neither confirm nor reject a reference, nor locate a TUP
+rnic as (
+    select
+        num_immat,
+        l_idpar,
+        lots_hab,
+        geom,
+        (
+            geom is not null
+            and round(ST_X(geom)::numeric, 3) = ST_X(geom)::numeric
+            and round(ST_Y(geom)::numeric, 3) = ST_Y(geom)::numeric
+        ) as point_imprecis
+    from rnic_staged
 ),
 
 ff_parcelle as not materialized (
@@ -59,14 +77,18 @@ reference_parcel as (
         rnic_reference.num_immat,
         rnic_reference.idpar,
         ff_parcelle.idtup,
-        ST_Distance(rnic.geom::geography, ff_parcelle.geompar_4326::geography) as distance_m
+        case
+            when not rnic.point_imprecis
+                then ST_Distance(rnic.geom::geography, ff_parcelle.geompar_4326::geography)
+        end as distance_m
     from rnic_reference
     inner join ff_parcelle on ff_parcelle.idpar = rnic_reference.idpar
     inner join rnic on rnic.num_immat = rnic_reference.num_immat
     where ff_parcelle.idtup is not null
 ),
 
--- rule 1a: a reference is accepted when the point is within 100 m of its parcel, or has no point
+-- rule 1a: a reference is accepted when the point is within 100 m of its parcel, or when there is
+-- no usable point (distance_m is NULL: point missing or imprecise)
 reference_accepted as (
     select
         num_immat,
@@ -107,7 +129,7 @@ idpar_match as (
         nb_candidats,
         case
             when nb_candidats > 1 then 'idpar_plusieurs_tup_choix_regle_1b'
-            when distance_m is null then 'idpar_sans_point'
+            when distance_m is null then 'idpar_sans_point_precis'
             else 'idpar_point_a_moins_de_100m'
         end as motif
     from idpar_ranked
@@ -124,6 +146,7 @@ to_locate as (
         rnic.geom
     from rnic
     where rnic.geom is not null
+      and not rnic.point_imprecis
       and not exists (select 1 from idpar_match where idpar_match.num_immat = rnic.num_immat)
 ),
 
@@ -194,6 +217,8 @@ unmatched as (
                 then 'none_references_absentes_des_ff_sans_point'
             when rnic.geom is null
                 then 'none_ni_reference_ni_point'
+            when rnic.point_imprecis
+                then 'none_point_imprecis_sans_reference'
             else 'none_aucune_tup_au_point_ni_a_moins_de_100m'
         end as motif
     from rnic

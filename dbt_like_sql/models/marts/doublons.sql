@@ -1,16 +1,19 @@
 -- coproff.doublons: pairs of referential rows suspected to describe the same copropriété.
--- One row per pair (idcopro_a < idcopro_b for two registrations; registration first, FF row second
--- otherwise), with its kind, a score in [0, 1] and the reasons that built the score.
+-- One row per pair (idcopro_a < idcopro_b for two registrations; the registration first and the
+-- FF-only row second otherwise), with its kind, a score in [0, 1] and the clues behind the score.
 --
 -- Kinds:
---   double_immatriculation  two registrations of one copropriété: same parcels/TUP and/or same
---                           normalised address, typically a new syndic registering again while
---                           the old mandate expired. Principal/secondary syndicates legitimately
---                           share an address and parcels: such pairs are never flagged.
---   double_compte_ff        a registration matched to a TUP where FF shows no copropriété, near an
---                           FF-only copropriété (likely the TUP that should have matched).
---   non_apparie_proche_ff   an unmatched registration near an FF-only copropriété with similar
---                           dwellings.
+--   double_immatriculation  two registrations of one copropriété (typically a new syndic
+--                           registering again while the old mandate expired): they share their
+--                           parcels/TUP or their normalised address, and their declared content
+--                           (lots, règlement date, name) is the same. Principal/secondary syndicates
+--                           legitimately share an address and parcels: such pairs are never flagged.
+--   double_compte_ff        a registration matched to a TUP where FF shows no copropriété, whose
+--                           neighbouring TUP (touching, ≤ 5 m) holds an FF-only copropriété with the
+--                           same number of dwellings (± 1 or 10 %): likely the TUP that should have
+--                           matched, so the copropriété is counted twice.
+--   non_apparie_proche_ff   an unmatched registration with an FF-only copropriété within 300 m whose
+--                           dwellings match its dwelling lots (± 1 or 10 %).
 
 with
 
@@ -26,8 +29,50 @@ rnic as (
     where millesime = :millesime
 ),
 
--- registrations with a normalised address key: postcode + street, lower case, without accents,
--- punctuation or repeated spaces
+tup as not materialized (
+    select idtup, geomtup
+    from intermediate.tup
+    where millesime = :millesime
+),
+
+-- Street-type abbreviations of French addresses, expanded before addresses are compared
+street_abbreviation (abbr, word) as (
+    values
+        ('r', 'rue'), ('av', 'avenue'), ('ave', 'avenue'), ('bd', 'boulevard'), ('bld', 'boulevard'),
+        ('boul', 'boulevard'), ('all', 'allee'), ('pl', 'place'), ('rte', 'route'), ('imp', 'impasse'),
+        ('che', 'chemin'), ('chem', 'chemin'), ('fg', 'faubourg'), ('fbg', 'faubourg'), ('sq', 'square'),
+        ('crs', 'cours'), ('qu', 'quai'), ('st', 'saint'), ('ste', 'sainte'), ('res', 'residence')
+),
+
+-- the words of each address: lower case, no accents, no punctuation, abbreviations expanded
+address_word as (
+    select
+        coproff_base.num_immat,
+        w.pos,
+        coalesce(street_abbreviation.word, w.word) as word,
+        lag(w.word) over (partition by coproff_base.num_immat order by w.pos) as previous_word
+    from coproff_base
+    cross join lateral regexp_split_to_table(
+        trim(regexp_replace(
+            translate(lower(coproff_base.numero_voie), 'àâäéèêëîïôöùûüÿçœ', 'aaaeeeeiioouuuyce'),
+            '[^a-z0-9]+', ' ', 'g'
+        )),
+        ' '
+    ) with ordinality as w(word, pos)
+    left join street_abbreviation on street_abbreviation.abbr = w.word
+    where coproff_base.num_immat is not null and w.word <> ''
+),
+
+-- address key = postcode + words; a number range keeps its first number ("12-14 rue" = "12 rue")
+address_key as (
+    select
+        address_word.num_immat,
+        string_agg(address_word.word, ' ' order by address_word.pos) as words
+    from address_word
+    where not (address_word.word ~ '^[0-9]+$' and address_word.previous_word ~ '^[0-9]+$')
+    group by address_word.num_immat
+),
+
 registration as (
     select
         coproff_base.idcopro,
@@ -37,28 +82,24 @@ registration as (
         coproff_base.tup_sans_copro_ff,
         coproff_base.lots_total,
         coproff_base.lots_hab,
+        coproff_base.date_reglement,
         coproff_base.mandat,
-        coproff_base.date_immat,
-        coproff_base.date_fin_mandat,
         coproff_base.syndicat_principal,
         coproff_base.num_immat_principal,
-        lower(trim(coproff_base.nom_copro)) as nom,
+        nullif(lower(trim(coproff_base.nom_copro)), '') as nom,
         coproff_base.geom,
         rnic.l_idpar,
-        nullif(
-            coproff_base.code_postal || ' ' || trim(regexp_replace(
-                translate(lower(coproff_base.numero_voie), 'àâäéèêëîïôöùûüçœ''-,.', 'aaaeeeeiioouuuce    '),
-                '\s+', ' ', 'g')),
-            ''
-        ) as adresse_cle
+        coproff_base.code_postal || ' ' || address_key.words as adresse_cle
     from coproff_base
     inner join rnic on rnic.num_immat = coproff_base.num_immat
+    left join address_key on address_key.num_immat = coproff_base.num_immat
 ),
 
 ff_only as (
-    select idcopro, idtup, nloghcopro, geom
+    select coproff_base.idcopro, coproff_base.nloghcopro, coproff_base.geom, tup.geomtup
     from coproff_base
-    where situation = 'ff_only'
+    inner join tup on tup.idtup = coproff_base.idtup
+    where coproff_base.situation = 'ff_only'
 ),
 
 -- Kind double_immatriculation ------------------------------------------------------------------
@@ -84,7 +125,7 @@ candidate_pair as (
     inner join registration as b on b.adresse_cle = a.adresse_cle and a.num_immat < b.num_immat
 ),
 
-pair_signals as (
+pair_clues as (
     select
         a.idcopro as idcopro_a,
         b.idcopro as idcopro_b,
@@ -101,23 +142,25 @@ pair_signals as (
         ) as principal_secondaire,
         coalesce(a.idtup = b.idtup or a.l_idpar && b.l_idpar, false) as meme_parcelle,
         coalesce(a.adresse_cle = b.adresse_cle, false) as meme_adresse,
-        -- one mandate ended (expired, or none running) while the other registration is active
-        (
+        -- the same declared lots (total and dwellings): a re-registration copies the copropriété
+        coalesce(a.lots_total = b.lots_total and a.lots_hab = b.lots_hab, false) as memes_lots,
+        coalesce(a.date_reglement = b.date_reglement, false) as meme_reglement,
+        -- one mandate ended (expired, or none running) while the other is not
+        coalesce(
             (a.mandat like 'Mandat expiré%' or a.mandat = 'Pas de mandat en cours')
-            <> (b.mandat like 'Mandat expiré%' or b.mandat = 'Pas de mandat en cours')
+            <> (b.mandat like 'Mandat expiré%' or b.mandat = 'Pas de mandat en cours'),
+            false
         ) as un_mandat_termine,
-        (
-            abs(coalesce(a.lots_total, -1) - coalesce(b.lots_total, -1))
-            <= greatest(1, 0.1 * greatest(a.lots_total, b.lots_total))
-        ) as memes_lots,
-        (a.nom = b.nom) as meme_nom,
+        coalesce(a.nom = b.nom, false) as meme_nom,
         ST_Distance(a.geom::geography, b.geom::geography) as distance_m
     from candidate_pair
     inner join registration as a on a.num_immat = candidate_pair.num_immat_a
     inner join registration as b on b.num_immat = candidate_pair.num_immat_b
 ),
 
--- score: parcels 0.35, address 0.25, one mandate ended 0.25, same lot count 0.15, same name 0.10
+-- score = parcels 0.30 + address 0.20 + same lots 0.25 + same règlement date 0.15
+--       + one mandate ended 0.10 + same name 0.05 (capped at 1); flagged from 0.6, so sharing a
+-- place (parcel and address, 0.5) is not enough: the declared content must agree too
 double_immatriculation as (
     select
         idcopro_a,
@@ -126,52 +169,62 @@ double_immatriculation as (
         num_immat_b,
         'double_immatriculation' as kind,
         least(1.0,
-            0.35 * meme_parcelle::int
-            + 0.25 * coalesce(meme_adresse, false)::int
-            + 0.25 * coalesce(un_mandat_termine, false)::int
-            + 0.15 * coalesce(memes_lots, false)::int
-            + 0.10 * coalesce(meme_nom, false)::int
+            0.30 * meme_parcelle::int
+            + 0.20 * meme_adresse::int
+            + 0.25 * memes_lots::int
+            + 0.15 * meme_reglement::int
+            + 0.10 * un_mandat_termine::int
+            + 0.05 * meme_nom::int
         ) as score,
         concat_ws(', ',
             case when meme_parcelle then 'meme_parcelle' end,
             case when meme_adresse then 'meme_adresse' end,
-            case when un_mandat_termine then 'un_mandat_termine' end,
             case when memes_lots then 'memes_lots' end,
+            case when meme_reglement then 'meme_reglement' end,
+            case when un_mandat_termine then 'un_mandat_termine' end,
             case when meme_nom then 'meme_nom' end
         ) as reason,
         distance_m
-    from pair_signals
+    from pair_clues
     where not principal_secondaire
 ),
 
 -- Kind double_compte_ff -----------------------------------------------------------------------
 
--- a registration on a TUP where FF shows no copropriété, and an FF-only copropriété within 100 m
+-- a registration on a TUP where FF shows no copropriété; an FF-only copropriété on a TUP touching
+-- it (≤ 5 m) with the same dwellings (± 1 or 10 %); the closest dwelling count, then nearest
 double_compte_ff as (
     select
         registration.idcopro as idcopro_a,
-        nearest.idcopro as idcopro_b,
+        neighbour.idcopro as idcopro_b,
         registration.num_immat as num_immat_a,
         null::char(9) as num_immat_b,
         'double_compte_ff' as kind,
-        round((1 - nearest.distance_m / 200)::numeric, 2)::float8 as score,
-        'tup_sans_copro_ff, copro_ff_seule_a_' || round(nearest.distance_m::numeric) || 'm' as reason,
-        nearest.distance_m
+        case when neighbour.ecart_logements = 0 then 0.9 else 0.7 end as score,
+        'tup_sans_copro_ff, tup_voisine_copro_ff_seule, ecart_logements_' || neighbour.ecart_logements as reason,
+        neighbour.distance_m
     from registration
+    inner join tup as own_tup on own_tup.idtup = registration.idtup
     cross join lateral (
-        select ff_only.idcopro, ST_Distance(registration.geom::geography, ff_only.geom::geography) as distance_m
+        select
+            ff_only.idcopro,
+            abs(ff_only.nloghcopro - registration.lots_hab) as ecart_logements,
+            ST_Distance(registration.geom::geography, ff_only.geom::geography) as distance_m
         from ff_only
-        where ff_only.geom && ST_Expand(registration.geom, 0.002)
-          and ST_DWithin(registration.geom::geography, ff_only.geom::geography, 100)
-        order by distance_m, ff_only.idcopro
+        where ff_only.geomtup && ST_Expand(own_tup.geomtup, 0.0001)
+          and ST_DWithin(own_tup.geomtup::geography, ff_only.geomtup::geography, 5)
+          and abs(ff_only.nloghcopro - registration.lots_hab)
+              <= greatest(1, 0.1 * greatest(ff_only.nloghcopro, registration.lots_hab))
+        order by ecart_logements, distance_m, ff_only.idcopro
         limit 1
-    ) as nearest
+    ) as neighbour
     where registration.tup_sans_copro_ff
 ),
 
 -- Kind non_apparie_proche_ff ------------------------------------------------------------------
 
--- an unmatched registration, an FF-only copropriété within 200 m with dwellings within 25 %
+-- an unmatched registration; an FF-only copropriété within 300 m with the same dwellings
+-- (± 1 or 10 %); the closest dwelling count, then the nearest
 non_apparie_proche_ff as (
     select
         registration.idcopro as idcopro_a,
@@ -179,18 +232,22 @@ non_apparie_proche_ff as (
         registration.num_immat as num_immat_a,
         null::char(9) as num_immat_b,
         'non_apparie_proche_ff' as kind,
-        round((1 - nearest.distance_m / 400)::numeric, 2)::float8 as score,
-        'non_apparie, copro_ff_seule_a_' || round(nearest.distance_m::numeric) || 'm, logements_proches' as reason,
+        round((1 - nearest.distance_m / 600)::numeric, 2)::float8 as score,
+        'non_apparie, copro_ff_seule_a_' || round(nearest.distance_m::numeric) || 'm, ecart_logements_'
+            || nearest.ecart_logements as reason,
         nearest.distance_m
     from registration
     cross join lateral (
-        select ff_only.idcopro, ST_Distance(registration.geom::geography, ff_only.geom::geography) as distance_m
+        select
+            ff_only.idcopro,
+            abs(ff_only.nloghcopro - registration.lots_hab) as ecart_logements,
+            ST_Distance(registration.geom::geography, ff_only.geomtup::geography) as distance_m
         from ff_only
-        where ff_only.geom && ST_Expand(registration.geom, 0.004)
-          and ST_DWithin(registration.geom::geography, ff_only.geom::geography, 200)
-          and abs(ff_only.nloghcopro - coalesce(registration.lots_hab, 0))
-              <= greatest(1, 0.25 * greatest(ff_only.nloghcopro, registration.lots_hab))
-        order by distance_m, ff_only.idcopro
+        where ff_only.geomtup && ST_Expand(registration.geom, 0.005)
+          and ST_DWithin(registration.geom::geography, ff_only.geomtup::geography, 300)
+          and abs(ff_only.nloghcopro - registration.lots_hab)
+              <= greatest(1, 0.1 * greatest(ff_only.nloghcopro, registration.lots_hab))
+        order by ecart_logements, distance_m, ff_only.idcopro
         limit 1
     ) as nearest
     where registration.situation = 'rnic_unmatched'
