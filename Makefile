@@ -9,6 +9,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export COPROFF_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coproff
 export COPROFF_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coproff_test
 export COPROFF_LANDING_DIR ?= $(CURDIR)/data/landing
+export COPROFF_EXPORT_DIR ?= $(CURDIR)/exports
 
 .PHONY: run test venv postgis sample materialize dev benchmark clean
 
@@ -22,6 +23,7 @@ venv: $(BIN)/coproff
 
 postgis:
 	@bash scripts/ensure_postgis.sh
+	@bash scripts/ensure_gdal.sh
 
 $(DAGSTER_HOME)/dagster.yaml:
 	@mkdir -p $(DAGSTER_HOME)
