@@ -1,0 +1,39 @@
+"""`coproff sample`: write a sample millésime (real source formats) and its ground truth."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .. import config
+from .generator import DEFAULT_COPROS, DEFAULT_DEPARTEMENTS, SampleSpec, generate, parse_years
+from .geography import NATIONAL_TOTAL, resolve_departements
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--millesime", type=int, help="millésime to generate (e.g. 2023)")
+    parser.add_argument("--years", help="consecutive millésimes, e.g. 2021-2023 (overrides --millesime)")
+    parser.add_argument("--departements", default=DEFAULT_DEPARTEMENTS,
+                        help="comma-separated codes (75,93,974), or 'all' / 'national' for every département")
+    parser.add_argument("--copros", type=int, default=None,
+                        help=f"rows of the final referential in total (default {DEFAULT_COPROS}; "
+                             f"{NATIONAL_TOTAL} with --departements all)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--rnic-format", choices=("current", "labels"), default="current",
+                        help="RNIC header: current 72-column snake_case, or the older French labels (dd/mm/YYYY dates)")
+    parser.add_argument("--landing", type=Path, default=None, help="landing zone (default $COPROFF_LANDING_DIR)")
+    parser.add_argument("--truth", type=Path, default=None, help="ground truth folder (default $COPROFF_TRUTH_DIR)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        years = parse_years(args.millesime, args.years)
+        deps = resolve_departements(args.departements)
+    except ValueError as exc:
+        print(f"coproff sample: {exc}")
+        return 2
+    national = args.departements.strip().lower() in {"all", "national", "france"}
+    copros = args.copros if args.copros is not None else (NATIONAL_TOTAL if national else DEFAULT_COPROS)
+    spec = SampleSpec(tuple(years), tuple(deps), copros, args.seed, args.rnic_format)
+    generate(spec, args.landing or config.landing_dir(), args.truth or config.truth_dir())
+    return 0

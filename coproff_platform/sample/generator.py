@@ -1,0 +1,209 @@
+"""Generate sample millésimes: landing files in the real formats plus the ground truth.
+
+Streams département by département: one département's world is built, written for every requested
+millésime, and dropped before the next one, so memory is bounded by the largest département, never
+by the nation. Each millésime is written into a hidden temporary folder and moved into place at the
+end, so a sensor or a loader never sees a half-written millésime.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, TextIO
+
+from . import render
+from .geography import DEPARTEMENTS, NATIONAL_TOTAL
+from .world import GAP_CLASSES, WorldBuilder
+
+MARKER = ".coproff_sample"
+SOURCES = ("rnic", "ff", "dpe", "dvf", "lovac")
+DEFAULT_COPROS = 4000
+DEFAULT_DEPARTEMENTS = "75,93,974"
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    millesimes: tuple[int, ...]
+    departements: tuple[str, ...]
+    copros: int
+    seed: int = 42
+    rnic_format: str = "current"  # or "labels"
+
+
+def split_rows(departements: tuple[str, ...], total: int) -> dict[str, int]:
+    """Split the referential size between départements by their weight (largest remainder)."""
+    weights = [DEPARTEMENTS[d].weight for d in departements]
+    s = sum(weights)
+    raw = [total * w / s for w in weights]
+    out = [int(x) for x in raw]
+    for i in sorted(range(len(raw)), key=lambda i: raw[i] - out[i], reverse=True)[: total - sum(out)]:
+        out[i] += 1
+    return dict(zip(departements, out))
+
+
+def _check_replaceable(path: Path) -> None:
+    if path.exists() and any(path.iterdir()) and not (path / MARKER).exists():
+        raise SystemExit(
+            f"coproff sample: {path} exists and was not written by the sample generator; "
+            "remove it or choose another --landing/--truth directory")
+
+
+def generate(spec: SampleSpec, landing: Path, truth: Path, log: Callable[[str], None] = print) -> dict[int, dict]:
+    """Write the sample; returns the planted statistics per millésime."""
+    for y in spec.millesimes:
+        _check_replaceable(landing / str(y))
+        _check_replaceable(truth / str(y))
+    split = split_rows(spec.departements, spec.copros)
+    final_year = max(spec.millesimes)
+    tmp_land = {y: landing / f".tmp-{y}" for y in spec.millesimes}
+    tmp_truth = {y: truth / f".tmp-{y}" for y in spec.millesimes}
+    for p in (*tmp_land.values(), *tmp_truth.values()):
+        shutil.rmtree(p, ignore_errors=True)
+        p.mkdir(parents=True)
+    for p in tmp_land.values():
+        for s in SOURCES:
+            (p / s).mkdir()
+    planted: dict[int, Counter] = {y: Counter() for y in spec.millesimes}
+    per_dep: dict[int, dict[str, int]] = {y: {} for y in spec.millesimes}
+    dep_index = {code: i for i, code in enumerate(DEPARTEMENTS)}
+    t0 = time.monotonic()
+    log(f"coproff sample: millésime(s) {', '.join(map(str, spec.millesimes))}, {len(spec.departements)} département(s), "
+        f"~{spec.copros} copropriétés, seed {spec.seed}")
+    with ExitStack() as stack:
+        truth_files: dict[int, dict[str, TextIO]] = {}
+        for y in spec.millesimes:
+            files = {
+                name: stack.enter_context(open(tmp_truth[y] / f"{name}.csv", "w", encoding="utf-8", newline=""))
+                for name in ("links", "duplicates", "principal_secondaire")
+            }
+            files["links"].write("num_immat,idtup\n")
+            files["duplicates"].write("num_immat_a,num_immat_b,kind\n")
+            files["principal_secondaire"].write("num_immat_principal,num_immat_secondaire\n")
+            truth_files[y] = files
+        for i, code in enumerate(spec.departements, 1):
+            dep = DEPARTEMENTS[code]
+            td = time.monotonic()
+            world = WorldBuilder(dep, dep_index[code], split[code], spec.seed, final_year).build()
+            for y in spec.millesimes:
+                counts = _write_departement(world, y, spec, tmp_land[y], truth_files[y], planted[y])
+                per_dep[y][code] = counts["rows"]
+                log(f"  [{i}/{len(spec.departements)}] {code} {dep.name} {y}: rnic {counts['rnic']}, "
+                    f"parcelles {counts['parcelles']}, tup {counts['tup']}, dpe {counts['dpe']}, dvf {counts['dvf']}, "
+                    f"lovac {counts['lovac']} rows ({time.monotonic() - td:.1f} s)")
+            del world
+    results = {}
+    for y in spec.millesimes:
+        doc = _planted_doc(spec, y, planted[y], per_dep[y])
+        (tmp_truth[y] / "planted.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp_land[y] / MARKER).write_text(json.dumps({"seed": spec.seed, "departements": list(spec.departements)}) + "\n")
+        (tmp_truth[y] / MARKER).write_text("")
+        for tmp, final in ((tmp_land[y], landing / str(y)), (tmp_truth[y], truth / str(y))):
+            if final.exists():
+                shutil.rmtree(final)
+            tmp.rename(final)
+        results[y] = doc
+        log(f"  millésime {y}: {doc['rows_total']} copropriétés in the referential "
+            f"({', '.join(f'{k} {v}' for k, v in doc['situations'].items())}) -> {landing / str(y)}")
+    log(f"coproff sample: done in {time.monotonic() - t0:.1f} s; truth in {truth}")
+    return results
+
+
+def _write_departement(world, year: int, spec: SampleSpec, land: Path, truth_files: dict[str, TextIO],
+                       planted: Counter) -> dict[str, int]:
+    code = world.dep.code
+    view = render.YearView.of(world, year)
+    counts: dict[str, int] = {}
+    with open(land / "rnic" / f"rnic_{code}.csv", "w", encoding="utf-8", newline="") as f:
+        counts["rnic"] = render.write_rnic(f, world, view, spec.seed, spec.rnic_format == "labels", True)
+    with open(land / "ff" / f"pnb10_parcelle_{code}.csv", "w", encoding="utf-8", newline="") as fp, \
+            open(land / "ff" / f"tup_{code}.csv", "w", encoding="utf-8", newline="") as ft:
+        counts["parcelles"], counts["tup"] = render.write_ff(fp, ft, world, year, True)
+    with open(land / "dpe" / f"dpe_{code}.csv", "w", encoding="utf-8", newline="") as f:
+        counts["dpe"] = render.write_dpe(f, world, view, spec.seed, True)
+    with open(land / "dvf" / f"dvf_{code}.csv", "w", encoding="utf-8", newline="") as f:
+        counts["dvf"], dvf_dups = render.write_dvf(f, world, view, spec.seed, True)
+    with open(land / "lovac" / f"lovac_{code}.csv", "w", encoding="utf-8", newline="") as f:
+        counts["lovac"] = render.write_lovac(f, world, year, spec.seed, True)
+    links, dups, ps = render.truth_rows(world, view)
+    truth_files["links"].writelines(f"{a},{b}\n" for a, b in links)
+    truth_files["duplicates"].writelines(f"{a},{b},{k}\n" for a, b, k in dups)
+    truth_files["principal_secondaire"].writelines(f"{a},{b}\n" for a, b in ps)
+    c = render.planted_counts(world, view)
+    for _, _, kind in dups:
+        c[f"duplicates:{kind}"] += 1
+    c["principal_secondaire"] += len(ps)
+    c["dvf:lines"] += counts["dvf"]
+    c["dvf:exact_duplicate_lines"] += dvf_dups
+    for k, v in counts.items():
+        c[f"files:{k}"] += v
+    planted.update(c)
+    counts["rows"] = sum(v for k, v in c.items() if k.startswith("situation:"))
+    return counts
+
+
+def _planted_doc(spec: SampleSpec, year: int, c: Counter, per_dep: dict[str, int]) -> dict:
+    situations = {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("situation:")}
+    total = sum(situations.values())
+    matched = situations.get("rnic_1_1", 0) + situations.get("rnic_1_n", 0)
+    registered = matched + situations.get("rnic_unmatched", 0)
+    gaps = {name: c.get(f"gap:{name}", 0) for name, _ in GAP_CLASSES}
+    gaps["non_renseigne"] = c.get("gap:non_renseigne", 0)
+    compared = c.get("construction:compared", 0)
+    return {
+        "millesime": year,
+        "seed": spec.seed,
+        "departements": list(spec.departements),
+        "rows_by_departement": per_dep,
+        "rows_total": total,
+        "situations": situations,
+        "situation_shares": {k: round(v / total, 4) for k, v in situations.items()} if total else {},
+        "registrations": registered,
+        "tup_sans_copro_ff": c.get("tup_sans_copro_ff", 0),
+        "tup_sans_copro_ff_share_of_matched": round(c.get("tup_sans_copro_ff", 0) / matched, 4) if matched else None,
+        "duplicates": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("duplicates:")},
+        "principal_secondaire_pairs": c.get("principal_secondaire", 0),
+        "gap_classes": {
+            "definition": "rnic_1_1 rows on a TUP holding an FF copropriété; gap = |nloghcopro - lots_hab|; "
+                          "aucun = 0, '1' = 1, otherwise gap / lots_hab < 10%, 25%, 50%, 100%, else >=100%; "
+                          "non_renseigne = lots_hab empty",
+            "counts": gaps,
+        },
+        "construction": {
+            "definition": "rnic_1_1 rows on a TUP holding an FF copropriété with jannatmin and a known "
+                          "periode_de_construction; coherent = jannatmin within the period widened by 4 years",
+            "compared": compared,
+            "coherent": c.get("construction:coherent", 0),
+            "coherent_rate": round(c.get("construction:coherent", 0) / compared, 4) if compared else None,
+        },
+        "references": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("refs:")},
+        "points": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("point:")},
+        "unmatched_points": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("unmatched_point:")},
+        "ff_pdl_moins_de_2_logements": c.get("ff_pdl_moins_de_2_logements", 0),
+        "typetup": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("typetup:")},
+        "dvf": {"lines": c.get("dvf:lines", 0), "exact_duplicate_lines": c.get("dvf:exact_duplicate_lines", 0)},
+        "files": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("files:")},
+    }
+
+
+def parse_years(millesime: int | None, years: str | None) -> tuple[int, ...]:
+    if years:
+        if "-" in years:
+            a, b = (int(x) for x in years.split("-", 1))
+            if b < a:
+                raise ValueError(f"--years {years}: the range must be increasing")
+            return tuple(range(a, b + 1))
+        return tuple(sorted({int(x) for x in years.split(",")}))
+    if millesime is None:
+        raise ValueError("give --millesime or --years")
+    return (millesime,)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use `coproff sample`")

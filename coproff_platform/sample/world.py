@@ -1,0 +1,948 @@
+"""One département's synthetic world: parcels, TUPs, copropriétés and registrations.
+
+The world is built once per département for the last requested millésime and then *viewed* per
+millésime (see `render.py`): registrations appear on their registration date, buildings appear in
+the Fichiers fonciers the year after completion, syndics change over time. Everything is drawn from
+`random.Random` seeded by (seed, département, last millésime, size), so a run is reproducible and a
+département does not depend on which other départements are generated.
+
+Layout (local projection, metres): each commune is a rectangle holding rows of parcels separated by
+streets; rows are cut into blocks by cross streets; a TUP is one parcel or 2–4 contiguous parcels of
+one row. The lower-left corner of each commune is an empty square (a park around the town hall):
+the commune centre used for badly geocoded registrations, and the place where unmatched
+registrations sit, more than 100 m from any parcel. Truth and the issue 3 matching rules agree by
+construction: a registration's listed references are either its own TUP's parcels (point within
+100 m) or unusable (missing, unknown parcel, or a parcel more than 100 m away); without a usable
+reference its point lies inside its own TUP, or 1–4 m outside the front of a TUP holding an FF
+copropriété (so the nearest-TUP rule still finds it).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from .geography import Commune, Departement, communes, local_extent
+
+# CoproFF 2023 shares of the referential (SOURCES.md §6).
+SHARE_RNIC_1_1 = 508_728 / 908_579
+SHARE_RNIC_1_N = 50_930 / 908_579
+SHARE_UNMATCHED = 3_154 / 908_579
+SHARE_FF_ONLY = 345_767 / 908_579
+SHARE_SANS_COPRO_FF = 0.10  # of matched registrations
+SHARE_DOUBLE_COMPTE = 0.20  # of the above, an FF copropriété sits on the neighbouring TUP
+SHARE_DUP_PAIRS = 0.015  # re-registrations, of registrations
+SHARE_PRINCIPAL_GROUPS = 0.004  # principal + secondary groups, of rows
+SHARE_NEAR_FF_UNMATCHED = 0.4  # of unmatched registrations, an FF-only copropriété 100–300 m away
+
+# Gap classes between FF dwellings and RNIC dwelling lots (SOURCES.md §6), and the share not filled.
+GAP_CLASSES = [("aucun", 48), ("1", 19), ("<10%", 3), ("<25%", 6), ("<50%", 8), ("<100%", 7), (">=100%", 8)]
+SHARE_LOTS_HAB_NOT_FILLED = 0.025
+SHARE_CONSTRUCTION_COHERENT = 0.74  # before period mistakes; ~70% after
+
+PERIODS = [
+    ("AVANT_1949", 1800, 1948), ("DE_1949_A_1960", 1949, 1960), ("DE_1961_A_1974", 1961, 1974),
+    ("DE_1975_A_1993", 1975, 1993), ("DE_1994_A_2000", 1994, 2000), ("DE_2001_A_2010", 2001, 2010),
+    ("A_COMPTER_DE_2011", 2011, 2100),
+]
+
+VOID_W = 400.0  # width of the empty square at each commune's lower-left corner (m)
+COMMUNE_GAP = 350.0  # between communes (m)
+
+
+@dataclass(slots=True)
+class Parcel:
+    idpar: str
+    tup: int  # index in World.tups
+    commune: int
+    ccosec: str
+    dnupla: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    street: int  # index in the commune's street list
+    numero: int  # house number on that street
+    nlocal: int = 0
+    nlogh: int = 0
+    ctpdl: str = ""
+
+
+@dataclass(slots=True)
+class Tup:
+    idtup: str
+    typetup: str
+    commune: int
+    parcels: list[int]
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    role: str
+    ctpdl: str = ""
+    nlocal: int = 0
+    nlogh: int = 0
+    nloghcopro: int = 0
+    jannatmin: int | None = None
+    an_const: int = 1900  # true construction year; FF shows the building from an_const + 1
+
+    @property
+    def holds_ff_copro(self) -> bool:
+        return bool(self.ctpdl) and self.nloghcopro >= 2
+
+
+@dataclass(slots=True)
+class Reg:
+    """A registration (RNIC row) with its world-level attributes."""
+
+    index: int
+    num_immat: str
+    commune: int
+    tup: int | None  # truth; None = no TUP
+    parcel: int | None  # the parcel whose address/building it carries
+    x: float | None
+    y: float | None
+    refs: list[str]  # idpar (FF form) listed, possibly bogus
+    ref_kind: str  # own, missing, far, unknown
+    nb_parcelles: int
+    date_immat: date
+    an_const: int
+    p_constr: str
+    lots_hab: int | None
+    lots_total: int
+    lots_hbc: int
+    lots_stat: int
+    nom: str
+    numero_voie: str
+    address_style: int
+    principal: str = "oui"
+    num_principal: str = ""
+    dup_of: int | None = None  # index of the older registration this one duplicates
+    dup_date: date | None = None  # for an older registration: when the new one appeared
+    syndic_a: int = 0
+    syndic_b: int = 0
+    syndic_change: date | None = None
+    benevole: bool = False
+    truncated: bool = False
+    centre: bool = False
+    street_point: bool = False
+    residence_service: str = "non"
+    cooperatif: str = "non"
+    reglement: str = ""
+    status_u: float = 0.0  # stable draw for the mandate status and other per-registration choices
+    extra_u: float = 0.0
+
+
+@dataclass
+class World:
+    dep: Departement
+    dep_index: int
+    final_year: int
+    communes: tuple[Commune, ...]
+    origins: list[tuple[float, float]]  # lower-left corner of each commune (local projection)
+    void_h: list[float]
+    streets: list[list[tuple[str, str, str]]]  # per commune: (type long, type short, name)
+    parcels: list[Parcel]
+    tups: list[Tup]
+    regs: list[Reg]
+    dup_pairs: list[tuple[int, int]]  # (older reg, newer reg)
+    dc_pairs: list[tuple[int, int]]  # (reg, FF-only tup)
+    near_pairs: list[tuple[int, int]]  # (unmatched reg, FF-only tup)
+    ps_pairs: list[tuple[int, int]]  # (principal reg, secondary reg)
+    syndics: list[tuple[str, str, str, str]]  # raison sociale, siret, code APE, commune
+
+    def commune_centre(self, c: int) -> tuple[float, float]:
+        ox, oy = self.origins[c]
+        return ox + VOID_W / 2, oy + self.void_h[c] / 2
+
+
+def period_of(year: int) -> str:
+    for name, lo, hi in PERIODS:
+        if lo <= year <= hi:
+            return name
+    return "NON_CONNUE"
+
+
+def period_bounds(name: str) -> tuple[int, int] | None:
+    for pname, lo, hi in PERIODS:
+        if pname == name:
+            return lo, hi
+    return None
+
+
+def construction_coherent(p_constr: str, jannatmin: int | None) -> bool | None:
+    """SOURCES.md §6: FF year within the RNIC period widened by 4 years; None when not comparable."""
+    bounds = period_bounds(p_constr)
+    if bounds is None or not jannatmin:
+        return None
+    return bounds[0] - 4 <= jannatmin <= bounds[1] + 4
+
+
+def gap_class(ff: int, rnic: int | None) -> str:
+    """Gap between FF dwellings and RNIC dwelling lots, relative to the RNIC count."""
+    if rnic is None or rnic <= 0:
+        return "non_renseigne"
+    gap = abs(ff - rnic)
+    if gap == 0:
+        return "aucun"
+    if gap == 1:
+        return "1"
+    r = gap / rnic
+    for name, lim in (("<10%", 0.10), ("<25%", 0.25), ("<50%", 0.50), ("<100%", 1.0)):
+        if r < lim:
+            return name
+    return ">=100%"
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _siret(rng: random.Random, valid: bool = True) -> str:
+    base = "".join(str(rng.randrange(10)) for _ in range(13))
+    for last in range(10):
+        s = base + str(last)
+        if luhn_ok(s) == valid:
+            return s
+    return base + "0"
+
+
+_STREET_TYPES = [("Rue", "r"), ("Avenue", "av"), ("Boulevard", "bd"), ("Allée", "all"), ("Place", "pl"),
+                 ("Route", "rte"), ("Impasse", "imp"), ("Chemin", "che"), ("Rue", "r"), ("Rue", "r")]
+_STREET_NAMES = [
+    "Victor Hugo", "Jean Jaurès", "de la République", "Gambetta", "Pasteur", "du Général de Gaulle",
+    "Émile Zola", "Paul Vaillant-Couturier", "Gabriel Péri", "des Écoles", "de la Gare", "du Moulin",
+    "Voltaire", "Jules Ferry", "Anatole France", "Carnot", "de Verdun", "Louis Blanc", "Édouard Vaillant",
+    "du Maréchal Foch", "Jean Moulin", "des Lilas", "de Paris", "Saint-Exupéry", "Roger Salengro",
+    "de la Liberté", "Henri Barbusse", "Aristide Briand", "Maurice Thorez", "des Tilleuls", "Danton",
+    "Lamartine", "Georges Clemenceau", "Marcel Cachin", "de Belfort", "Rouget de Lisle", "Étienne Dolet",
+    "du Parc", "de la Paix", "Pierre Brossolette", "Condorcet", "Denfert-Rochereau", "des Peupliers",
+    "de Stalingrad", "Jean-Baptiste Clément", "Lénine", "de la Mairie", "des Roses", "Molière", "Racine",
+]
+_RESIDENCES = [
+    "LES TILLEULS", "LE VICTORIA", "LES JARDINS DU PARC", "RESIDENCE DU PARC", "LE REMBRANDT",
+    "LES HORTENSIAS", "LES TERRASSES", "LE CLOS FLEURI", "LES PLATANES", "RESIDENCE VERLAINE",
+    "LE POINT DU JOUR", "LES EGLANTIERS", "L'ERMITAGE", "LE BELVEDERE", "LES CEDRES", "LE PANORAMA",
+    "RESIDENCE LES ACACIAS", "LES MARRONNIERS", "LE CHATEAU", "LES COTEAUX",
+]
+_SYNDIC_WORDS = ["CABINET", "FONCIA", "NEXITY", "CITYA", "SOCIETE DE GERANCE", "IMMOBILIERE", "GESTION", "SQUARE HABITAT"]
+_SYNDIC_NAMES = ["MARTIN", "LOISELET", "RICHELIEU", "DURAND", "DU PARC", "BERNARD", "ATM", "LAMY", "ORALIA", "DAUCHEZ",
+                 "SERGIC", "GIBOIRE", "TAGERIM", "LEFEBVRE", "MOREAU", "PETIT", "ROUX", "FOURNIER"]
+
+_DEP_PERIOD_WEIGHTS = {
+    "75": [62, 6, 10, 10, 4, 4, 4],
+    "93": [22, 12, 26, 16, 6, 8, 10],
+    "974": [3, 4, 10, 30, 15, 20, 18],
+}
+_DEFAULT_PERIOD_WEIGHTS = [20, 10, 24, 20, 8, 10, 8]
+
+
+def _stochastic_round(rng: random.Random, x: float) -> int:
+    base = int(x)
+    return base + (1 if rng.random() < x - base else 0)
+
+
+@dataclass(slots=True)
+class _TupSpec:
+    role: str
+    typetup: str
+    widths: list[float]
+    ctpdl: str = ""
+    nlocal: int = 0
+    nlogh: int = 0
+    nloghcopro: int = 0
+    jannatmin: int | None = None
+    an_const: int = 1900
+    regs: list[dict] = field(default_factory=list)  # registration drafts placed on this TUP
+    dc_partner: bool = False  # second TUP of a double-count pair (FF-only neighbour)
+    near_partner: int | None = None  # unmatched registration draft id for non_apparie_proche_ff
+    tup_index: int = -1
+
+
+class WorldBuilder:
+    def __init__(self, dep: Departement, dep_index: int, n_rows: int, seed: int, final_year: int) -> None:
+        self.dep = dep
+        self.dep_index = dep_index
+        self.n_rows = n_rows
+        self.final_year = final_year
+        self.rng = random.Random(f"coproff-sample:{seed}:{dep.code}:{final_year}:{n_rows}")
+        self.communes = communes(dep.code)
+        self.reg_serial = 0
+        dense = dep.dense
+        self.width_range = (16.0, 42.0) if dense else (30.0, 70.0)
+        self.depth_range = (22.0, 45.0) if dense else (30.0, 65.0)
+        self.street_range = (12.0, 18.0) if dense else (14.0, 22.0)
+        self.filler_ratio = 0.35 if dense else 0.9
+        self.cutoff_final = date(final_year, 9, 30)
+
+    # ------------------------------------------------------------------ attributes
+    def num_immat(self) -> str:
+        k = self.reg_serial
+        self.reg_serial += 1
+        if k >= 200_000:
+            raise ValueError(f"too many registrations in département {self.dep.code} for the numbering scheme")
+        g = self.dep_index * 200_000 + k
+        m = 8 * 10**7  # letters AA..AH, as in real numbers
+        g2 = (g * 48_271 + 12_345_677) % m  # bijective scramble (48271 is coprime with m)
+        return f"A{chr(ord('A') + g2 // 10**7)}{g2 % 10**7:07d}"
+
+    def construction_year(self) -> int:
+        rng = self.rng
+        weights = _DEP_PERIOD_WEIGHTS.get(self.dep.code, _DEFAULT_PERIOD_WEIGHTS)
+        name, lo, hi = rng.choices(PERIODS, weights)[0]
+        if name == "AVANT_1949":
+            lo = 1850
+        if name == "A_COMPTER_DE_2011":
+            hi = self.final_year - 1
+        return rng.randint(lo, hi)
+
+    def p_constr(self, year: int) -> str:
+        r = self.rng.random()
+        if r < 0.06:
+            return "NON_CONNUE"
+        if r < 0.08:
+            return "non renseigné"
+        if r < 0.15:  # declared period off by one class
+            i = [p[0] for p in PERIODS].index(period_of(year))
+            j = min(len(PERIODS) - 1, max(0, i + self.rng.choice((-1, 1))))
+            return PERIODS[j][0]
+        return period_of(year)
+
+    def jannatmin(self, year: int) -> int:
+        rng = self.rng
+        if rng.random() < SHARE_CONSTRUCTION_COHERENT:
+            return max(1800, year + rng.randint(-2, 1))
+        # oldest local much older (an old house kept on the parcel) or a later rebuilt record
+        if rng.random() < 0.7:
+            return max(1750, year - rng.randint(15, 90))
+        return min(self.final_year - 1, year + rng.randint(12, 40))
+
+    def lots_hab(self, big: bool = False) -> int:
+        mu = math.log(22 if big else 11)
+        return max(2, min(900, int(round(math.exp(self.rng.gauss(mu, 0.9))))))
+
+    def ff_dwellings_for_gap(self, lots: int) -> tuple[int, int]:
+        """(lots_hab, nloghcopro) drawn so that the pair falls in a planted gap class."""
+        rng = self.rng
+        cls = rng.choices([c for c, _ in GAP_CLASSES], [w for _, w in GAP_CLASSES])[0]
+        for _ in range(50):
+            if cls == "aucun":
+                return lots, lots
+            if cls == "1":
+                ff = lots + rng.choice((-1, 1))
+                if ff < 2:
+                    ff = lots + 1
+                return lots, ff
+            lo, hi = {"<10%": (0.0, 0.10), "<25%": (0.10, 0.25), "<50%": (0.25, 0.50),
+                      "<100%": (0.50, 1.0), ">=100%": (1.0, 2.5)}[cls]
+            need_min = math.ceil(2 / hi) + 1 if hi <= 1 else 2  # gap >= 2 must fit under hi
+            if lots < need_min:
+                lots = rng.randint(need_min, need_min * 3)
+            r = rng.uniform(max(lo, 2 / lots), hi)
+            gap = max(2, int(round(r * lots)))
+            sign = 1 if cls == ">=100%" else rng.choice((-1, 1))
+            ff = lots + sign * gap
+            if ff < 2:
+                ff = lots + gap
+            if gap_class(ff, lots) == cls:
+                return lots, ff
+        return lots, lots
+
+    def widths(self, n: int, scale: float = 1.0) -> list[float]:
+        lo, hi = self.width_range
+        return [round(self.rng.uniform(lo, hi) * scale, 1) for _ in range(n)]
+
+    def draft_reg(self, big: bool = False) -> dict:
+        rng = self.rng
+        year = self.construction_year()
+        lots = self.lots_hab(big)
+        return {"an_const": year, "lots": lots, "p_constr": self.p_constr(year), "id": self.reg_serial_draft()}
+
+    _draft = 0
+
+    def reg_serial_draft(self) -> int:
+        self._draft += 1
+        return self._draft
+
+    # ------------------------------------------------------------------ plan
+    def plan(self) -> tuple[list[list[_TupSpec]], list[dict], dict[int, int]]:
+        """Units (lists of contiguous TUP specs) per commune and unmatched drafts."""
+        rng = self.rng
+        n = self.n_rows
+        n_unm = _stochastic_round(rng, n * SHARE_UNMATCHED)
+        n_near = _stochastic_round(rng, n_unm * SHARE_NEAR_FF_UNMATCHED)
+        n_1n_rows = _stochastic_round(rng, n * SHARE_RNIC_1_N)
+        n_regs_est = n * (SHARE_RNIC_1_1 + SHARE_RNIC_1_N)
+        n_dup = _stochastic_round(rng, n_regs_est * SHARE_DUP_PAIRS)
+        n_ps = _stochastic_round(rng, n * SHARE_PRINCIPAL_GROUPS)
+        n_1_1 = _stochastic_round(rng, n * SHARE_RNIC_1_1)
+        n_matched = n_1_1 + n_1n_rows
+        n_sans = _stochastic_round(rng, n_matched * SHARE_SANS_COPRO_FF)
+        n_dc = _stochastic_round(rng, n_sans * SHARE_DOUBLE_COMPTE)
+        n_ff = _stochastic_round(rng, n * SHARE_FF_ONLY)
+
+        units: list[list[_TupSpec]] = []
+
+        def copro_tup(role: str, lots_ff: int, an_const: int, multi_bias: float = 0.0) -> _TupSpec:
+            r = rng.random()
+            if r < 0.07 + multi_bias:
+                typetup, npar = "PDLMP", rng.randint(2, 4)
+            elif r < 0.15 + multi_bias:
+                typetup, npar = "UF", rng.randint(2, 3)
+            else:
+                typetup, npar = "SIMPLE", 1
+            spec = _TupSpec(role, typetup, self.widths(npar, 1.15 if lots_ff > 40 else 1.0))
+            spec.an_const = an_const
+            return spec
+
+        def set_ff_copro(spec: _TupSpec, ff: int, an_const: int) -> None:
+            spec.ctpdl = rng.choices(["CL", "CV", "CLV"], [88, 7, 5])[0]
+            spec.nloghcopro = ff
+            spec.nlogh = ff + (rng.randint(1, 3) if rng.random() < 0.08 else 0)
+            spec.nlocal = spec.nlogh + int(ff * rng.uniform(0.3, 1.8)) + rng.randint(0, 4)
+            spec.jannatmin = self.jannatmin(an_const)
+
+        def set_ff_no_copro(spec: _TupSpec) -> None:
+            r = rng.random()
+            if r < 0.5:  # single-owner building FF does not see as divided
+                spec.nlogh = rng.randint(2, 40)
+                spec.nlocal = spec.nlogh + rng.randint(0, 10)
+            elif r < 0.75:  # offices / shops
+                spec.nlocal = rng.randint(1, 8)
+            spec.jannatmin = self.jannatmin(spec.an_const) if spec.nlocal else None
+
+        # 1-1 registrations, 10% of matched on a TUP where FF shows no copropriété
+        sans_left = n_sans
+        dc_left = n_dc
+        for _ in range(n_1_1):
+            d = self.draft_reg()
+            if sans_left > 0 and rng.random() < n_sans / max(1, n_1_1):
+                sans_left -= 1
+                # some are brand new buildings FF has not seen yet
+                if rng.random() < 0.25:
+                    d["an_const"] = rng.randint(self.final_year - 1, self.final_year)
+                    d["p_constr"] = "A_COMPTER_DE_2011"
+                spec = copro_tup("reg_sans_copro", d["lots"], d["an_const"])
+                set_ff_no_copro(spec)
+                if d["an_const"] >= self.final_year - 1:
+                    spec.nlogh = spec.nlocal = 0
+                    spec.jannatmin = None
+                if rng.random() < 0.1:
+                    d["lots_hab_missing"] = True
+                spec.regs.append(d)
+                if dc_left > 0:
+                    dc_left -= 1
+                    # the same copropriété appears in FF on the neighbouring TUP
+                    partner = copro_tup("ff_double_compte", d["lots"], d["an_const"])
+                    partner.typetup, partner.widths = "SIMPLE", self.widths(1)
+                    ff = max(2, d["lots"] + rng.choice((0, 0, 1, -1)))
+                    set_ff_copro(partner, ff, d["an_const"])
+                    partner.dc_partner = True
+                    d["dc_partner"] = partner
+                    units.append([spec, partner] if rng.random() < 0.5 else [partner, spec])
+                else:
+                    units.append([spec])
+                continue
+            if rng.random() < SHARE_LOTS_HAB_NOT_FILLED:
+                d["lots_hab_missing"] = True
+                ff = max(2, int(d["lots"] * rng.uniform(0.8, 1.2)))
+            else:
+                d["lots"], ff = self.ff_dwellings_for_gap(d["lots"])
+            spec = copro_tup("reg_1_1", ff, d["an_const"])
+            set_ff_copro(spec, ff, d["an_const"])
+            spec.regs.append(d)
+            units.append([spec])
+
+        # 1-N TUPs: re-registrations, principal/secondary groups, several copropriétés on one TUP
+        rows_left = n_1n_rows
+        groups: list[tuple[str, int]] = []
+        for _ in range(n_dup):
+            groups.append(("dup", 2))
+        for _ in range(n_ps):
+            groups.append(("ps", 3 if rng.random() < 0.2 else 2))
+        rows_left -= sum(s for _, s in groups)
+        while rows_left >= 2:
+            s = min(rows_left, rng.choice((2, 2, 2, 3, 3, 4)))
+            if rows_left - s == 1:
+                s += 1
+            groups.append(("multi", s))
+            rows_left -= s
+        for kind, size in groups:
+            drafts = [self.draft_reg(big=(kind == "ps")) for _ in range(size)]
+            an = drafts[0]["an_const"]
+            for d in drafts:
+                d["an_const"], d["p_constr"] = an, drafts[0]["p_constr"] if kind != "multi" else d["p_constr"]
+                d["group"] = kind
+            if kind == "dup":
+                drafts[1]["lots"] = drafts[0]["lots"]
+            spec = copro_tup("reg_1_n", 0, an, multi_bias=0.35 if kind == "multi" else 0.0)
+            if kind == "multi" and spec.typetup == "SIMPLE":
+                spec.widths = self.widths(1, 1.6)
+            total = drafts[0]["lots"] if kind == "dup" else sum(d["lots"] for d in drafts)
+            set_ff_copro(spec, max(2, total + rng.choice((0, 0, 0, 1, -1, 2))), an)
+            spec.regs.extend(drafts)
+            units.append([spec])
+
+        # FF-only copropriétés (the double-count partners above are FF-only too)
+        n_ff_plain = max(0, n_ff - n_dc - n_near)
+        for _ in range(n_ff_plain):
+            year = min(self.construction_year(), self.final_year - 1)
+            spec = copro_tup("ff_only", 0, year)
+            set_ff_copro(spec, max(2, int(round(math.exp(rng.gauss(math.log(6), 0.9))))), year)
+            units.append([spec])
+
+        # unmatched registrations; some have an FF-only copropriété 100–300 m away
+        unmatched: list[dict] = []
+        near_specs: dict[int, int] = {}
+        for i in range(n_unm):
+            d = self.draft_reg()
+            d["unmatched"] = True
+            if i < n_near:
+                spec = _TupSpec("ff_near_unmatched", "SIMPLE", self.widths(1))
+                spec.an_const = min(d["an_const"], self.final_year - 1)
+                d["an_const"] = spec.an_const
+                set_ff_copro(spec, max(2, d["lots"] + rng.choice((0, 0, 1, -1))), spec.an_const)
+                spec.near_partner = d["id"]
+                near_specs[d["id"]] = len(units)
+                units.append([spec])
+            unmatched.append(d)
+
+        # filler TUPs: houses, single-owner buildings, shops, divided properties that are not copropriétés
+        for _ in range(int(n * self.filler_ratio)):
+            r = rng.random()
+            year = self.construction_year()
+            if r < 0.55:
+                spec = _TupSpec("filler_house", "SIMPLE", self.widths(1, 0.8))
+                spec.nlogh, spec.nlocal = 1, rng.randint(1, 3)
+            elif r < 0.65:
+                spec = _TupSpec("filler_house", "UF", self.widths(2, 0.7))
+                spec.nlogh, spec.nlocal = 1, rng.randint(1, 3)
+            elif r < 0.8:
+                spec = _TupSpec("filler_building", "SIMPLE", self.widths(1))
+                spec.nlogh = rng.randint(2, 30)
+                spec.nlocal = spec.nlogh + rng.randint(0, 8)
+            elif r < 0.9:
+                spec = _TupSpec("filler_activity", "SIMPLE", self.widths(1))
+                spec.nlocal = rng.randint(1, 6)
+            elif r < 0.97:  # divided property with one dwelling: NOT a copropriété
+                spec = _TupSpec("filler_pdl_1_logement", "SIMPLE", self.widths(1))
+                spec.ctpdl = rng.choice(["CL", "CL", "CV", "BND"])
+                spec.nlogh = spec.nloghcopro = 1
+                spec.nlocal = rng.randint(2, 6)
+            else:
+                spec = _TupSpec("filler_vacant", "SIMPLE", self.widths(1))
+            spec.an_const = min(year, self.final_year - 1)
+            if spec.nlocal:
+                spec.jannatmin = self.jannatmin(spec.an_const)
+            units.append([spec])
+        return units, unmatched, near_specs
+
+    # ------------------------------------------------------------------ layout
+    def build(self) -> World:
+        rng = self.rng
+        units, unmatched, near_specs = self.plan()
+        ncom = len(self.communes)
+        weights = [c.weight for c in self.communes]
+        by_commune: list[list[list[_TupSpec]]] = [[] for _ in range(ncom)]
+        near_commune: dict[int, int] = {}
+        for unit in units:
+            c = rng.choices(range(ncom), weights)[0]
+            by_commune[c].append(unit)
+            if unit[0].near_partner is not None:
+                near_commune[unit[0].near_partner] = c  # the unmatched registration goes to the same commune
+        unm_commune = [near_commune.get(d["id"], rng.choices(range(ncom), weights)[0]) for d in unmatched]
+
+        world = World(self.dep, self.dep_index, self.final_year, self.communes, [(0.0, 0.0)] * ncom, [0.0] * ncom,
+                      [[] for _ in range(ncom)], [], [], [], [], [], [], [], self._syndics())
+        # lay each commune out in its own frame, then pack the communes (shelves) in the extent
+        extents = []
+        for c in range(ncom):
+            first_parcel, first_tup = len(world.parcels), len(world.tups)
+            n_near = sum(1 for u in by_commune[c] if u[0].near_partner is not None)
+            void_h = 240.0 + (n_near + 1) * (self.depth_range[1] + self.street_range[1])
+            void_h = max(VOID_W, void_h)
+            area = sum(sum(s.widths) for u in by_commune[c] for s in u) * (sum(self.depth_range) / 2) * 1.5
+            width = max(VOID_W + 500.0, math.sqrt(area + VOID_W * void_h) * 1.05)
+            height = self._layout_commune(world, c, width, void_h, by_commune[c])
+            world.void_h[c] = void_h
+            extents.append((first_parcel, first_tup, width, max(height, void_h)))
+        ex0, ey0, ex1, _ = local_extent(self.dep)
+        x, y, shelf_h = ex0, ey0, 0.0
+        for c in range(ncom):
+            w, h = extents[c][2], extents[c][3]
+            if x + w > ex1 and x > ex0:
+                x, y, shelf_h = ex0, y + shelf_h + COMMUNE_GAP, 0.0
+            world.origins[c] = (float(round(x)), float(round(y)))
+            x += w + COMMUNE_GAP
+            shelf_h = max(shelf_h, h)
+        for c in range(ncom):
+            ox, oy = world.origins[c]
+            p_end = extents[c + 1][0] if c + 1 < ncom else len(world.parcels)
+            t_end = extents[c + 1][1] if c + 1 < ncom else len(world.tups)
+            for p in world.parcels[extents[c][0]:p_end]:
+                p.x0, p.y0, p.x1, p.y1 = round(p.x0 + ox, 2), round(p.y0 + oy, 2), round(p.x1 + ox, 2), round(p.y1 + oy, 2)
+            for t in world.tups[extents[c][1]:t_end]:
+                t.x0, t.y0, t.x1, t.y1 = round(t.x0 + ox, 2), round(t.y0 + oy, 2), round(t.x1 + ox, 2), round(t.y1 + oy, 2)
+        self._registrations(world, units, unmatched, unm_commune, near_specs)
+        return world
+
+    def _new_street(self, world: World, c: int) -> int:
+        rng = self.rng
+        t = rng.choice(_STREET_TYPES)
+        name = rng.choice(_STREET_NAMES)
+        world.streets[c].append((t[0], t[1], name))
+        return len(world.streets[c]) - 1
+
+    def _layout_commune(self, world: World, c: int, width: float, void_h: float, units: list[list[_TupSpec]]) -> float:
+        """Rows of blocks of parcels, in the commune's own frame; returns the height used."""
+        rng = self.rng
+        commune = self.communes[c]
+        near_queue = [u for u in units if u[0].near_partner is not None]
+        queue = [u for u in units if u[0].near_partner is None]
+        rng.shuffle(queue)
+        # sections: two-letter in Paris-like communes, otherwise one-letter first (padded `0A` in idpar)
+        two_letters = self.dep.dense or commune.code != commune.registry_code or rng.random() < 0.4
+        sec_i = rng.randint(0, 20) if two_letters else 0
+        sec_count, sec_size, dnupla = 0, rng.randint(60, 180), 0
+
+        def next_section() -> str:
+            nonlocal sec_i
+            sec_i += 1
+            if not two_letters and sec_i <= 26:
+                return "0" + chr(64 + sec_i)
+            k = sec_i % 676
+            return chr(65 + k // 26) + chr(65 + k % 26)
+
+        section = next_section()
+        ccodep, ccocom = commune.code[:2], commune.code[2:]
+        s_lo, s_hi = self.street_range
+        d_lo, d_hi = self.depth_range
+        y = 0.0
+        qi = 0
+        while qi < len(queue) or near_queue:
+            depth = round(rng.uniform(d_lo, d_hi), 1)
+            in_void_band = y < void_h
+            x = VOID_W + rng.uniform(s_lo, s_hi) if in_void_band else 0.0
+            street = self._new_street(world, c)
+            numero = rng.choice((1, 2, 3))
+            block_target, block_len = rng.uniform(110, 260), 0.0
+            first = True
+            while True:
+                from_queue = False
+                if first and near_queue and in_void_band and 120.0 <= y + depth / 2 <= void_h - 120.0:
+                    unit = near_queue.pop(0)
+                elif qi < len(queue):
+                    unit, from_queue = queue[qi], True
+                elif near_queue and not in_void_band:
+                    unit = near_queue.pop(0)
+                    unit[0].near_partner = -1  # no room on the park's edge: an ordinary FF-only copropriété
+                else:
+                    break
+                uw = sum(sum(s.widths) for s in unit)
+                if not first and x + uw > width:
+                    if not from_queue:
+                        near_queue.insert(0, unit)
+                    break
+                if from_queue:
+                    qi += 1
+                first = False
+                for spec in unit:
+                    px0 = x
+                    pids = []
+                    for w in spec.widths:
+                        sec_count += 1
+                        if sec_count > sec_size:
+                            section, sec_count, dnupla = next_section(), 1, 0
+                            sec_size = rng.randint(60, 180)
+                        dnupla += 1 if rng.random() < 0.85 else rng.randint(2, 4)
+                        idpar = f"{ccodep}{ccocom}000{section}{dnupla:04d}"
+                        pids.append(len(world.parcels))
+                        world.parcels.append(Parcel(idpar, len(world.tups), c, section, f"{dnupla:04d}",
+                                                    x, y, x + w, y + depth, street, numero))
+                        numero += rng.choice((2, 2, 2, 4, 6))
+                        x += w
+                    self._make_tup(world, spec, c, pids, px0, y, x, depth)
+                block_len += uw
+                if block_len >= block_target:
+                    x += rng.uniform(s_lo, s_hi)
+                    block_len, block_target = 0.0, rng.uniform(110, 260)
+                    numero += rng.choice((2, 4))
+            y += depth + rng.uniform(s_lo, s_hi)
+        return y
+
+    def _make_tup(self, world: World, spec: _TupSpec, c: int, pids: list[int], x0: float, y0: float, x1: float,
+                  depth: float) -> None:
+        rng = self.rng
+        first = world.parcels[pids[0]].idpar
+        idtup = first if spec.typetup == "SIMPLE" else ("uf" if spec.typetup == "UF" else "pdlmp") + first
+        t = Tup(idtup, spec.typetup, c, pids, x0, y0, x1, y0 + depth, spec.role, spec.ctpdl, spec.nlocal, spec.nlogh, spec.nloghcopro,
+                spec.jannatmin, spec.an_const)
+        spec.tup_index = len(world.tups)
+        world.tups.append(t)
+        # spread locals over the parcels: most on the first one; PDLMP parcels all carry the ctpdl
+        n = len(pids)
+        rest_lo, rest_lg = spec.nlocal, spec.nlogh
+        for k, pid in enumerate(pids):
+            p = world.parcels[pid]
+            p.tup = spec.tup_index
+            if k == n - 1:
+                p.nlocal, p.nlogh = rest_lo, rest_lg
+            else:
+                share = 0.7 if k == 0 else rng.uniform(0.1, 0.4)
+                p.nlocal, p.nlogh = int(rest_lo * share), int(rest_lg * share)
+                rest_lo -= p.nlocal
+                rest_lg -= p.nlogh
+            if spec.ctpdl and (spec.typetup == "PDLMP" or k == 0):
+                p.ctpdl = spec.ctpdl
+
+    def _syndics(self) -> list[tuple[str, str, str, str]]:
+        rng = self.rng
+        out = []
+        names = self.communes
+        for i in range(max(5, self.n_rows // 40)):
+            name = f"{rng.choice(_SYNDIC_WORDS)} {rng.choice(_SYNDIC_NAMES)}"
+            if rng.random() < 0.3:
+                name += rng.choice((" SARL", " SAS", " ET ASSOCIES", " IMMOBILIER"))
+            siret = _siret(rng, valid=rng.random() > 0.01)
+            ape = rng.choices(["6832A", "6831Z", "6820B", "6910Z"], [80, 15, 3, 2])[0]
+            out.append((name, siret, ape, rng.choice(names).registry_name.upper()))
+        return out
+
+    # ------------------------------------------------------------------ registrations
+    def _registrations(self, world: World, units: list[list[_TupSpec]], unmatched: list[dict],
+                       unm_commune: list[int], near_specs: dict[int, int]) -> None:
+        rng = self.rng
+        draft_to_reg: dict[int, int] = {}
+        # registrations on TUPs, in layout order (deterministic)
+        specs = sorted((s for u in units for s in u if s.regs), key=lambda s: s.tup_index)
+        for spec in specs:
+            tup = world.tups[spec.tup_index]
+            group_regs: list[int] = []
+            for k, d in enumerate(spec.regs):
+                pid = tup.parcels[k % len(tup.parcels)]
+                reg = self._reg(world, d, tup, pid, k, spec)
+                draft_to_reg[d["id"]] = reg.index
+                group_regs.append(reg.index)
+                if d.get("dc_partner") is not None:
+                    world.dc_pairs.append((reg.index, d["dc_partner"].tup_index))
+            kind = spec.regs[0].get("group")
+            if kind == "dup":
+                a, b = world.regs[group_regs[0]], world.regs[group_regs[1]]
+                self._make_duplicate(world, a, b)
+            elif kind == "ps":
+                p = world.regs[group_regs[0]]
+                for s_idx in group_regs[1:]:
+                    s = world.regs[s_idx]
+                    s.principal, s.num_principal = "non", p.num_immat
+                    world.ps_pairs.append((p.index, s.index))
+        # unmatched registrations: in the commune's empty square, or without a point
+        for d, c in zip(unmatched, unm_commune):
+            reg = self._reg(world, d, None, None, 0, None, commune=c)
+            ox, oy = world.origins[c]
+            cx, cy = world.commune_centre(c)
+            spec_i = near_specs.get(d["id"])
+            partner_spec = units[spec_i][0] if spec_i is not None else None
+            if partner_spec is not None and partner_spec.near_partner == d["id"]:
+                t = world.tups[partner_spec.tup_index]
+                reg.x = t.x0 - rng.uniform(130, 160)
+                reg.y = (t.y0 + t.y1) / 2
+                world.near_pairs.append((reg.index, partner_spec.tup_index))
+                reg.lots_hab = t.nloghcopro + rng.choice((0, 0, 1, -1))
+                reg.lots_hab = max(2, reg.lots_hab)
+                reg.lots_hbc = max(reg.lots_hbc, reg.lots_hab)
+                reg.lots_total = max(reg.lots_total, reg.lots_hbc)
+            else:
+                r = rng.random()
+                if r < 0.3:
+                    reg.x, reg.y, reg.centre = cx, cy, True
+                elif r < 0.55:
+                    reg.x = reg.y = None
+                else:
+                    reg.x, reg.y = cx + rng.uniform(-40, 40), cy + rng.uniform(-40, 40)
+            if rng.random() < 0.25:
+                # a reference to a parcel that does not exist in the Fichiers fonciers
+                com = self.communes[c]
+                reg.refs = [f"{com.code[:2]}{com.code[2:]}000ZZ{rng.randint(9000, 9999):04d}"]
+                reg.ref_kind = "unknown"
+                reg.nb_parcelles = 1
+        world.regs.sort(key=lambda r: r.index)
+
+    def _reg(self, world: World, d: dict, tup: Tup | None, pid: int | None, k: int, spec: _TupSpec | None,
+             commune: int | None = None) -> Reg:
+        rng = self.rng
+        c = tup.commune if tup is not None else commune
+        assert c is not None
+        an = d["an_const"]
+        lots = d["lots"]
+        lots_hbc = lots + (rng.randint(1, 4) if rng.random() < 0.3 else 0)
+        lots_total = lots_hbc + (int(lots * rng.uniform(0.3, 1.5)) if rng.random() < 0.8 else 0)
+        lots_stat = int(lots * rng.uniform(0.2, 1.3)) if rng.random() < 0.6 else 0
+        lots_total = max(lots_total, lots_hbc + lots_stat if rng.random() < 0.7 else lots_total)
+        # registration date: the 2016–2018 legal waves (bigger first), later notary registrations of new buildings
+        if an >= 2016:
+            start = date(max(an, 2017), 1, 1)
+            di = start + timedelta(days=rng.randint(0, 420))
+        else:
+            r = rng.random()
+            if r < 0.72:
+                span = (date(2016, 11, 1), date(2018, 12, 31))
+            else:
+                span = (date(2019, 1, 1), self.cutoff_final)
+            di = span[0] + timedelta(days=rng.randint(0, (span[1] - span[0]).days))
+        di = min(di, self.cutoff_final - timedelta(days=rng.randint(0, 30)))
+        parcel = world.parcels[pid] if pid is not None else None
+        streets = world.streets[c]
+        if parcel is not None:
+            st = streets[parcel.street]
+            numero = parcel.numero
+        else:
+            if not streets:
+                world.streets[c].append(("Rue", "r", rng.choice(_STREET_NAMES)))
+            st = rng.choice(world.streets[c])
+            numero = rng.randint(1, 150)
+        style = rng.randint(0, 3)
+        if style == 0:
+            voie = f"{numero} {st[0]} {st[2]}"
+        elif style == 1:
+            voie = f"{numero} {st[1]} {st[2].lower()}"
+        elif style == 2:
+            voie = f"{numero} {st[0].upper()} {st[2].upper()}"
+        else:
+            voie = f"{numero}-{numero + 2} {st[1]} {st[2].lower()}"
+        r = rng.random()
+        if r < 0.45:
+            nom = f"SDC {numero} {st[0].upper()} {st[2].upper()}"
+        elif r < 0.75:
+            nom = rng.choice(_RESIDENCES)
+        elif r < 0.9:
+            nom = f"{numero} {st[1]} {st[2].lower()}"
+        else:
+            nom = "non connu"
+        reg = Reg(
+            index=len(world.regs), num_immat=self.num_immat(), commune=c, tup=spec.tup_index if spec is not None else None, parcel=pid, x=None, y=None, refs=[], ref_kind="missing",
+            nb_parcelles=0, date_immat=di, an_const=an, p_constr=d["p_constr"],
+            lots_hab=None if d.get("lots_hab_missing") else lots, lots_total=lots_total, lots_hbc=lots_hbc,
+            lots_stat=lots_stat, nom=nom, numero_voie=voie, address_style=style,
+        )
+        reg.syndic_a = rng.randrange(len(world.syndics))
+        reg.syndic_b = rng.randrange(len(world.syndics))
+        if rng.random() < 0.35:
+            reg.syndic_change = date(2017, 1, 1) + timedelta(days=rng.randint(0, (self.cutoff_final - date(2017, 1, 1)).days))
+        reg.benevole = rng.random() < 0.08
+        reg.status_u, reg.extra_u = rng.random(), rng.random()
+        reg.residence_service = "oui" if rng.random() < 0.012 else "non"
+        reg.cooperatif = rng.choices(["non", "non connu", "oui"], [75, 21, 4])[0]
+        reg.reglement = (date(min(an + rng.randint(0, 2), self.final_year - 1), 1, 1)
+                         + timedelta(days=rng.randint(0, 364))).isoformat() if rng.random() < 0.97 else ""
+        world.regs.append(reg)
+        if tup is None:
+            return reg
+        self._place(world, reg, tup, parcel, spec)
+        return reg
+
+    def _place(self, world: World, reg: Reg, tup: Tup, parcel: Parcel | None, spec: _TupSpec | None) -> None:
+        """Point and references of a registration sitting on `tup` (see the module docstring)."""
+        rng = self.rng
+        assert parcel is not None
+        bx, by = (parcel.x0 + parcel.x1) / 2, (parcel.y0 + parcel.y1) / 2
+        if len(tup.parcels) > 1 and rng.random() < 0.3:
+            bx = (tup.x0 + tup.x1) / 2
+        nx = max(-45.0, min(45.0, rng.gauss(0, 15)))
+        ny = max(-45.0, min(45.0, rng.gauss(0, 15)))
+        r = rng.random()
+        if r < 0.38:
+            kind = "missing"
+        elif r < 0.41:
+            kind = "far"
+        elif r < 0.42:
+            kind = "unknown"
+        else:
+            kind = "own"
+        reg.ref_kind = kind
+        if kind == "own":
+            own = [world.parcels[p].idpar for p in tup.parcels]
+            first = parcel.idpar
+            others = [p for p in own if p != first]
+            rng.shuffle(others)
+            reg.refs = [first] + others[: rng.choice((0, 1, 2))] if len(own) > 1 else [first]
+            reg.nb_parcelles = len(reg.refs) if rng.random() < 0.8 else rng.choice((0, len(own), len(own) + rng.randint(1, 4)))
+            reg.x, reg.y = bx + nx, by + ny
+            r2 = rng.random()
+            if r2 < 0.006:
+                reg.x = reg.y = None  # missing point: the reference alone is accepted
+            elif r2 < 0.03:
+                reg.truncated = True
+            return
+        if kind == "far":
+            far = self._far_parcel(world, reg.parcel)
+            if far is None:
+                kind = reg.ref_kind = "missing"
+            else:
+                reg.refs = [far]
+                reg.nb_parcelles = 1
+        elif kind == "unknown":
+            com = self.communes[reg.commune]
+            reg.refs = [f"{com.code[:2]}{com.code[2:]}000{parcel.ccosec}{rng.randint(8000, 9999):04d}"]
+            reg.nb_parcelles = 1
+        if kind == "missing":
+            reg.nb_parcelles = 0 if rng.random() < 0.9 else 1
+        # without a usable reference the point must designate the TUP itself
+        use_street = (tup.holds_ff_copro and tup.an_const < 2015 and rng.random() < 0.04
+                      and (tup.x1 - tup.x0) > 10)
+        if use_street:
+            reg.x = bx if tup.x0 + 5 < bx < tup.x1 - 5 else (tup.x0 + tup.x1) / 2
+            reg.y = tup.y0 - rng.uniform(1.0, 4.0)
+            reg.street_point = True
+        else:
+            reg.x = min(parcel.x1 - 1.5, max(parcel.x0 + 1.5, bx + nx))
+            reg.y = min(parcel.y1 - 1.5, max(parcel.y0 + 1.5, by + ny))
+
+    def _far_parcel(self, world: World, pid: int) -> str | None:
+        """A parcel of the same section more than 150 m away (a typo in the parcel number)."""
+        rng = self.rng
+        parcel = world.parcels[pid]
+        n = len(world.parcels)
+        for _ in range(15):
+            cand = world.parcels[min(n - 1, max(0, pid + rng.randint(-250, 250)))]
+            if cand.commune != parcel.commune or cand.ccosec != parcel.ccosec or cand.tup == parcel.tup:
+                continue
+            dx = max(cand.x0 - parcel.x1, parcel.x0 - cand.x1, 0.0)
+            dy = max(cand.y0 - parcel.y1, parcel.y0 - cand.y1, 0.0)
+            if math.hypot(dx, dy) > 150:
+                return cand.idpar
+        return None
+
+    def _make_duplicate(self, world: World, a: Reg, b: Reg) -> None:
+        """b re-registers a's copropriété after a change of syndic: same parcel and address."""
+        rng = self.rng
+        if b.date_immat <= a.date_immat:
+            a.date_immat, b.date_immat = b.date_immat, a.date_immat
+        if (b.date_immat - a.date_immat).days < 200:
+            b.date_immat = min(self.cutoff_final, a.date_immat + timedelta(days=rng.randint(200, 900)))
+        if b.date_immat <= a.date_immat:
+            a.date_immat = b.date_immat - timedelta(days=rng.randint(200, 600))
+        b.dup_of = a.index
+        a.dup_date = b.date_immat
+        st = world.streets[a.commune][world.parcels[a.parcel].street] if a.parcel is not None else None
+        b.numero_voie = a.numero_voie
+        if st is not None and rng.random() < 0.5:
+            numero = world.parcels[a.parcel].numero
+            b.numero_voie = f"{numero} {st[0]} {st[2]}" if a.address_style != 0 else f"{numero} {st[1]} {st[2].lower()}"
+        b.nom = a.nom if rng.random() < 0.6 else b.nom
+        b.lots_hab, b.lots_total, b.lots_hbc, b.lots_stat = a.lots_hab, a.lots_total, a.lots_hbc, a.lots_stat
+        b.p_constr, b.reglement = a.p_constr, a.reglement
+        b.syndic_a = b.syndic_b = (a.syndic_a + 1 + rng.randrange(len(world.syndics) - 1)) % len(world.syndics)
+        b.syndic_change = None
+        a.syndic_change = None
+        a.benevole = False
+        world.dup_pairs.append((a.index, b.index))

@@ -1,0 +1,110 @@
+"""A plain-Python application of the issue 3 matching rules, used to prove the sample is matchable.
+
+Not the product's matcher (that one is SQL): a small, readable reference the sample tests score
+against the ground truth. Parcels and TUPs of the sample are axis-aligned rectangles, so the
+geometry needed here is a bounding box per polygon.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from pathlib import Path
+
+from pyproj import Transformer
+
+PLM = {"75056": "75", "69123": "69", "13055": "13"}
+
+
+def _rect(ewkt: str) -> tuple[int, tuple[float, float, float, float]]:
+    srid = int(ewkt.split(";", 1)[0][5:])
+    body = ewkt.split("(((", 1)[1].split(")))", 1)[0]
+    pts = [tuple(map(float, p.split())) for p in body.split(",")]
+    xs = [p[0] for p in pts]
+    ys = [p[1] for p in pts]
+    return srid, (min(xs), min(ys), max(xs), max(ys))
+
+
+def _dist(x: float, y: float, r: tuple[float, float, float, float]) -> float:
+    dx = max(r[0] - x, 0.0, x - r[2])
+    dy = max(r[1] - y, 0.0, y - r[3])
+    return math.hypot(dx, dy)
+
+
+def normalise_reference(row: dict[str, str], i: int) -> str | None:
+    code, pre, sec, num = (row[f"{k}_{i}"] for k in ("code_insee_commune", "prefixe", "section", "numero_parcelle"))
+    if "non connu" in (code, pre, sec, num) or not code:
+        return None
+    if code in PLM and pre != "000":
+        code, pre = PLM[code] + pre, "000"
+    return f"{code}{pre}{sec.rjust(2, '0')}{num.rjust(4, '0')}"
+
+
+def match(landing: Path) -> dict[str, str]:
+    """num_immat -> idtup ('' when no TUP) following issue 3 §2."""
+    tups: dict[str, tuple[tuple[float, float, float, float], bool]] = {}
+    parcel: dict[str, tuple[str, tuple[float, float, float, float]]] = {}
+    srid_of_dep: dict[str, int] = {}
+    grid: dict[tuple[int, int], list[str]] = defaultdict(list)
+    cell = 200.0
+    for f in sorted((landing / "ff").glob("tup_*.csv")):
+        dep = f.stem.split("_", 1)[1]
+        for r in csv.DictReader(open(f, encoding="utf-8")):
+            srid, rect = _rect(r["geomtup"])
+            srid_of_dep[dep] = srid
+            holds = bool(r["ctpdl"]) and int(r["nloghcopro"] or 0) >= 2
+            key = f"{srid}:{r['idtup']}"
+            tups[key] = (rect, holds)
+            for gx in range(int(rect[0] // cell), int(rect[2] // cell) + 1):
+                for gy in range(int(rect[1] // cell), int(rect[3] // cell) + 1):
+                    grid[(srid, gx, gy)].append(key)
+    for f in sorted((landing / "ff").glob("pnb10_parcelle_*.csv")):
+        for r in csv.DictReader(open(f, encoding="utf-8")):
+            srid, rect = _rect(r["geompar"])
+            parcel[r["idpar"]] = (f"{srid}:{r['idtup']}", rect)
+    out: dict[str, str] = {}
+    transformers: dict[int, Transformer] = {}
+    for f in sorted((landing / "rnic").glob("*.csv")):
+        dep = f.stem.split("_", 1)[1]
+        srid = srid_of_dep[dep]
+        tr = transformers.setdefault(srid, Transformer.from_crs(4326, srid, always_xy=True))
+        for r in csv.DictReader(open(f, encoding="utf-8-sig")):
+            num = r["numero_d_immatriculation"]
+            pt = None
+            if r["long"] and r["lat"]:
+                pt = tr.transform(float(r["long"]), float(r["lat"]))
+            # 1. cadastral references, accepted when the point is within 100 m of the parcel or missing
+            chosen = ""
+            for i in (1, 2, 3):
+                idpar = normalise_reference(r, i)
+                if idpar and idpar in parcel:
+                    key, rect = parcel[idpar]
+                    if pt is None or _dist(pt[0], pt[1], rect) <= 100:
+                        chosen = key
+                        break
+            if not chosen and pt is not None:
+                x, y = pt
+                near = [k for gx in range(int(x // cell) - 1, int(x // cell) + 2)
+                        for gy in range(int(y // cell) - 1, int(y // cell) + 2) for k in grid.get((srid, gx, gy), ())]
+                inside = [k for k in near if _dist(x, y, tups[k][0]) == 0.0]
+                if inside:
+                    chosen = inside[0]
+                else:
+                    best = min(((_dist(x, y, tups[k][0]), k) for k in set(near) if tups[k][1]), default=None)
+                    if best and best[0] <= 100:
+                        chosen = best[1]
+            out[num] = chosen.split(":", 1)[1] if chosen else ""
+    return out
+
+
+def score(landing: Path, truth: Path) -> tuple[float, float, int]:
+    """(precision, recall, registrations) of the reference matcher against links.csv."""
+    got = match(landing)
+    truth_links = {r["num_immat"]: r["idtup"] for r in csv.DictReader(open(truth / "links.csv", encoding="utf-8"))}
+    predicted = [n for n, t in got.items() if t]
+    correct_pred = sum(1 for n in predicted if got[n] == truth_links.get(n))
+    correct_all = sum(1 for n, t in truth_links.items() if got.get(n, "") == t)
+    precision = correct_pred / len(predicted) if predicted else 0.0
+    recall = correct_all / len(truth_links) if truth_links else 0.0
+    return precision, recall, len(truth_links)
