@@ -40,7 +40,7 @@ SHARE_NEAR_FF_UNMATCHED = 0.4  # of unmatched registrations, an FF-only copropri
 # Gap classes between FF dwellings and RNIC dwelling lots (SOURCES.md §6), and the share not filled.
 GAP_CLASSES = [("aucun", 48), ("1", 19), ("<10%", 3), ("<25%", 6), ("<50%", 8), ("<100%", 7), (">=100%", 8)]
 SHARE_LOTS_HAB_NOT_FILLED = 0.025
-SHARE_CONSTRUCTION_COHERENT = 0.74  # before period mistakes; ~70% after
+SHARE_CONSTRUCTION_COHERENT = 0.74  # FF year vs RNIC period widened by 4 years (SOURCES.md §6)
 
 PERIODS = [
     ("AVANT_1949", 1800, 1948), ("DE_1949_A_1960", 1949, 1960), ("DE_1961_A_1974", 1961, 1974),
@@ -319,13 +319,16 @@ class WorldBuilder:
         return period_of(year)
 
     def jannatmin(self, year: int) -> int:
+        """FF year of the oldest local: the construction year, or (planted incoherence) a year outside
+        the RNIC period widened by 4 years: an older building kept on the parcel, or a later record."""
         rng = self.rng
         if rng.random() < SHARE_CONSTRUCTION_COHERENT:
             return max(1800, year + rng.randint(-2, 1))
-        # oldest local much older (an old house kept on the parcel) or a later rebuilt record
-        if rng.random() < 0.7:
-            return max(1750, year - rng.randint(15, 90))
-        return min(self.final_year - 1, year + rng.randint(12, 40))
+        _, lo, hi = next(p for p in PERIODS if p[1] <= year <= p[2]) if year >= 1800 else PERIODS[0]
+        if lo > 1800 and rng.random() < 0.6:
+            return max(1750, lo - 4 - rng.randint(5, 60))
+        return min(self.final_year - 1, max(hi + 4, year) + rng.randint(5, 30)) if hi + 9 < self.final_year else \
+            max(1750, lo - 4 - rng.randint(5, 60))
 
     def lots_hab(self, big: bool = False) -> int:
         mu = math.log(22 if big else 11)

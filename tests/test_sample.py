@@ -1,0 +1,256 @@
+"""The sample generator writes the real formats, a consistent truth and the planted proportions."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pyproj import Transformer
+
+from coproff_platform.sample import SampleSpec, generate
+from coproff_platform.sample.formats import DVF_COLUMNS, RNIC_COLUMNS, RNIC_LABELS
+from coproff_platform.sample.generator import split_rows
+from coproff_platform.sample.world import construction_coherent, gap_class, luhn_ok
+
+from conftest import REALDATA
+from sample_reference_matcher import normalise_reference, score
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@pytest.fixture(scope="module")
+def default_sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The default sample (75, 93, 974, ~4000 copropriétés, seed 42), as `make run` generates it."""
+    root = tmp_path_factory.mktemp("sample")
+    generate(SampleSpec((2023,), ("75", "93", "974"), 4000, 42), root / "landing", root / "truth", _quiet)
+    return root / "landing" / "2023", root / "truth" / "2023"
+
+
+def _rows(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f, delimiter=delimiter))
+
+
+def _rnic(landing: Path) -> list[dict[str, str]]:
+    return [r for f in sorted((landing / "rnic").glob("*.csv")) for r in _rows(f)]
+
+
+def test_rnic_header_is_the_real_72_column_schema(default_sample):
+    landing, _ = default_sample
+    with open(REALDATA / "rnic_extract_bondy.csv", encoding="utf-8") as f:
+        real = next(csv.reader(f))[1:]  # first column: R's row names
+    for path in sorted((landing / "rnic").glob("*.csv")):
+        with open(path, encoding="utf-8") as f:
+            header = next(csv.reader(f))
+        assert header == list(RNIC_COLUMNS) == real
+
+
+def test_rnic_quotes_strings_and_leaves_numbers_bare(default_sample):
+    landing, _ = default_sample
+    line = (landing / "rnic" / "rnic_93.csv").read_text(encoding="utf-8").splitlines()[1]
+    # epci (number) bare, commune code (string) quoted, like the real file
+    assert re.match(r'^\d{9},"93\d{3}","A[A-H]\d{7}","\d{4}-\d{2}-\d{2}"', line)
+    assert ',"non connu",' in line or ',"",' in line
+
+
+def test_rnic_values_follow_the_real_value_sets(default_sample):
+    landing, _ = default_sample
+    rows = _rnic(landing)
+    assert all(re.fullmatch(r"[A-Z]{2}\d{7}", r["numero_d_immatriculation"]) for r in rows)
+    assert len({r["numero_d_immatriculation"] for r in rows}) == len(rows)
+    assert {r["type_de_syndic_benevole_professionnel_non_connu"] for r in rows} == {"professionnel", "bénévole", "non connu"}
+    assert {r["mandat_en_cours_dans_la_copropriete"] for r in rows} == {
+        "Mandat en cours", "Pas de mandat en cours", "Mandat expiré sans successeur déclaré",
+        "Mandat expiré avec successeur déclaré"}
+    assert {r["periode_de_construction"] for r in rows} <= {
+        "AVANT_1949", "DE_1949_A_1960", "DE_1961_A_1974", "DE_1975_A_1993", "DE_1994_A_2000", "DE_2001_A_2010",
+        "A_COMPTER_DE_2011", "NON_CONNUE", "non renseigné"}
+    sirets = [r["siret_du_representant_legal"] for r in rows if r["siret_du_representant_legal"].isdigit()]
+    assert sirets and sum(luhn_ok(s) for s in sirets) / len(sirets) > 0.95
+    missing = sum(1 for r in rows if not r["reference_cadastrale_1"])
+    assert missing / len(rows) >= 1 / 3
+    assert any(r["section_1"].startswith("0") for r in rows)  # one-letter sections padded with 0
+    secondaries = [r for r in rows if r["syndicat_principal_ou_syndicat_secondaire"] == "non"]
+    nums = {r["numero_d_immatriculation"] for r in rows}
+    assert secondaries and all(r["si_secondaire_n_d_immatriculation_du_principal"] in nums for r in secondaries)
+
+
+def test_paris_references_are_in_registry_form_and_normalise_to_ff_parcels(default_sample):
+    landing, _ = default_sample
+    paris = [r for r in _rows(landing / "rnic" / "rnic_75.csv") if r["reference_cadastrale_1"]]
+    registry_form = [r for r in paris if r["code_insee_commune_1"] == "75056"]
+    assert len(registry_form) / len(paris) > 0.8
+    r = registry_form[0]
+    assert r["reference_cadastrale_1"].startswith("75056") and 101 <= int(r["prefixe_1"]) <= 120
+    assert r["commune"] == "75056" and r["code_officiel_arrondissement_commune"] == "751" + r["prefixe_1"][1:]
+    parcels = {p["idpar"] for p in _rows(landing / "ff" / "pnb10_parcelle_75.csv")}
+    assert all(p.startswith(("751", "7510", "7511", "7512")) and p[5:8] == "000" for p in parcels)
+    resolved = [normalise_reference(r, 1) for r in paris]
+    assert sum(p in parcels for p in resolved) / len(resolved) > 0.9  # the others are planted bad references
+
+
+def test_ff_tups_follow_the_idtup_rule_and_local_projections(default_sample):
+    landing, _ = default_sample
+    tups = _rows(landing / "ff" / "tup_974.csv") + _rows(landing / "ff" / "tup_75.csv")
+    for t in tups:
+        first = t["l_idpar"].strip("{}").split(",")[0]
+        prefix = {"SIMPLE": "", "UF": "uf", "PDLMP": "pdlmp"}[t["typetup"]]
+        assert t["idtup"] == prefix + first
+        assert int(t["nparcel"]) == len(t["l_idpar"].strip("{}").split(","))
+    assert {t["typetup"] for t in tups} == {"SIMPLE", "UF", "PDLMP"}
+    reunion = [t for t in tups if t["idcom"].startswith("974")]
+    assert all(t["geomtup"].startswith("SRID=2975;MULTIPOLYGON(((") for t in reunion)
+    assert all(t["ccodep"] == "97" for t in reunion)
+    tr = Transformer.from_crs(2975, 4326, always_xy=True)
+    for t in reunion[:50]:
+        x, y = map(float, t["geompoint"].split("POINT(")[1].rstrip(")").split())
+        lon, lat = tr.transform(x, y)
+        assert 55.1 < lon < 55.9 and -21.5 < lat < -20.8
+    paris = [t for t in tups if t["idcom"].startswith("751")]
+    assert all(t["geomtup"].startswith("SRID=2154;") for t in paris)
+    # divided properties with a single dwelling exist and are not copropriétés
+    assert any(t["ctpdl"] and t["nloghcopro"] == "1" for t in tups)
+
+
+def test_truth_is_consistent_with_the_landing_files(default_sample):
+    landing, truth = default_sample
+    nums = {r["numero_d_immatriculation"] for r in _rnic(landing)}
+    tups = {t["idtup"]: t for f in (landing / "ff").glob("tup_*.csv") for t in _rows(f)}
+    links = _rows(truth / "links.csv")
+    assert {r["num_immat"] for r in links} == nums
+    assert all(r["idtup"] in tups for r in links if r["idtup"])
+    linked = {r["idtup"] for r in links if r["idtup"]}
+    kinds = set()
+    for d in _rows(truth / "duplicates.csv"):
+        kinds.add(d["kind"])
+        assert d["num_immat_a"] in nums
+        if d["kind"] == "double_immatriculation":
+            assert d["num_immat_b"] in nums
+        else:  # the other member is an FF-only copropriété
+            idtup = d["num_immat_b"].removeprefix("FF_")
+            t = tups[idtup]
+            assert t["ctpdl"] and int(t["nloghcopro"]) >= 2 and idtup not in linked
+    assert kinds == {"double_immatriculation", "double_compte_ff", "non_apparie_proche_ff"}
+    ps = _rows(truth / "principal_secondaire.csv")
+    dup_pairs = {(d["num_immat_a"], d["num_immat_b"]) for d in _rows(truth / "duplicates.csv")}
+    assert ps and not any((p["num_immat_principal"], p["num_immat_secondaire"]) in dup_pairs for p in ps)
+
+
+def test_planted_proportions_are_close_to_coproff_2023(default_sample):
+    landing, truth = default_sample
+    planted = json.loads((truth / "planted.json").read_text(encoding="utf-8"))
+    shares = planted["situation_shares"]
+    assert abs(shares["rnic_1_1"] - 0.56) < 0.015
+    assert abs(shares["rnic_1_n"] - 0.056) < 0.01
+    assert abs(shares["ff_only"] - 0.38) < 0.015
+    assert 0.001 < shares["rnic_unmatched"] < 0.008
+    assert 0.08 < planted["tup_sans_copro_ff_share_of_matched"] < 0.12
+    regs = planted["registrations"]
+    assert 0.01 <= planted["duplicates"]["double_immatriculation"] / regs <= 0.02
+    gaps = planted["gap_classes"]["counts"]
+    filled = sum(v for k, v in gaps.items() if k != "non_renseigne")
+    assert abs(gaps["aucun"] / filled - 0.48) < 0.05 and abs(gaps["1"] / filled - 0.19) < 0.04
+    assert abs(planted["construction"]["coherent_rate"] - 0.70) < 0.05
+    dvf = planted["dvf"]
+    assert 0.04 <= dvf["exact_duplicate_lines"] / dvf["lines"] <= 0.08
+    assert sum(planted["rows_by_departement"].values()) == planted["rows_total"]
+    assert abs(planted["rows_total"] - 4000) < 60
+    # the planted statistics are recomputable from the files: FF-only = TUPs holding a copropriété
+    # that no registration sits on
+    linked = {r["idtup"] for r in _rows(truth / "links.csv") if r["idtup"]}
+    ff_only = sum(1 for f in (landing / "ff").glob("tup_*.csv") for t in _rows(f)
+                  if t["ctpdl"] and int(t["nloghcopro"]) >= 2 and t["idtup"] not in linked)
+    assert ff_only == planted["situations"]["ff_only"]
+
+
+def test_issue_3_rules_reach_the_required_precision_and_recall(default_sample):
+    landing, truth = default_sample
+    precision, recall, n = score(landing, truth)
+    assert n > 2000
+    assert precision >= 0.98 and recall >= 0.95
+
+
+def test_dpe_dvf_lovac_formats(default_sample):
+    landing, _ = default_sample
+    with open(REALDATA / "dvf_geolocalisees_sample.csv", encoding="utf-8") as f:
+        assert next(csv.reader(f)) == list(DVF_COLUMNS)
+    with open(landing / "dvf" / "dvf_93.csv", encoding="utf-8") as f:
+        assert next(csv.reader(f)) == list(DVF_COLUMNS)
+    dvf = _rows(landing / "dvf" / "dvf_75.csv")
+    assert all(len(r["id_parcelle"]) == 14 and r["id_parcelle"].startswith("751") for r in dvf)
+    assert {r["code_type_local"] for r in dvf} >= {"2", "3"}
+    with open(REALDATA / "dpe_sample.csv", encoding="utf-8-sig") as f:
+        real_dpe = next(csv.reader(f))
+    dpe = _rows(landing / "dpe" / "dpe_93.csv")
+    assert set(dpe[0]) <= set(real_dpe)
+    labels = [r["etiquette_dpe"] for r in dpe]
+    assert set(labels) <= set("ABCDEFG")
+    top2 = sorted(set(labels), key=labels.count, reverse=True)[:2]
+    assert set(top2) == {"D", "E"}
+    assert any(r["numero_immatriculation_copropriete"] for r in dpe)
+    lovac = _rows(landing / "lovac" / "lovac_93.csv", delimiter="|")
+    assert lovac and all(r["ff_ccthp"] == "V" and len(r["ff_idlocal"]) == 12 for r in lovac)
+    assert not any("proprietaire" in c or "nom" in c or "adresse" in c for c in lovac[0])
+
+
+def test_generation_is_deterministic_and_labels_format(tmp_path: Path):
+    spec = SampleSpec((2023,), ("75", "974"), 300, 7)
+    generate(spec, tmp_path / "a", tmp_path / "ta", _quiet)
+    generate(spec, tmp_path / "b", tmp_path / "tb", _quiet)
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.csv"))
+    assert len(files) == 12
+    for rel in files:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+    assert (tmp_path / "ta" / "2023" / "links.csv").read_bytes() == (tmp_path / "tb" / "2023" / "links.csv").read_bytes()
+    # another seed gives other data
+    generate(SampleSpec((2023,), ("75", "974"), 300, 8), tmp_path / "c", tmp_path / "tc", _quiet)
+    assert (tmp_path / "c" / files[0]).read_bytes() != (tmp_path / "a" / files[0]).read_bytes()
+    # older French-label header with dd/mm/YYYY dates, same rows otherwise
+    generate(SampleSpec((2023,), ("75", "974"), 300, 7, "labels"), tmp_path / "l", tmp_path / "tl", _quiet)
+    rows = _rows(tmp_path / "l" / "2023" / "rnic" / "rnic_75.csv")
+    assert list(rows[0]) == [RNIC_LABELS[c] for c in RNIC_COLUMNS]
+    assert "Numéro d'immatriculation" in rows[0] and "Période de construction" in rows[0]
+    assert all(re.fullmatch(r"\d{2}/\d{2}/\d{4}", r["Date d'immatriculation"]) for r in rows)
+    current = _rows(tmp_path / "a" / "2023" / "rnic" / "rnic_75.csv")
+    assert [r["numero_d_immatriculation"] for r in current] == [r["Numéro d'immatriculation"] for r in rows]
+
+
+def test_consecutive_millesimes_share_registrations_and_change_syndics(tmp_path: Path):
+    generate(SampleSpec((2022, 2023), ("93",), 600, 3), tmp_path / "l", tmp_path / "t", _quiet)
+    r22 = {r["numero_d_immatriculation"]: r for r in _rnic(tmp_path / "l" / "2022")}
+    r23 = {r["numero_d_immatriculation"]: r for r in _rnic(tmp_path / "l" / "2023")}
+    common = set(r22) & set(r23)
+    assert len(common) / len(r22) > 0.95 and len(r23) > len(r22)  # persist, and new ones appear
+    changed = [n for n in common if r22[n]["raison_sociale_du_representant_legal"] != r23[n]["raison_sociale_du_representant_legal"]]
+    assert changed  # syndics change
+    assert all(r22[n]["date_d_immatriculation"] == r23[n]["date_d_immatriculation"] for n in common)
+    for y in (2022, 2023):
+        precision, recall, _ = score(tmp_path / "l" / str(y), tmp_path / "t" / str(y))
+        assert precision >= 0.98 and recall >= 0.95
+    # the same millésime generated alone is identical (a millésime does not depend on the others)
+    generate(SampleSpec((2022, 2023), ("93",), 600, 3), tmp_path / "l2", tmp_path / "t2", _quiet)
+    assert (tmp_path / "l2" / "2023" / "rnic" / "rnic_93.csv").read_bytes() == \
+        (tmp_path / "l" / "2023" / "rnic" / "rnic_93.csv").read_bytes()
+
+
+def test_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path: Path):
+    (tmp_path / "landing" / "2023").mkdir(parents=True)
+    (tmp_path / "landing" / "2023" / "real_file.csv").write_text("keep me")
+    with pytest.raises(SystemExit, match="not written by the sample generator"):
+        generate(SampleSpec((2023,), ("974",), 100, 1), tmp_path / "landing", tmp_path / "truth", _quiet)
+    assert (tmp_path / "landing" / "2023" / "real_file.csv").read_text() == "keep me"
+
+
+def test_helpers():
+    assert split_rows(("75", "93", "974"), 4000) == {"75": 2824, "93": 941, "974": 235}
+    assert gap_class(10, 10) == "aucun" and gap_class(11, 10) == "1" and gap_class(30, 10) == ">=100%"
+    assert gap_class(5, None) == "non_renseigne" and gap_class(104, 100) == "<10%"
+    assert construction_coherent("DE_1961_A_1974", 1957) is True
+    assert construction_coherent("DE_1961_A_1974", 1956) is False
+    assert construction_coherent("NON_CONNUE", 1960) is None
+    assert luhn_ok("34863116900045") and not luhn_ok("34863116900046")
