@@ -27,8 +27,17 @@ class Invalid(ValueError):
 MISSING = frozenset({"", "non connu", "non connue", "non renseigne", "non renseigné", "na", "n/a", "nan", "null", "none"})
 
 
+_MISSING_EXACT = MISSING | {m.upper() for m in MISSING} | {m.capitalize() for m in MISSING} | {"NA", "NaN"}
+_MISSING_MAX = max(len(m) for m in MISSING)
+
+
 def is_missing(raw: str | None) -> bool:
-    return raw is None or raw.strip().lower() in MISSING
+    # Hot path (tens of calls per row): exact set lookup first, normalise only when needed.
+    if raw is None or raw in _MISSING_EXACT:
+        return True
+    if raw[0].isspace() or raw[-1].isspace():
+        return raw.strip().lower() in MISSING
+    return len(raw) <= _MISSING_MAX and raw.lower() in MISSING
 
 
 def text(raw: str | None) -> str | None:
@@ -94,10 +103,14 @@ def insee(raw: str | None) -> str | None:
     return value
 
 
+_COMPONENT_MISSING = frozenset({"", "non connu", "non connue", "non renseigne", "non renseigné"})
+
+
 def idpar_from_parts(code_insee: str | None, prefixe: str | None, section: str | None,
                      numero: str | None) -> str | None:
     """FF `idpar` from a reference's components; None when any component is missing."""
-    if any(is_missing(p) for p in (code_insee, prefixe, section, numero)):
+    # `NA` is a real cadastral section here, not R's missing value: only blanks and `non connu`.
+    if any(p is None or p.strip().lower() in _COMPONENT_MISSING for p in (code_insee, prefixe, section, numero)):
         return None
     commune = insee(code_insee)
     pre = prefixe.strip()
@@ -124,7 +137,7 @@ def idpar(raw: str | None) -> str | None:
 
     Also accepts the 13-character form where a one-letter section lost its padding.
     """
-    if is_missing(raw):
+    if raw is None or raw.strip().lower() in _COMPONENT_MISSING:
         return None
     value = raw.strip().upper().replace(" ", "0")
     if len(value) == 13 and value[8].isalpha() and value[9].isdigit():
@@ -140,7 +153,7 @@ def idpar(raw: str | None) -> str | None:
 def idpar_ref_or_parts(ref: str | None, code_insee: str | None, prefixe: str | None,
                        section: str | None, numero: str | None) -> str | None:
     """RNIC reference N: the full reference when filled, else built from its components."""
-    if not is_missing(ref):
+    if ref is not None and ref.strip().lower() not in _COMPONENT_MISSING:
         return idpar(ref)
     return idpar_from_parts(code_insee, prefixe, section, numero)
 

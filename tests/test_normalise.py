@@ -45,6 +45,7 @@ def test_hyphenated_and_plain_forms_agree(prefix, number):
         ("930100000P0206", "930100000P0206"),
         ("93010000P0206", "930100000P0206"),  # one-letter section lost its padding
         ("2A004000AB0012", "2A004000AB0012"),  # Corsica
+        ("93010000NA0012", "93010000NA0012"),  # section NA is not R's missing value
     ],
 )
 def test_idpar_from_reference(raw, expected):
