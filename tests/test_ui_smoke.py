@@ -1,0 +1,164 @@
+"""Smoke test of the UI path: `dagster dev` (webserver + daemon) launches a partition run through
+the GraphQL API, the run succeeds, and its check evaluations can be read back.
+
+Cheap on purpose: one source asset (staging/lovac) of a tiny generated landing folder. Every wait
+is bounded and the `dagster dev` process group is always killed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+LOCATION = "coproff_platform.definitions"
+JOB = "stage_sources"
+ASSET = ["staging", "lovac"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class GraphQL:
+    def __init__(self, port: int):
+        self.url = f"http://127.0.0.1:{port}/graphql"
+
+    def __call__(self, query: str, **variables) -> dict:
+        response = requests.post(self.url, json={"query": query, "variables": variables}, timeout=30)
+        response.raise_for_status()
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+def _wait(predicate, timeout: float, what: str, proc: subprocess.Popen, log: Path, every: float = 1.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"dagster dev exited ({proc.returncode}) while waiting for {what}:\n{log.read_text()[-3000:]}")
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    root = tmp_path / "landing"
+    subprocess.run(
+        [BIN / "coproff", "sample", "--millesime", "2023", "--departements", "974", "--copros", "20",
+         "--landing", str(root), "--truth", str(tmp_path / "truth")],
+        check=True, capture_output=True, cwd=REPO,
+    )
+    return root
+
+
+@pytest.fixture
+def dagster_dev(fresh_db, landing: Path, tmp_path: Path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / "deploy" / "dagster.sqlite.yaml", home / "dagster.yaml")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "COPROFF_DATABASE_URL": fresh_db.database_url,
+        "COPROFF_LANDING_DIR": str(landing),
+        "COPROFF_EXPORT_DIR": str(tmp_path / "exports"),
+    }
+    log = tmp_path / "dagster_dev.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [BIN / "dagster", "dev", "-m", LOCATION, "-h", "127.0.0.1", "-p", str(port)],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        gql = GraphQL(port)
+
+        def ready() -> bool:
+            try:
+                data = gql("{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }")
+            except (requests.ConnectionError, requests.HTTPError, requests.Timeout):
+                return False
+            return bool(data["repositoriesOrError"].get("nodes"))
+
+        _wait(ready, 180, "the webserver to load the code location", proc, log, every=2)
+        yield gql, proc, log
+    finally:
+        # The whole group: webserver, daemon and code server.
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def test_a_partition_run_launched_through_graphql_succeeds_with_its_checks(dagster_dev):
+    gql, proc, log = dagster_dev
+    repo = gql("{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }")
+    node = repo["repositoriesOrError"]["nodes"][0]
+    selector = {"repositoryLocationName": node["location"]["name"], "repositoryName": node["name"]}
+
+    # Register the millésime as the landing sensor or the CLI would.
+    added = gql(
+        """mutation($sel: RepositorySelector!, $key: String!) {
+             addDynamicPartition(repositorySelector: $sel, partitionsDefName: "millesime", partitionKey: $key) {
+               __typename ... on PythonError { message } } }""",
+        sel=selector, key="2023",
+    )
+    assert added["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", added
+
+    launched = gql(
+        """mutation($params: ExecutionParams!) {
+             launchRun(executionParams: $params) {
+               __typename
+               ... on LaunchRunSuccess { run { runId } }
+               ... on PythonError { message }
+               ... on InvalidSubsetError { message }
+               ... on RunConfigValidationInvalid { errors { message } } } }""",
+        params={
+            "selector": {**selector, "jobName": JOB, "assetSelection": [{"path": ASSET}]},
+            "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "2023"}]},
+        },
+    )
+    assert launched["launchRun"]["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["launchRun"]["run"]["runId"]
+
+    def finished() -> str | None:
+        status = gql("query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }", id=run_id)
+        value = status["runOrError"]["status"]
+        return value if value in ("SUCCESS", "FAILURE", "CANCELED") else None
+
+    # Queued runs only start through the daemon that `dagster dev` runs.
+    assert _wait(finished, 240, f"run {run_id}", proc, log, every=2) == "SUCCESS"
+
+    events = gql(
+        """query($id: ID!) { logsForRun(runId: $id) { __typename ... on EventConnection { events {
+             __typename
+             ... on AssetCheckEvaluationEvent { evaluation { checkName success assetKey { path } } }
+             ... on MaterializationEvent { assetKey { path } partition } } } } }""",
+        id=run_id,
+    )["logsForRun"]["events"]
+    materializations = [e for e in events if e["__typename"] == "MaterializationEvent"]
+    assert [(m["assetKey"]["path"], m["partition"]) for m in materializations] == [(ASSET, "2023")]
+    checks = {e["evaluation"]["checkName"]: e["evaluation"]["success"]
+              for e in events if e["__typename"] == "AssetCheckEvaluationEvent"}
+    assert checks, "the run evaluated no check"
+    assert all(e["evaluation"]["assetKey"]["path"] == ASSET
+               for e in events if e["__typename"] == "AssetCheckEvaluationEvent")
+    assert checks.get("rows_reconcile") is True
