@@ -69,7 +69,9 @@ def _offenders(conn: Connection, sql: str, params: dict[str, Any]) -> tuple[int,
 
 
 def _result(count: int, columns: list[str], sample: list[sa.Row], what: str, **extra: Any) -> AuditResult:
-    metadata: dict[str, Any] = {"offending_rows": MetadataValue.int(count), **extra}
+    # Scalars stay plain Python values (the runner passes them through as they are); tables are
+    # Markdown.
+    metadata: dict[str, Any] = {"offending_rows": int(count), **extra}
     if count:
         metadata["sample"] = MetadataValue.md(
             f"{count:,} {what}; first {min(count, SAMPLE_SIZE)}:\n\n" + markdown_table(columns, sample)
@@ -114,7 +116,7 @@ def idcopro_unique_and_well_formed(conn: Connection, table: str, millesime: int)
     """
     count, cols, sample = _offenders(conn, sql, {"m": millesime, "pattern": IDCOPRO_PATTERN})
     return _result(count, cols, sample, "idcopro values duplicated, NULL or malformed",
-                   pattern=MetadataValue.text(IDCOPRO_PATTERN))
+                   pattern=str(IDCOPRO_PATTERN))
 
 
 @audit(ASSET, blocking=True)
@@ -201,7 +203,7 @@ def geometry_null_only_without_source_point(conn: Connection, table: str, milles
         sa.text(f"select count(*) from {_q(table)} where millesime = :m and geom is null"), {"m": millesime}
     ).scalar_one()
     return _result(count, cols, sample, "rows without geometry although a source point exists",
-                   rows_without_geometry=MetadataValue.int(int(nulls)))
+                   rows_without_geometry=int(int(nulls)))
 
 
 @audit(ASSET, blocking=True)
@@ -231,7 +233,7 @@ def every_registration_once(conn: Connection, table: str, millesime: int) -> Aud
     staged = conn.execute(sa.text("select count(*) from staging.rnic where millesime = :m"),
                           {"m": millesime}).scalar_one()
     return _result(count, cols, sample, "registrations missing, repeated or unknown",
-                   staged_registrations=MetadataValue.int(int(staged)))
+                   staged_registrations=int(int(staged)))
 
 
 # -- warning rules ----------------------------------------------------------------------------
@@ -264,7 +266,7 @@ def dwelling_gap_share(conn: Connection, table: str, millesime: int) -> AuditRes
     COPROFF_GAP_SHARE_MIN (default 67%) minus COPROFF_THRESHOLD_TOLERANCE (default 5 points)."""
     rows_sql, source = _with_classes(conn, table)
     if rows_sql is None:
-        return AuditResult(False, {"classes_from": MetadataValue.text(source)})
+        return AuditResult(False, {"classes_from": str(source)})
     th = Thresholds.from_env()
     rows = conn.execute(sa.text(f"""
         select classe_ecart_logements, count(*) from ({rows_sql}) c
@@ -283,10 +285,10 @@ def dwelling_gap_share(conn: Connection, table: str, millesime: int) -> AuditRes
         order by abs(coalesce(nloghcopro, 0) - coalesce(lots_hab, 0)) desc, idcopro limit {SAMPLE_SIZE}
     """), {"m": millesime}).all()
     meta: dict[str, Any] = {
-        "share_no_gap_or_one": MetadataValue.float(round(share, 4) if share is not None else float("nan")),
-        "threshold": MetadataValue.float(round(floor, 4)),
-        "rows_compared": MetadataValue.int(filled),
-        "classes_from": MetadataValue.text(source),
+        "share_no_gap_or_one": round(share, 4) if share is not None else "n/a",
+        "threshold": float(round(floor, 4)),
+        "rows_compared": int(filled),
+        "classes_from": str(source),
         "classes": MetadataValue.md(markdown_table(["classe", "nb"], sorted(counts.items()))),
     }
     if sample:
@@ -302,7 +304,7 @@ def construction_coherence_rate(conn: Connection, table: str, millesime: int) ->
     (default 70%) minus COPROFF_THRESHOLD_TOLERANCE."""
     rows_sql, source = _with_classes(conn, table)
     if rows_sql is None:
-        return AuditResult(False, {"classes_from": MetadataValue.text(source)})
+        return AuditResult(False, {"classes_from": str(source)})
     th = Thresholds.from_env()
     counts = dict(conn.execute(sa.text(f"""
         select coherence_construction, count(*) from ({rows_sql}) c
@@ -317,12 +319,12 @@ def construction_coherence_rate(conn: Connection, table: str, millesime: int) ->
         order by idcopro limit {SAMPLE_SIZE}
     """), {"m": millesime}).all()
     meta: dict[str, Any] = {
-        "coherence_rate": MetadataValue.float(round(rate, 4) if rate is not None else float("nan")),
-        "threshold": MetadataValue.float(round(floor, 4)),
-        "coherent": MetadataValue.int(coherent),
-        "incoherent": MetadataValue.int(incoherent),
-        "not_comparable": MetadataValue.int(int(counts.get("non_comparable", 0))),
-        "classes_from": MetadataValue.text(source),
+        "coherence_rate": round(rate, 4) if rate is not None else "n/a",
+        "threshold": float(round(floor, 4)),
+        "coherent": int(coherent),
+        "incoherent": int(incoherent),
+        "not_comparable": int(int(counts.get("non_comparable", 0))),
+        "classes_from": str(source),
     }
     if sample:
         meta["sample_incoherent"] = MetadataValue.md(markdown_table(["idcopro", "p_constr", "an_const"], sample))
@@ -337,7 +339,7 @@ def no_sudden_change_from_previous_millesime(conn: Connection, table: str, mille
     th = Thresholds.from_env()
     previous = _previous_millesime(conn, millesime)
     if previous is None:
-        return AuditResult(True, {"previous_millesime": MetadataValue.text("none: nothing to compare")})
+        return AuditResult(True, {"previous_millesime": str("none: nothing to compare")})
     query = "select coalesce(situation, '(NULL)'), count(*) from {t} where millesime = :m group by 1"
     now = dict(conn.execute(sa.text(query.format(t=_q(table))), {"m": millesime}).all())
     before = dict(conn.execute(sa.text(query.format(t=PUBLISHED)), {"m": previous}).all())
@@ -352,11 +354,124 @@ def no_sudden_change_from_previous_millesime(conn: Connection, table: str, mille
         if bad:
             flagged.append(key)
     return AuditResult(not flagged, {
-        "previous_millesime": MetadataValue.int(int(previous)),
-        "max_change": MetadataValue.float(th.max_change),
-        "flagged": MetadataValue.text(", ".join(flagged) or "none"),
+        "previous_millesime": int(int(previous)),
+        "max_change": float(th.max_change),
+        "flagged": str(", ".join(flagged) or "none"),
         "changes": MetadataValue.md(markdown_table(["situation", str(previous), str(millesime), "variation", ""], rows)),
     })
+
+
+# -- statistics tables: consistent with the referential they summarise ---------------------------
+# Warnings that also carry each table as Markdown and a plot (checks/metadata_hooks.py), so the
+# figures are visible on the asset's checks even where the runner shows no model-specific metadata.
+
+def _stats_result(asset: str, conn: Connection, table: str, millesime: int,
+                  problems: list[str], **extra: Any) -> AuditResult:
+    from coproff_platform.checks.metadata_hooks import metadata_for
+
+    meta: dict[str, Any] = {**metadata_for(asset, conn, table, millesime), **extra}
+    if problems:
+        meta["problems"] = MetadataValue.md("\n".join(f"- {p}" for p in problems))
+    return AuditResult(not problems, meta)
+
+
+def _published_count(conn: Connection, millesime: int, where: str = "true") -> int:
+    return int(conn.execute(sa.text(f"select count(*) from {PUBLISHED} where millesime = :m and {where}"),
+                            {"m": millesime}).scalar_one())
+
+
+@audit("coproff/stats_situations", blocking=False)
+def situations_add_up(conn: Connection, table: str, millesime: int) -> AuditResult:
+    """The France row counts every row of coproff.coproff; in every row the four situations add up
+    to the total; the départements, the EPCI and the communes each add up to France."""
+    t = _q(table)
+    problems = []
+    total = _published_count(conn, millesime)
+    france = conn.execute(sa.text(f"select nb_copro from {t} where millesime = :m and niveau = 'france'"),
+                          {"m": millesime}).scalar()
+    if france != total:
+        problems.append(f"France row counts {france} copropriétés, coproff.coproff holds {total}")
+    bad_rows = conn.execute(sa.text(
+        f"select count(*) from {t} where millesime = :m "
+        "and nb_rnic_1_1 + nb_rnic_1_n + nb_ff_only + nb_rnic_unmatched <> nb_copro"), {"m": millesime}).scalar_one()
+    if bad_rows:
+        problems.append(f"{bad_rows} rows whose situations do not add up to nb_copro")
+    for niveau, n in conn.execute(sa.text(
+            f"select niveau, sum(nb_copro) from {t} where millesime = :m and niveau <> 'france' group by niveau"),
+            {"m": millesime}).all():
+        if n != total:
+            problems.append(f"level {niveau} adds up to {n}, not {total}")
+    return _stats_result("coproff/stats_situations", conn, table, millesime, problems)
+
+
+@audit("coproff/stats_ecart_logements", blocking=False)
+def gap_classes_complete(conn: Connection, table: str, millesime: int) -> AuditResult:
+    """Exactly the eight classes of the CoproFF documentation, in order, and their counts add up
+    to the copropriétés of coproff.coproff that intermediate.synthese classifies."""
+    expected = ["Aucun écart", "Ecart de 1 logement", "Moins de 10%", "Moins de 25%", "Moins de 50%",
+                "Moins de 100%", "100% ou plus", "Non renseigné"]
+    rows = conn.execute(sa.text(f"select classe, nb from {_q(table)} where millesime = :m order by ordre"),
+                        {"m": millesime}).all()
+    problems = []
+    if [r[0] for r in rows] != expected:
+        problems.append(f"classes {[r[0] for r in rows]} differ from the documented {expected}")
+    compared = conn.execute(sa.text(
+        f"select count(*) from {PUBLISHED} c join intermediate.synthese s "
+        "on s.millesime = c.millesime and s.idcopro = c.idcopro "
+        "where c.millesime = :m and s.classe_ecart_logements is not null"), {"m": millesime}).scalar_one()
+    if sum(r[1] for r in rows) != compared:
+        problems.append(f"classes count {sum(r[1] for r in rows)} copropriétés, {compared} are compared")
+    return _stats_result("coproff/stats_ecart_logements", conn, table, millesime, problems,
+                         rows_compared=int(int(compared)))
+
+
+@audit("coproff/stats_coherence_construction", blocking=False)
+def coherence_classes_complete(conn: Connection, table: str, millesime: int) -> AuditResult:
+    """coherent, incoherent and non_comparable are all present and the rate among comparable
+    copropriétés adds up to 100%."""
+    rows = dict(conn.execute(sa.text(f"select coherence_construction, taux from {_q(table)} where millesime = :m"),
+                             {"m": millesime}).all())
+    problems = []
+    if set(rows) != {"coherent", "incoherent", "non_comparable"}:
+        problems.append(f"classes {sorted(rows)}")
+    rates = [float(v) for k, v in rows.items() if k != "non_comparable" and v is not None]
+    if rates and abs(sum(rates) - 1) > 0.001:
+        problems.append(f"coherent + incoherent = {sum(rates):.4f}, not 1")
+    return _stats_result("coproff/stats_coherence_construction", conn, table, millesime, problems)
+
+
+@audit("coproff/stats_immatriculation_alur", blocking=False)
+def alur_classes_add_up(conn: Connection, table: str, millesime: int) -> AuditResult:
+    """Registered and FF-only copropriétés of all size classes add up to coproff.coproff."""
+    registered, ff_only = conn.execute(sa.text(
+        f"select sum(nb_immatriculees), sum(nb_ff_seules) from {_q(table)} where millesime = :m"),
+        {"m": millesime}).one()
+    expected_registered = _published_count(conn, millesime, "num_immat is not null")
+    expected_ff = _published_count(conn, millesime, "num_immat is null")
+    problems = []
+    if (registered, ff_only) != (expected_registered, expected_ff):
+        problems.append(f"registered/FF-only {registered}/{ff_only}, coproff.coproff has "
+                        f"{expected_registered}/{expected_ff}")
+    return _stats_result("coproff/stats_immatriculation_alur", conn, table, millesime, problems)
+
+
+@audit("coproff/stats_evolution", blocking=False)
+def evolution_balances(conn: Connection, table: str, millesime: int) -> AuditResult:
+    """One row; previous + new - gone = current; new + unchanged + changed = current."""
+    rows = conn.execute(sa.text(f"select * from {_q(table)} where millesime = :m"), {"m": millesime}).mappings().all()
+    problems = []
+    if len(rows) != 1:
+        problems.append(f"{len(rows)} rows, expected 1")
+    else:
+        r = rows[0]
+        if r["nb_copro"] != _published_count(conn, millesime):
+            problems.append("nb_copro differs from coproff.coproff")
+        if r["millesime_precedent"] is not None:
+            if r["nb_copro_precedent"] + r["nb_nouvelles"] - r["nb_disparues"] != r["nb_copro"]:
+                problems.append("previous + new - gone <> current")
+            if r["nb_nouvelles"] + r["nb_inchangees"] + r["nb_situation_changee"] != r["nb_copro"]:
+                problems.append("new + unchanged + changed <> current")
+    return _stats_result("coproff/stats_evolution", conn, table, millesime, problems)
 
 
 # Audits are run by the model runner, not declared as standalone asset checks.
