@@ -790,4 +790,7 @@ SPECS: dict[str, tuple[SourceSpec, ...]] = {
 }
 
 # Patterns of LOVAC column names that carry personal data; reported as "present, not loaded".
-PERSONAL_COLUMNS = re.compile(r"(proprio|proprietaire|^prop_|nom|prenom|adresse|ccogrm|dnatpr|date_naiss|mail|tel)")
+PERSONAL_COLUMNS = re.compile(
+    r"(proprio|proprietaire|gestionnaire|(^|_)(prop|nom|prenom|ddenom|dlign\d*|adresse\d*|ccogrm|dnatpr|"
+    r"jdatnss|date_naissance|mail|email|tel|telephone|siren)(_|\d|$))"
+)

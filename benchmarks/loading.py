@@ -1,0 +1,136 @@
+"""Benchmark: RNIC and DPE load throughput through the source loader vs a plain `psql \\copy` floor.
+
+    COPROFF_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/coproff_load \\
+        .venv/bin/python benchmarks/loading.py --rnic-rows 600000 --dpe-rows 300000
+
+Input files: `--rnic FILE` / `--dpe FILE` (e.g. a national-size file from `coproff sample`), else
+built here by repeating the real rows of `../shared/realdata/` with new registration / DPE numbers
+(streamed to disk, bounded memory). Both measures run in the same process on the same file:
+1. the loader (`coproff_platform.loading.load_source`: decode, map, normalise, control, COPY, dedup
+   keys, swap the partition) into millésime 1900 of the staging table, dropped afterwards;
+2. `psql -c "\\copy bench.<t> from FILE csv header"` into an all-text table of the file's width:
+   the floor (no parsing of values, no typing, no indexes).
+Prints rows/s and MB/s for both, and the loader's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from coproff_platform.config import database_url
+from coproff_platform.contracts.tables import create_all
+from coproff_platform.loading import load_source
+from coproff_platform.resources.postgis import PostGISResource
+
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+BENCH_MILLESIME = 1900
+
+
+def build_rnic(path: Path, rows: int) -> None:
+    with open(REALDATA / "rnic_extract_bondy.csv", encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)[1:]  # drop R's row-name column: the published file has none
+        base = [r[1:] for r in reader]
+    num = header.index("numero_d_immatriculation")
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(header)
+        for i in range(rows):
+            r = list(base[i % len(base)])
+            r[num] = f"{chr(65 + (i // 10_000_000) % 26)}Z{i % 10_000_000:07d}"
+            w.writerow(r)
+
+
+def build_dpe(path: Path, rows: int) -> None:
+    with open(REALDATA / "dpe_sample.csv", encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        base = list(reader)
+    num = header.index("numero_dpe")
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(header)
+        for i in range(rows):
+            r = list(base[i % len(base)])
+            r[num] = f"23{i:011d}X"
+            w.writerow(r)
+
+
+def psql_floor(url: str, path: Path, table: str) -> float:
+    """Seconds for psql's client-side \\copy into an all-text table of the file's width."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        width = len(next(csv.reader(f)))
+    u = make_url(url)
+    conninfo = ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres", "-d", u.database]
+    cols = ", ".join(f"c{i} text" for i in range(width))
+    setup = f"create schema if not exists bench; drop table if exists bench.{table}; create table bench.{table} ({cols});"
+    subprocess.run(["psql", *conninfo, "-q", "-v", "ON_ERROR_STOP=1", "-c", setup], check=True)
+    started = time.monotonic()
+    subprocess.run(["psql", *conninfo, "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                    f"\\copy bench.{table} from '{path}' with (format csv, header true)"], check=True)
+    seconds = time.monotonic() - started
+    subprocess.run(["psql", *conninfo, "-q", "-c", f"drop table bench.{table}"], check=True)
+    return seconds
+
+
+def measure(postgis: PostGISResource, source: str, path: Path) -> None:
+    size_mb = path.stat().st_size / 1e6
+    report = load_source(postgis, source, BENCH_MILLESIME, [path])
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with postgis.engine.begin() as conn:  # leave no benchmark rows behind
+        conn.execute(sa.text(f"drop table if exists staging.{source}_m{BENCH_MILLESIME}"))
+        conn.execute(sa.text("delete from quality.quarantine where millesime = :m"), {"m": BENCH_MILLESIME})
+        conn.execute(sa.text("delete from quality.load_log where millesime = :m"), {"m": BENCH_MILLESIME})
+    floor = psql_floor(postgis.database_url, path, source)
+    rows = report.rows_read
+    print(f"{source}: {rows} rows, {size_mb:.1f} MB")
+    print(f"  loader : {report.seconds:7.1f} s  {rows / report.seconds:10.0f} rows/s  {size_mb / report.seconds:6.1f} MB/s"
+          f"  (loaded {report.rows_loaded}, quarantined {report.rows_quarantined}, peak RSS {rss_mb:.0f} MB)")
+    print(f"  psql \\copy floor: {floor:7.1f} s  {rows / floor:10.0f} rows/s  {size_mb / floor:6.1f} MB/s"
+          f"  → loader = {report.seconds / floor:.1f}× the floor")
+    sys.stdout.flush()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rnic", type=Path, help="RNIC file to load (default: built from real rows)")
+    parser.add_argument("--dpe", type=Path, help="DPE file to load (default: built from real rows)")
+    parser.add_argument("--rnic-rows", type=int, default=600_000)
+    parser.add_argument("--dpe-rows", type=int, default=300_000)
+    parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "coproff_bench")
+    parser.add_argument("--only", choices=["rnic", "dpe"])
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    postgis = PostGISResource(database_url=database_url())
+    postgis.ensure_database()
+    with postgis.engine.begin() as conn:
+        create_all(conn)
+    if args.only in (None, "rnic"):
+        rnic = args.rnic
+        if rnic is None:
+            rnic = args.workdir / f"rnic_{args.rnic_rows}.csv"
+            if not rnic.exists():
+                build_rnic(rnic, args.rnic_rows)
+        measure(postgis, "rnic", rnic)
+    if args.only in (None, "dpe"):
+        dpe = args.dpe
+        if dpe is None:
+            dpe = args.workdir / f"dpe_{args.dpe_rows}.csv"
+            if not dpe.exists():
+                build_dpe(dpe, args.dpe_rows)
+        measure(postgis, "dpe", dpe)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
