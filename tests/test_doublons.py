@@ -70,3 +70,15 @@ def test_an_unmatched_registration_near_an_ff_only_copropriete_with_similar_dwel
     found = pairs(fresh_db)
     assert set(found) == {("RNC_AA0000001", "FF_75115000DF0002")}
     assert found[("RNC_AA0000001", "FF_75115000DF0002")].kind == "non_apparie_proche_ff"
+
+
+def test_same_street_same_lots_at_another_number_is_not_a_duplicate_registration(fresh_db):
+    fx = Fixture()
+    fx.copro_tup("75115000DF0001", X, Y)
+    fx.copro_tup("75115000DF0002", X + 30, Y)
+    common = dict(code_postal="75011", lots_total=7, lots_hab=4)
+    fx.registration("AA0000001", x=X, y=Y, numero_voie="10-12 r de la Paix", mandat="Pas de mandat en cours", **common)
+    fx.registration("AA0000002", x=X + 30, y=Y, numero_voie="52-54 rue de la Paix", mandat="Mandat en cours", **common)
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert pairs(fresh_db) == {}

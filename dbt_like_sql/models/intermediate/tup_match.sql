@@ -7,8 +7,10 @@
 --          or imprecise: both coordinates given with 3 decimals or fewer, i.e. ±100 m or worse, as
 --          the truncated `45.75` of real rows). When the accepted references lead to several TUPs,
 --          one is picked deterministically (1b) and the reason says so.
---   Step 2 (methode 'geoloc'): for a precise point only, the TUP whose polygon contains the RNIC
---          point (2a), else the nearest TUP holding an FF copropriété within 100 m of the point (2b).
+--   Step 2 (methode 'geoloc'): for a precise point only, among the TUPs of the registration's own
+--          département (FF are delivered per département; a point across a border designates a
+--          building of the declared département), the TUP whose polygon contains the RNIC point (2a),
+--          else the nearest TUP holding an FF copropriété within 100 m of the point (2b).
 --   Step 3 (methode 'none'): no TUP; the reason says why.
 -- Distances are in metres, measured on the WGS84 ellipsoid (geography).
 
@@ -19,6 +21,8 @@ rnic_staged as (
         num_immat,
         l_idpar,
         lots_hab,
+        code_departement,
+        coalesce(code_arrondissement, code_commune) as code_commune,
         geom
     from staging.rnic
     where millesime = :millesime
@@ -31,6 +35,8 @@ rnic as (
         num_immat,
         l_idpar,
         lots_hab,
+        code_departement,
+        code_commune,
         geom,
         (
             geom is not null
@@ -52,6 +58,8 @@ ff_parcelle as not materialized (
 tup as not materialized (
     select
         idtup,
+        idcom,
+        code_departement,
         copro_ff,
         nloghcopro,
         geomtup
@@ -143,6 +151,8 @@ to_locate as (
     select
         rnic.num_immat,
         rnic.lots_hab,
+        rnic.code_departement,
+        rnic.code_commune,
         rnic.geom
     from rnic
     where rnic.geom is not null
@@ -150,19 +160,26 @@ to_locate as (
       and not exists (select 1 from idpar_match where idpar_match.num_immat = rnic.num_immat)
 ),
 
--- rule 2a: the TUP whose polygon contains the point (TUPs do not overlap; should two touch the
--- point, the one holding an FF copropriété, then the smallest idtup)
+-- rule 2a: the TUP of the registration's département whose polygon contains the point (should
+-- several, e.g. overlapping edges, contain it: the one of the registration's commune, then the
+-- one holding an FF copropriété, then the smallest idtup)
 geoloc_contains as (
     select
         to_locate.num_immat,
         tup.idtup,
         count(*) over (partition by to_locate.num_immat) as nb_candidats,
-        row_number() over (partition by to_locate.num_immat order by tup.copro_ff desc, tup.idtup) as rang
+        row_number() over (
+            partition by to_locate.num_immat
+            order by (tup.idcom = to_locate.code_commune) desc, tup.copro_ff desc, tup.idtup
+        ) as rang
     from to_locate
-    inner join tup on ST_Intersects(tup.geomtup, to_locate.geom)
+    inner join tup
+        on ST_Intersects(tup.geomtup, to_locate.geom)
+       and tup.code_departement = coalesce(to_locate.code_departement, tup.code_departement)
 ),
 
--- rule 2b: else the TUPs holding an FF copropriété within 100 m of the point
+-- rule 2b: else the TUPs of the registration's département holding an FF copropriété within
+-- 100 m of the point
 -- (the && box of ±0.002° ≥ 100 m everywhere in France lets the spatial index prune first)
 geoloc_near_candidates as (
     select
@@ -174,6 +191,7 @@ geoloc_near_candidates as (
     inner join tup
         on tup.geomtup && ST_Expand(to_locate.geom, 0.002)
        and tup.copro_ff
+       and tup.code_departement = coalesce(to_locate.code_departement, tup.code_departement)
        and ST_DWithin(to_locate.geom::geography, tup.geomtup::geography, 100)
     where not exists (select 1 from geoloc_contains where geoloc_contains.num_immat = to_locate.num_immat)
 ),

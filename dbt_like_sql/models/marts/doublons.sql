@@ -4,16 +4,22 @@
 --
 -- Kinds:
 --   double_immatriculation  two registrations of one copropriété (typically a new syndic
---                           registering again while the old mandate expired): they share their
---                           parcels/TUP or their normalised address, and their declared content
---                           (lots, règlement date, name) is the same. Principal/secondary syndicates
---                           legitimately share an address and parcels: such pairs are never flagged.
+--                           registering again while the old mandate expired). Flagged when the two
+--                           (1) share a place: the same parcels/TUP or the same normalised address,
+--                           (2) declare the same content: the same total and dwelling lots, and
+--                           (3) show one more clue: the same règlement date, one mandate ended while
+--                           the other runs, or the same name.
+--                           Principal/secondary syndicates legitimately share an address and
+--                           parcels: such pairs are never flagged.
 --   double_compte_ff        a registration matched to a TUP where FF shows no copropriété, whose
---                           neighbouring TUP (touching, ≤ 5 m) holds an FF-only copropriété with the
---                           same number of dwellings (± 1 or 10 %): likely the TUP that should have
---                           matched, so the copropriété is counted twice.
---   non_apparie_proche_ff   an unmatched registration with an FF-only copropriété within 300 m whose
---                           dwellings match its dwelling lots (± 1 or 10 %).
+--                           neighbouring TUP (touching, ≤ 5 m) holds an FF-only copropriété that
+--                           looks like it: the same dwellings (± 1 or 10 %; when the dwelling lots are
+--                           not filled, FF dwellings between 75 % of the dwelling+office+shop lots and
+--                           that count + 1) and an FF construction year coherent with the declared
+--                           period (widened by 4 years, or not comparable). Likely the TUP that
+--                           should have matched, so the copropriété is counted twice.
+--   non_apparie_proche_ff   an unmatched registration with an FF-only copropriété within 200 m whose
+--                           dwellings match its dwelling lots (± 1 or 10 %); the nearest one.
 
 with
 
@@ -33,6 +39,14 @@ tup as not materialized (
     select idtup, geomtup
     from intermediate.tup
     where millesime = :millesime
+),
+
+-- Construction periods of the registry, as years (CoproFF coherence rule widens them by 4 years)
+construction_period (p_constr, first_year, last_year) as (
+    values
+        ('AVANT_1949', null::int, 1948), ('DE_1949_A_1960', 1949, 1960), ('DE_1961_A_1974', 1961, 1974),
+        ('DE_1975_A_1993', 1975, 1993), ('DE_1994_A_2000', 1994, 2000), ('DE_2001_A_2010', 2001, 2010),
+        ('A_COMPTER_DE_2011', 2011, null::int)
 ),
 
 -- Street-type abbreviations of French addresses, expanded before addresses are compared
@@ -69,7 +83,7 @@ address_key as (
         address_word.num_immat,
         string_agg(address_word.word, ' ' order by address_word.pos) as words
     from address_word
-    where not (address_word.word ~ '^[0-9]+$' and address_word.previous_word ~ '^[0-9]+$')
+    where not (address_word.word ~ '^[0-9]+$' and coalesce(address_word.previous_word, '') ~ '^[0-9]+$')
     group by address_word.num_immat
 ),
 
@@ -82,6 +96,9 @@ registration as (
         coproff_base.tup_sans_copro_ff,
         coproff_base.lots_total,
         coproff_base.lots_hab,
+        coproff_base.lots_hab_bur_com,
+        construction_period.first_year,
+        construction_period.last_year,
         coproff_base.date_reglement,
         coproff_base.mandat,
         coproff_base.syndicat_principal,
@@ -93,10 +110,11 @@ registration as (
     from coproff_base
     inner join rnic on rnic.num_immat = coproff_base.num_immat
     left join address_key on address_key.num_immat = coproff_base.num_immat
+    left join construction_period on construction_period.p_constr = coproff_base.p_constr
 ),
 
 ff_only as (
-    select coproff_base.idcopro, coproff_base.nloghcopro, coproff_base.geom, tup.geomtup
+    select coproff_base.idcopro, coproff_base.nloghcopro, coproff_base.an_const, coproff_base.geom, tup.geomtup
     from coproff_base
     inner join tup on tup.idtup = coproff_base.idtup
     where coproff_base.situation = 'ff_only'
@@ -158,9 +176,9 @@ pair_clues as (
     inner join registration as b on b.num_immat = candidate_pair.num_immat_b
 ),
 
--- score = parcels 0.30 + address 0.20 + same lots 0.25 + same règlement date 0.15
---       + one mandate ended 0.10 + same name 0.05 (capped at 1); flagged from 0.6, so sharing a
--- place (parcel and address, 0.5) is not enough: the declared content must agree too
+-- flagged: a shared place, the same lots and one more clue (see the header); the score ranks the
+-- pairs: parcels 0.30 + address 0.20 + same lots 0.25 + same règlement date 0.15
+-- + one mandate ended 0.10 + same name 0.05
 double_immatriculation as (
     select
         idcopro_a,
@@ -187,12 +205,16 @@ double_immatriculation as (
         distance_m
     from pair_clues
     where not principal_secondaire
+      and (meme_parcelle or meme_adresse)
+      and memes_lots
+      and (meme_reglement or un_mandat_termine or meme_nom)
 ),
 
 -- Kind double_compte_ff -----------------------------------------------------------------------
 
 -- a registration on a TUP where FF shows no copropriété; an FF-only copropriété on a TUP touching
--- it (≤ 5 m) with the same dwellings (± 1 or 10 %); the closest dwelling count, then nearest
+-- it (≤ 5 m) with the same dwellings and a coherent construction year (see the header); the
+-- closest dwelling count, then the nearest
 double_compte_ff as (
     select
         registration.idcopro as idcopro_a,
@@ -200,8 +222,9 @@ double_compte_ff as (
         registration.num_immat as num_immat_a,
         null::char(9) as num_immat_b,
         'double_compte_ff' as kind,
-        case when neighbour.ecart_logements = 0 then 0.9 else 0.7 end as score,
-        'tup_sans_copro_ff, tup_voisine_copro_ff_seule, ecart_logements_' || neighbour.ecart_logements as reason,
+        case when neighbour.ecart_logements = 0 then 0.9 when registration.lots_hab is null then 0.6 else 0.7 end as score,
+        'tup_sans_copro_ff, tup_voisine_copro_ff_seule, ecart_logements_'
+            || coalesce(neighbour.ecart_logements::text, 'lots_hab_non_renseignes') as reason,
         neighbour.distance_m
     from registration
     inner join tup as own_tup on own_tup.idtup = registration.idtup
@@ -213,9 +236,21 @@ double_compte_ff as (
         from ff_only
         where ff_only.geomtup && ST_Expand(own_tup.geomtup, 0.0001)
           and ST_DWithin(own_tup.geomtup::geography, ff_only.geomtup::geography, 5)
-          and abs(ff_only.nloghcopro - registration.lots_hab)
-              <= greatest(1, 0.1 * greatest(ff_only.nloghcopro, registration.lots_hab))
-        order by ecart_logements, distance_m, ff_only.idcopro
+          -- the same dwellings
+          and case
+              when registration.lots_hab is not null then
+                  abs(ff_only.nloghcopro - registration.lots_hab)
+                  <= greatest(1, 0.1 * greatest(ff_only.nloghcopro, registration.lots_hab))
+              else
+                  ff_only.nloghcopro between 0.75 * registration.lots_hab_bur_com and registration.lots_hab_bur_com + 1
+          end
+          -- a construction year coherent with the declared period (or not comparable)
+          and coalesce(
+              ff_only.an_const between coalesce(registration.first_year, 0) - 4
+                                   and coalesce(registration.last_year, 9999) + 4,
+              true
+          )
+        order by ecart_logements nulls last, distance_m, ff_only.idcopro
         limit 1
     ) as neighbour
     where registration.tup_sans_copro_ff
@@ -223,8 +258,8 @@ double_compte_ff as (
 
 -- Kind non_apparie_proche_ff ------------------------------------------------------------------
 
--- an unmatched registration; an FF-only copropriété within 300 m with the same dwellings
--- (± 1 or 10 %); the closest dwelling count, then the nearest
+-- an unmatched registration; the nearest FF-only copropriété within 200 m with the same
+-- dwellings (± 1 or 10 %)
 non_apparie_proche_ff as (
     select
         registration.idcopro as idcopro_a,
@@ -232,7 +267,7 @@ non_apparie_proche_ff as (
         registration.num_immat as num_immat_a,
         null::char(9) as num_immat_b,
         'non_apparie_proche_ff' as kind,
-        round((1 - nearest.distance_m / 600)::numeric, 2)::float8 as score,
+        round((1 - nearest.distance_m / 400)::numeric, 2)::float8 as score,
         'non_apparie, copro_ff_seule_a_' || round(nearest.distance_m::numeric) || 'm, ecart_logements_'
             || nearest.ecart_logements as reason,
         nearest.distance_m
@@ -243,18 +278,18 @@ non_apparie_proche_ff as (
             abs(ff_only.nloghcopro - registration.lots_hab) as ecart_logements,
             ST_Distance(registration.geom::geography, ff_only.geomtup::geography) as distance_m
         from ff_only
-        where ff_only.geomtup && ST_Expand(registration.geom, 0.005)
-          and ST_DWithin(registration.geom::geography, ff_only.geomtup::geography, 300)
+        where ff_only.geomtup && ST_Expand(registration.geom, 0.004)
+          and ST_DWithin(registration.geom::geography, ff_only.geomtup::geography, 200)
           and abs(ff_only.nloghcopro - registration.lots_hab)
               <= greatest(1, 0.1 * greatest(ff_only.nloghcopro, registration.lots_hab))
-        order by ecart_logements, distance_m, ff_only.idcopro
+        order by distance_m, ecart_logements, ff_only.idcopro
         limit 1
     ) as nearest
     where registration.situation = 'rnic_unmatched'
 ),
 
 pairs as (
-    select * from double_immatriculation where score >= 0.6
+    select * from double_immatriculation
     union all
     select * from double_compte_ff
     union all
