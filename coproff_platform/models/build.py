@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from coproff_platform.checks.audits import Audit, AuditResult
+from coproff_platform.checks.metadata_hooks import metadata_for
 from coproff_platform.contracts.tables import literal
 from coproff_platform.models.project import Model
 from coproff_platform.resources.postgis import PostGISResource, ident
@@ -59,6 +60,7 @@ class BuildReport:
     preview_markdown: str
     audits: list[AuditOutcome] = field(default_factory=list)
     undocumented: list[str] = field(default_factory=list)
+    extra_metadata: dict[str, Any] = field(default_factory=dict)  # from checks.metadata_hooks
 
 
 def _normalise_type(t: str) -> str:
@@ -212,6 +214,8 @@ def build_model(postgis: PostGISResource, model: Model, millesime: int, audits: 
             )
         undocumented = apply_dictionary(swap.conn, model, columns)
         shown = preview(swap.conn, swap.table, columns)
+        # model-specific metadata (Markdown tables, plots) computed on the fresh table
+        extra = metadata_for("/".join(model.asset_key_path), swap.conn, swap.table, millesime)
     return BuildReport(
         table=model.table,
         millesime=millesime,
@@ -221,6 +225,7 @@ def build_model(postgis: PostGISResource, model: Model, millesime: int, audits: 
         preview_markdown=shown,
         audits=outcomes,
         undocumented=undocumented,
+        extra_metadata=extra,
     )
 
 
