@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,7 +79,8 @@ class RowTransformer:
         self.millesime = millesime
         self.source_file = source_file
         self.plan = [
-            (r.column, tuple(hm.index.get(i) for i in r.inputs), r.fn, r.hard, r.not_null, r.inputs[0])
+            (r.column, tuple(hm.index.get(i) for i in r.inputs), _cached(r.fn) if len(r.inputs) == 1 else r.fn,
+             r.hard, r.not_null, r.inputs[0])
             for r in spec.rules
         ]
         self.out_rules = [r.column for r in spec.rules if not r.column.startswith("_")]
@@ -130,6 +132,14 @@ class RowTransformer:
             row.append(line_hash(raw))
         row += [self.source_file, line]
         return tuple(row)
+
+
+def _cached(fn):
+    """Memoises a pure one-field normaliser: most RNIC fields repeat (dates, codes, yes/no).
+
+    Bounded (LRU), per file; an `Invalid` is not cached and is raised again for each row.
+    """
+    return functools.lru_cache(maxsize=4096)(fn)
 
 
 def line_hash(raw: str) -> str:
