@@ -139,7 +139,10 @@ def _insert_registration(conn: Connection, m: int, i: int, r: dict[str, Any]) ->
 
 # The models of the referential itself (matching, referential, duplicates), in build order.
 REFERENTIAL_MODELS = ("intermediate.tup", "intermediate.tup_match", "coproff.appariement",
-                      "intermediate.coproff_base", "coproff.doublons", "coproff.coproff")
+                      "intermediate.coproff_base", "coproff.doublons", "coproff.coproff",
+                      # read by coproff.coproff (indicators, issue 4)
+                      "intermediate.synthese", "intermediate.indicateurs_dpe", "intermediate.indicateurs_dvf",
+                      "intermediate.indicateurs_lovac", "intermediate.indicateurs")
 
 
 def build_referential(postgis: PostGISResource, millesime: int = 2023) -> None:

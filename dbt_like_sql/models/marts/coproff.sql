@@ -23,9 +23,21 @@ suspects as (
     select idcopro_a as idcopro from doublons
     union
     select idcopro_b from doublons
-)
+),
 
--- indicators: (issue 4) import CTEs of the indicator models go above this line
+-- indicators (issue 4): synthesis variables and TUP indicators, one row per idcopro each
+synthese as (
+    select *
+    from intermediate.synthese
+    where millesime = :millesime
+),
+
+indicateurs as (
+    select *
+    from intermediate.indicateurs
+    where millesime = :millesime
+)
+-- end indicators (issue 4)
 
 select
     -- ids
@@ -76,10 +88,39 @@ select
     coproff_base.methode_appariement,
     coproff_base.motif_appariement,
     coproff_base.distance_appariement_m,
-    -- indicators: (issue 4) indicator columns go here
+    -- indicators (issue 4): synthesis from RNIC and FF (intermediate/synthese.sql)
+    synthese.nb_logements,
+    synthese.source_nb_logements,
+    synthese.annee_construction,
+    synthese.periode_construction,
+    synthese.source_construction,
+    synthese.copro_recente,
+    synthese.classe_ecart_logements,
+    synthese.coherence_construction,
+    -- indicators (issue 4): TUP indicators, indicative when indicatif (copro_tup > 1)
+    indicateurs.nb_dpe,
+    indicateurs.nb_dpe_immat,
+    indicateurs.nb_dpe_a,
+    indicateurs.nb_dpe_b,
+    indicateurs.nb_dpe_c,
+    indicateurs.nb_dpe_d,
+    indicateurs.nb_dpe_e,
+    indicateurs.nb_dpe_f,
+    indicateurs.nb_dpe_g,
+    indicateurs.part_dpe_fg,
+    indicateurs.date_dernier_dpe,
+    indicateurs.nb_ventes_appartements,
+    indicateurs.prix_m2_median,
+    indicateurs.date_derniere_vente,
+    indicateurs.nb_logements_vacants,
+    indicateurs.nb_logements_vacants_2ans,
+    -- end indicators (issue 4)
     -- geometry (WGS84)
     coproff_base.source_geom,
     coproff_base.geom
 from coproff_base
 left join suspects on suspects.idcopro = coproff_base.idcopro
--- indicators: (issue 4) left joins of the indicator models go here
+-- indicators (issue 4)
+left join synthese on synthese.idcopro = coproff_base.idcopro
+left join indicateurs on indicateurs.idcopro = coproff_base.idcopro
+-- end indicators (issue 4)
