@@ -189,3 +189,10 @@ def test_reloading_a_millesime_is_atomic_and_leaves_other_millesimes(fresh_db, r
         (2022, "a.csv", 1), (2023, "c.csv", 1)]
     assert q(fresh_db, "select millesime, source_file, rows_read from quality.load_log order by 1") == [
         (2022, "a.csv", 10), (2023, "c.csv", 8)]
+
+
+def test_header_only_files_fail_rather_than_publish_an_empty_millesime(fresh_db, realdata, tmp_path):
+    load_source(fresh_db, "rnic", 2023, [write_rnic(tmp_path / "full.csv", bondy_rows(realdata, 3))])
+    with pytest.raises(SourceFileError, match="no data row"):
+        load_source(fresh_db, "rnic", 2023, [write_rnic(tmp_path / "header_only.csv", [])])
+    assert q(fresh_db, "select count(*) from staging.rnic") == [(3,)]

@@ -54,6 +54,12 @@ def column_schema(table: Table) -> TableSchema:
     return TableSchema(columns=[TableColumn(c.name, c.type, description=c.comment) for c in table.columns])
 
 
+def reason_text(code: str) -> str:
+    if code in REASONS:
+        return REASONS[code]
+    return "Champ obligatoire vide" if code.endswith("_manquant") else ""
+
+
 def report_metadata(report: LoadReport, preview_md: str) -> dict:
     files = markdown_table(
         ["file", "format", "encoding", "read", "loaded", "quarantined", "blank lines", "MB"],
@@ -74,11 +80,11 @@ def report_metadata(report: LoadReport, preview_md: str) -> dict:
         "reconciled": MetadataValue.bool(report.reconciled),
         "files": MetadataValue.md(files),
         "quarantine_reasons": MetadataValue.md(
-            markdown_table(["reason", "rows", "meaning"], [[k, v, REASONS.get(k, "")] for k, v in reasons.most_common()])
+            markdown_table(["reason", "rows", "meaning"], [[k, v, reason_text(k)] for k, v in reasons.most_common()])
             if reasons else "No row quarantined."
         ),
         "soft_controls": MetadataValue.md(
-            markdown_table(["code", "rows", "meaning"], [[k, v, REASONS.get(k, "")] for k, v in soft.most_common()])
+            markdown_table(["code", "rows", "meaning"], [[k, v, reason_text(k)] for k, v in soft.most_common()])
             if soft else "No soft control failed."
         ),
         "unknown_columns": MetadataValue.json({"count": len(unknown), "columns": unknown}),
