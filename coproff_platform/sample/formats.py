@@ -163,6 +163,14 @@ def q(value: str) -> str:
     return f'"{value}"'
 
 
+def csv_line(values: list[str]) -> str:
+    """One CSV line with minimal quoting; the fast path covers the generator's usual values."""
+    line = ",".join(values)
+    if line.count(",") != len(values) - 1 or '"' in line or "\n" in line:
+        line = ",".join(csv_field(v) for v in values)
+    return line + "\n"
+
+
 def csv_field(value: str) -> str:
     """Minimal quoting (FF, DPE, DVF exports): quote only when needed."""
     if any(c in value for c in ',"\n\r'):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from . import render
-from .geography import DEPARTEMENTS, NATIONAL_TOTAL
+from .geography import DEPARTEMENTS, to_wgs84
 from .world import GAP_CLASSES, WorldBuilder
 
 MARKER = ".coproff_sample"
@@ -73,6 +73,7 @@ def generate(spec: SampleSpec, landing: Path, truth: Path, log: Callable[[str], 
     planted: dict[int, Counter] = {y: Counter() for y in spec.millesimes}
     per_dep: dict[int, dict[str, int]] = {y: {} for y in spec.millesimes}
     dep_index = {code: i for i, code in enumerate(DEPARTEMENTS)}
+    extents: dict[str, dict] = {}
     t0 = time.monotonic()
     log(f"coproff sample: millésime(s) {', '.join(map(str, spec.millesimes))}, {len(spec.departements)} département(s), "
         f"~{spec.copros} copropriétés, seed {spec.seed}")
@@ -91,6 +92,12 @@ def generate(spec: SampleSpec, landing: Path, truth: Path, log: Callable[[str], 
             dep = DEPARTEMENTS[code]
             td = time.monotonic()
             world = WorldBuilder(dep, dep_index[code], split[code], spec.seed, final_year).build()
+            if world.overflow_m > 0:
+                log(f"  warning: {code} layout goes {world.overflow_m:.0f} m past the département's box")
+            lon, lat = to_wgs84(dep.srid).transform([world.used_extent[0], world.used_extent[2]],
+                                                    [world.used_extent[1], world.used_extent[3]])
+            extents[code] = {"bbox_wgs84": [round(lon[0], 5), round(lat[0], 5), round(lon[1], 5), round(lat[1], 5)],
+                             "overflow_m": round(world.overflow_m)}
             for y in spec.millesimes:
                 counts = _write_departement(world, y, spec, tmp_land[y], truth_files[y], planted[y])
                 per_dep[y][code] = counts["rows"]
@@ -101,6 +108,7 @@ def generate(spec: SampleSpec, landing: Path, truth: Path, log: Callable[[str], 
     results = {}
     for y in spec.millesimes:
         doc = _planted_doc(spec, y, planted[y], per_dep[y])
+        doc["layout"] = extents
         (tmp_truth[y] / "planted.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp_land[y] / MARKER).write_text(json.dumps({"seed": spec.seed, "departements": list(spec.departements)}) + "\n")
         (tmp_truth[y] / MARKER).write_text("")
@@ -185,6 +193,7 @@ def _planted_doc(spec: SampleSpec, year: int, c: Counter, per_dep: dict[str, int
         "references": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("refs:")},
         "points": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("point:")},
         "unmatched_points": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("unmatched_point:")},
+        "defects": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("defect:")},
         "ff_pdl_moins_de_2_logements": c.get("ff_pdl_moins_de_2_logements", 0),
         "typetup": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("typetup:")},
         "dvf": {"lines": c.get("dvf:lines", 0), "exact_duplicate_lines": c.get("dvf:exact_duplicate_lines", 0)},

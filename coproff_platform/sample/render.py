@@ -15,9 +15,9 @@ from datetime import date, timedelta
 from typing import TextIO
 
 from .formats import (DPE_COLUMNS, DVF_COLUMNS, FF_PARCELLE_COLUMNS, FF_TUP_COLUMNS, LOVAC_COLUMNS,
-                      RNIC_COLUMNS, RNIC_DATES, RNIC_LABELS, RNIC_NUMERIC, csv_field, q)
+                      RNIC_COLUMNS, RNIC_DATES, RNIC_LABELS, RNIC_NUMERIC, csv_line, q)
 from .geography import REGIONS, dep3, epci, to_wgs84
-from .world import Reg, Tup, World, construction_coherent, gap_class
+from .world import Reg, Tup, World, construction_coherent, gap_class, luhn_ok
 
 NC = "non connu"
 
@@ -119,7 +119,8 @@ def write_rnic(out: TextIO, world: World, view: YearView, seed: int, labels: boo
             maj = max(r.date_immat, cut - timedelta(days=int(365 * u4)))
         else:
             maj = max(r.date_immat, cut - timedelta(days=int(365 + 900 * u4)))
-        postcode = com.postcode
+        # a few postcodes typed with the digits of the département swapped (registry control: soft flag)
+        postcode = com.postcode[1] + com.postcode[0] + com.postcode[2:] if r.bad_postcode else com.postcode
         commune_adr = _variant(com.registry_name if com.registry_code != com.code else com.name, r.extra_u)
         if com.registry_code != com.code:
             commune_adr = _variant(com.registry_name.title(), r.extra_u)
@@ -349,7 +350,7 @@ def write_dpe(out: TextIO, world: World, view: YearView, seed: int, write_header
                 str(int(u2 * 6)) if type_bat == "appartement" else "",
                 f"{(conso_lo + (conso_hi - conso_lo) * u2):.1f}", f"{(conso_lo + (conso_hi - conso_lo) * u1) / 6:.1f}",
             ]
-            out.write(",".join(csv_field(v) for v in values) + "\n")
+            out.write(csv_line(values))
             n += 1
     return n
 
@@ -416,7 +417,7 @@ def write_dvf(out: TextIO, world: World, view: YearView, seed: int, write_header
                                     str(max(2, surf // 20)), "S", "sols", "", "",
                                     str(int((t.x1 - t.x0) * (t.y1 - t.y0))), f"{lon:.6f}", f"{lat:.6f}"])
             for row in rows:
-                line = ",".join(csv_field(v) for v in row) + "\n"
+                line = csv_line(row)
                 out.write(line)
                 lines += 1
                 if u2 < 0.06:  # raw files hold exact duplicate lines
@@ -503,6 +504,13 @@ def planted_counts(world: World, view: YearView) -> Counter:
             c["point:street"] += 1
         if r.truncated:
             c["point:truncated"] += 1
+        if r.bad_postcode:
+            c["defect:code_postal_hors_departement"] += 1
+        if r.numero_voie.endswith((",", " ")):
+            c["defect:adresse_ponctuation_finale"] += 1
+        syndic = world.syndics[r.syndic_a]
+        if not luhn_ok(syndic[1]):
+            c["defect:siret_cle_invalide_possible"] += 1
     for r in view.present:
         if r.tup is None:
             c[f"unmatched_point:{'missing' if r.x is None else 'centre' if r.centre else 'park'}"] += 1

@@ -132,6 +132,7 @@ class Reg:
     cooperatif: str = "non"
     reglement: str = ""
     status_u: float = 0.0  # stable draw for the mandate status and other per-registration choices
+    bad_postcode: bool = False  # planted registry-control failure (postcode of another département)
     extra_u: float = 0.0
 
 
@@ -152,6 +153,8 @@ class World:
     near_pairs: list[tuple[int, int]]  # (unmatched reg, FF-only tup)
     ps_pairs: list[tuple[int, int]]  # (principal reg, secondary reg)
     syndics: list[tuple[str, str, str, str]]  # raison sociale, siret, code APE, commune
+    overflow_m: float = 0.0  # layout beyond the département's box (0 when it fits)
+    used_extent: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
     def commune_centre(self, c: int) -> tuple[float, float]:
         ox, oy = self.origins[c]
@@ -579,7 +582,7 @@ class WorldBuilder:
             height = self._layout_commune(world, c, width, void_h, by_commune[c])
             world.void_h[c] = void_h
             extents.append((first_parcel, first_tup, width, max(height, void_h)))
-        ex0, ey0, ex1, _ = local_extent(self.dep)
+        ex0, ey0, ex1, ey1 = local_extent(self.dep)
         x, y, shelf_h = ex0, ey0, 0.0
         for c in range(ncom):
             w, h = extents[c][2], extents[c][3]
@@ -597,6 +600,11 @@ class WorldBuilder:
             for t in world.tups[extents[c][1]:t_end]:
                 t.x0, t.y0, t.x1, t.y1 = round(t.x0 + ox, 2), round(t.y0 + oy, 2), round(t.x1 + ox, 2), round(t.y1 + oy, 2)
         self._registrations(world, units, unmatched, unm_commune, near_specs)
+        # how far the layout went past the département's box (communes stack upwards)
+        ux1 = max((p.x1 for p in world.parcels), default=ex0)
+        uy1 = max((p.y1 for p in world.parcels), default=ey0)
+        world.overflow_m = max(0.0, ux1 - ex1, uy1 - ey1)
+        world.used_extent = (ex0, ey0, max(ux1, ex0), max(uy1, ey0))
         return world
 
     def _new_street(self, world: World, c: int) -> int:
@@ -766,7 +774,7 @@ class WorldBuilder:
                 reg.lots_total = max(reg.lots_total, reg.lots_hbc)
             else:
                 r = rng.random()
-                if r < 0.3:
+                if r < 0.35 or not any(x.centre for x in world.regs):
                     reg.x, reg.y, reg.centre = cx, cy, True
                 elif r < 0.55:
                     reg.x = reg.y = None
@@ -822,6 +830,8 @@ class WorldBuilder:
             voie = f"{numero} {st[0].upper()} {st[2].upper()}"
         else:
             voie = f"{numero}-{numero + 2} {st[1]} {st[2].lower()}"
+        if rng.random() < 0.02:
+            voie += rng.choice((",", " ", " ,"))  # as typed in the registry
         r = rng.random()
         if r < 0.45:
             nom = f"SDC {numero} {st[0].upper()} {st[2].upper()}"
@@ -843,6 +853,7 @@ class WorldBuilder:
             reg.syndic_change = date(2017, 1, 1) + timedelta(days=rng.randint(0, (self.cutoff_final - date(2017, 1, 1)).days))
         reg.benevole = rng.random() < 0.08
         reg.status_u, reg.extra_u = rng.random(), rng.random()
+        reg.bad_postcode = rng.random() < 0.003
         reg.residence_service = "oui" if rng.random() < 0.012 else "non"
         reg.cooperatif = rng.choices(["non", "non connu", "oui"], [75, 21, 4])[0]
         reg.reglement = (date(min(an + rng.randint(0, 2), self.final_year - 1), 1, 1)
