@@ -66,34 +66,37 @@ def build_dpe(path: Path, rows: int) -> None:
             w.writerow(r)
 
 
-def psql_floor(url: str, path: Path, table: str) -> float:
-    """Seconds for psql's client-side \\copy into an all-text table of the file's width."""
-    with open(path, encoding="utf-8-sig", newline="") as f:
+def psql_floor(url: str, paths: list[Path], table: str) -> float:
+    """Seconds for psql's client-side \\copy of every file into an all-text table of the files' width."""
+    with open(paths[0], encoding="utf-8-sig", newline="") as f:
         width = len(next(csv.reader(f)))
     u = make_url(url)
     conninfo = ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres", "-d", u.database]
     cols = ", ".join(f"c{i} text" for i in range(width))
     setup = f"create schema if not exists bench; drop table if exists bench.{table}; create table bench.{table} ({cols});"
     subprocess.run(["psql", *conninfo, "-q", "-v", "ON_ERROR_STOP=1", "-c", setup], check=True)
-    started = time.monotonic()
-    subprocess.run(["psql", *conninfo, "-q", "-v", "ON_ERROR_STOP=1", "-c",
-                    f"\\copy bench.{table} from '{path}' with (format csv, header true)"], check=True)
-    seconds = time.monotonic() - started
+    seconds = 0.0
+    for path in paths:
+        started = time.monotonic()
+        subprocess.run(["psql", *conninfo, "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                        f"\\copy bench.{table} from '{path}' with (format csv, header true)"], check=True)
+        seconds += time.monotonic() - started
     subprocess.run(["psql", *conninfo, "-q", "-c", f"drop table bench.{table}"], check=True)
     return seconds
 
 
 def measure(postgis: PostGISResource, source: str, path: Path) -> None:
-    size_mb = path.stat().st_size / 1e6
-    report = load_source(postgis, source, BENCH_MILLESIME, [path])
+    paths = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    size_mb = sum(p.stat().st_size for p in paths) / 1e6
+    report = load_source(postgis, source, BENCH_MILLESIME, paths)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with postgis.engine.begin() as conn:  # leave no benchmark rows behind
         conn.execute(sa.text(f"drop table if exists staging.{source}_m{BENCH_MILLESIME}"))
         conn.execute(sa.text("delete from quality.quarantine where millesime = :m"), {"m": BENCH_MILLESIME})
         conn.execute(sa.text("delete from quality.load_log where millesime = :m"), {"m": BENCH_MILLESIME})
-    floor = psql_floor(postgis.database_url, path, source)
+    floor = psql_floor(postgis.database_url, paths, source)
     rows = report.rows_read
-    print(f"{source}: {rows} rows, {size_mb:.1f} MB")
+    print(f"{source}: {rows} rows, {size_mb:.1f} MB, {len(paths)} file(s) from {path}")
     print(f"  loader : {report.seconds:7.1f} s  {rows / report.seconds:10.0f} rows/s  {size_mb / report.seconds:6.1f} MB/s"
           f"  (loaded {report.rows_loaded}, quarantined {report.rows_quarantined}, peak RSS {rss_mb:.0f} MB)")
     print(f"  psql \\copy floor: {floor:7.1f} s  {rows / floor:10.0f} rows/s  {size_mb / floor:6.1f} MB/s"
@@ -103,8 +106,8 @@ def measure(postgis: PostGISResource, source: str, path: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rnic", type=Path, help="RNIC file to load (default: built from real rows)")
-    parser.add_argument("--dpe", type=Path, help="DPE file to load (default: built from real rows)")
+    parser.add_argument("--rnic", type=Path, help="RNIC file or folder of files (default: built from real rows)")
+    parser.add_argument("--dpe", type=Path, help="DPE file or folder of files (default: built from real rows)")
     parser.add_argument("--rnic-rows", type=int, default=600_000)
     parser.add_argument("--dpe-rows", type=int, default=300_000)
     parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "coproff_bench")

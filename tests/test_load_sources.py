@@ -166,3 +166,17 @@ def test_lovac_never_loads_nor_quarantines_owner_columns(fresh_db, tmp_path):
 def test_no_file_for_a_source_fails_with_the_folder(fresh_db, tmp_path):
     with pytest.raises(SourceFileError, match="no dpe file"):
         load_source(fresh_db, "dpe", 2023, source_files(tmp_path, 2023, "dpe"))
+
+
+def test_two_sources_of_one_millesime_load_in_parallel(fresh_db, realdata):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with fresh_db.engine.begin() as conn:  # a first run: no partition of quality tables exists yet
+        conn.execute(sa.text("drop table quality.quarantine, quality.load_log"))
+    jobs = [("rnic", realdata / "rnic_extract_bondy.csv"), ("dpe", realdata / "dpe_sample.csv"),
+            ("dvf", realdata / "dvf_geolocalisees_sample.csv")]
+    with ThreadPoolExecutor(3) as pool:
+        reports = list(pool.map(lambda job: load_source(fresh_db, job[0], 2023, [job[1]]), jobs))
+    assert [r.rows_loaded for r in reports] == [332, 50, 90]
+    assert q(fresh_db, "select source, rows_read from quality.load_log order by 1") == [
+        ("dpe", 50), ("dvf", 90), ("rnic", 332)]

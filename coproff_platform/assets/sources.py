@@ -131,6 +131,8 @@ def build_source_asset(source: str) -> AssetsDefinition:
         started = time.monotonic()
         postgis.ensure_database()
         with postgis.engine.begin() as conn:
+            # Parallel source assets must not race on CREATE TABLE.
+            conn.execute(sa.text("select pg_advisory_xact_lock(hashtext('coproff.setup'))"))
             tables.create_all(conn)
         files = source_files(landing.root, millesime, source)
         context.log.info(f"{source} {millesime}: {len(files)} file(s) in {landing.folder(millesime, spec.folder)}")

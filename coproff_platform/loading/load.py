@@ -116,11 +116,11 @@ def load_source(
         raise SourceFileError(f"<landing>/{millesime}/{specs[0].folder}/",
                               f"no {source} file (patterns {', '.join(specs[0].patterns)})")
     started = time.monotonic()
+    prepare_quality_partitions(postgis, int(millesime))
     with tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", newline="", encoding="utf-8") as spool, \
             postgis.replace_millesime(table.qualified, millesime) as swap:
         conn = swap.conn
         # The source's previous quarantine rows of this millésime are replaced in this transaction.
-        tables.ensure_partition(conn, tables.QUARANTINE.qualified, int(millesime))
         conn.execute(sa.text("delete from quality.quarantine where millesime = :m and source = :s"),
                      {"m": int(millesime), "s": source})
         qwriter = csv.writer(spool)
@@ -148,6 +148,19 @@ def load_source(
         log(f"{source} {millesime}: swapping in {report.rows_loaded} rows")
     report.seconds = time.monotonic() - started
     return report
+
+
+def prepare_quality_partitions(postgis: PostGISResource, millesime: int) -> None:
+    """Creates the shared tables and the millésime's quarantine / load-log partitions up front.
+
+    In a short transaction of its own, serialised by an advisory lock: sources loading the same
+    millésime in parallel must not race on CREATE TABLE, nor hold a lock for their whole load.
+    """
+    with postgis.engine.begin() as conn:
+        conn.execute(sa.text("select pg_advisory_xact_lock(hashtext('coproff.setup'))"))
+        tables.create_all(conn)
+        tables.ensure_partition(conn, tables.QUARANTINE.qualified, millesime)
+        tables.ensure_partition(conn, tables.LOAD_LOG.qualified, millesime)
 
 
 def _add_total_soft(report: LoadReport, code: str, count: int) -> None:
@@ -261,7 +274,6 @@ def _write_quarantine(conn: Connection, spool, source: str, millesime: int) -> N
 
 
 def _write_load_log(conn: Connection, report: LoadReport) -> None:
-    tables.ensure_partition(conn, tables.LOAD_LOG.qualified, report.millesime)
     conn.execute(sa.text("delete from quality.load_log where millesime = :m and source = :s"),
                  {"m": report.millesime, "s": report.source})
     copy_rows(conn, tables.LOAD_LOG.qualified,
