@@ -196,3 +196,23 @@ def test_header_only_files_fail_rather_than_publish_an_empty_millesime(fresh_db,
     with pytest.raises(SourceFileError, match="no data row"):
         load_source(fresh_db, "rnic", 2023, [write_rnic(tmp_path / "header_only.csv", [])])
     assert q(fresh_db, "select count(*) from staging.rnic") == [(3,)]
+
+
+def test_56_column_release_maps_qp_aliases_and_knows_the_arretes_columns(fresh_db, realdata, tmp_path):
+    dropped = {"nom_qp_2024", "code_qp_2024", "copro_dans_acv", "copro_dans_pvd", "code_de_pdp", "copro_dans_pdp",
+               "copro_aidee", "code_officiel_epci", "nom_officiel_epci", "code_officiel_region", "nom_officiel_region",
+               "nombre_d_unions_de_syndicats_auxquelles_est_rattache_le_syndica",
+               "nom_officiel_arrondissement_commune", "nom_officiel_departement", "adresse_complementaire_3",
+               "nombre_d_aful_auxquelles_est_rattache_le_syndicat_de_copropriet", "nom_officiel_commune",
+               "identification_du_representant_legal_raison_sociale_et_le_numer", "commune_du_representant_legal"}
+    rename = {"nom_qp_2015": "nom_qp", "code_qp_2015": "code_qp"}
+    arretes = ["nombre_arretes_code_sante_publique_en_cours", "nombre_arretes_peril_parties_communes_en_cours",
+               "nombre_arretes_equipements_communs_en_cours"]
+    header = [rename.get(c, c) for c in RNIC_COLUMNS_72 if c not in dropped] + arretes
+    assert len(header) == 56
+    rows = [{rename.get(k, k): v for k, v in r.items()} | {a: "0" for a in arretes}
+            for r in bondy_rows(realdata) if r["code_qp_2015"]][:5]
+    report = load_source(fresh_db, "rnic", 2023, [write_rnic(tmp_path / "rnic56.csv", rows, header)])
+    assert report.rows_loaded == 5 and report.files[0].unknown_columns == []
+    assert "code_qp_2024" in report.files[0].missing_optional
+    assert q(fresh_db, "select count(*) from staging.rnic where code_qp_2015 like 'QP093%' and code_qp_2024 is null") == [(5,)]
