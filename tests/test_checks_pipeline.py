@@ -31,6 +31,8 @@ def _sample(db) -> None:
     fx.registration("AA0000002", x=X + 100, y=Y, idpar=["75115000DF0002"], lots_hab=20)
     fx.registration("AA0000003", x=X + 101, y=Y, idpar=["75115000DF0002"], lots_hab=10)
     fx.registration("AA0000004", lots_hab=5)  # no point, no reference: unmatched, no geometry
+    fx.copro_tup("75115000DF0005", X + 300, Y, nloghcopro=12)
+    fx.registration("AA0000005", x=X + 300, y=Y, idpar=["75115000DF0005"], lots_hab=None)  # gap: not filled
     fx.write(db)
 
 
@@ -63,7 +65,7 @@ def test_audit_evaluations_carry_the_partition_and_the_statistics(fresh_db, inst
         france = conn.execute(sa.text(
             "select nb_copro, nb_rnic_1_1, nb_rnic_1_n, nb_ff_only, nb_rnic_unmatched from coproff.stats_situations "
             "where millesime = :m and niveau = 'france'"), {"m": M}).one()
-    assert tuple(france) == (5, 1, 2, 1, 1)
+    assert tuple(france) == (6, 2, 2, 1, 1)
     # the statistics' tables and plots ride on their checks
     assert "classes" in evaluations[("coproff/stats_ecart_logements", "gap_classes_complete")].metadata
     assert "plot" in evaluations[("coproff/stats_situations", "situations_add_up")].metadata
@@ -75,7 +77,8 @@ def test_statistics_metadata_hooks_render_markdown_tables_and_png_plots(fresh_db
     with fresh_db.engine.connect() as conn:
         gap = metadata_for("coproff/stats_ecart_logements", conn, "coproff.stats_ecart_logements", M)
         alur = metadata_for("coproff/stats_immatriculation_alur", conn, "coproff.stats_immatriculation_alur", M)
-    # AA0000001: 10 lots, 10 FF dwellings; AA0000004 unmatched: not filled; AA0000002/3 share a TUP
+    # compared: AA0000001 (10 lots, 10 FF dwellings) and AA0000005 (lots not filled);
+    # out of scope: AA0000002/3 share a TUP, AA0000004 is unmatched
     assert "| Aucun écart | 1 | 50.0% | 100.0% | 48.0% |" in gap["classes"].value
     image = gap["plot"].value
     assert image.startswith("![") and base64.b64decode(image.split("base64,")[1].rstrip(")"))[:8] == b"\x89PNG\r\n\x1a\n"
@@ -100,4 +103,4 @@ def test_a_duplicated_idcopro_blocks_the_swap_and_the_published_millesime_stays(
     with fresh_db.engine.connect() as conn:
         after = conn.execute(sa.text("select idcopro from coproff.coproff where millesime = :m order by 1"),
                              {"m": M}).scalars().all()
-    assert after == before and len(before) == 5
+    assert after == before and len(before) == 6

@@ -42,9 +42,11 @@ REGISTRATIONS = [
     ("AA0000009", "T09", 10, 20, None, 1990, "2010-01-01", "100% ou plus", "non_comparable"),
     ("AA0000010", "T10", 10, 0, "NON_CONNUE", 1990, "2010-01-01", "100% ou plus", "non_comparable"),
     ("AA0000011", "T11", 10, None, "DE_1994_A_2000", None, "2010-01-01", "Non renseigné", "non_comparable"),
-    ("AA0000012", None, 10, None, "DE_1994_A_2000", None, "2010-01-01", "Non renseigné", "non_comparable"),
-    ("AA0000013", "T13", 10, 12, "DE_1994_A_2000", 1995, "2010-01-01", None, "coherent"),  # shared TUP
-    ("AA0000014", "T13", 5, 12, "DE_1994_A_2000", 1995, "2010-01-01", None, "coherent"),
+    # out of scope: unmatched, shared TUP, TUP where FF shows no copropriété
+    ("AA0000012", None, 10, None, "DE_1994_A_2000", None, "2010-01-01", None, None),
+    ("AA0000013", "T13", 10, 12, "DE_1994_A_2000", 1995, "2010-01-01", None, None),
+    ("AA0000014", "T13", 5, 12, "DE_1994_A_2000", 1995, "2010-01-01", None, None),
+    ("AA0000018", "T18", 10, 1, "DE_1994_A_2000", 1950, "2010-01-01", None, None),
     ("AA0000015", "T15", None, 12, "DE_2001_A_2010", 2005, "2010-01-01", "Non renseigné", "coherent"),
     # recent: registered in 2022 (after 30/09/2020) or built 2021+ (N-2)
     ("AA0000016", "T16", 40, 30, "A_COMPTER_DE_2011", 2012, "2022-03-01", "Moins de 50%", "coherent"),
@@ -64,8 +66,8 @@ def synthese(fresh_db):
             conn.execute(sa.text("insert into intermediate.tup_match values (:m, :n, :t)"),
                          {"m": M, "n": num, "t": idtup})
             if idtup and idtup != "T13" or (idtup == "T13" and num == "AA0000013"):
-                conn.execute(sa.text("insert into intermediate.tup values (:m, :t, true, :nl, :y, null)"),
-                             {"m": M, "t": idtup, "nl": nlog, "y": year})
+                conn.execute(sa.text("insert into intermediate.tup values (:m, :t, :ff, :nl, :y, null)"),
+                             {"m": M, "t": idtup, "nl": nlog, "y": year, "ff": idtup != "T18"})
         # an FF-only copropriété, a TUP with a one-dwelling divided property (not a copropriété)
         conn.execute(sa.text(
             "insert into intermediate.tup values (:m, 'F01', true, 8, 1930, null), (:m, 'F02', false, 1, 1930, null)"),

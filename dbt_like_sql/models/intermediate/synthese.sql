@@ -6,10 +6,12 @@
 -- The two coherence rules are computed here once; coproff.coproff, the statistics models and the
 -- warning checks all read these columns:
 --   * gap between FF dwellings (nloghcopro) and RNIC dwelling lots (lots_hab), in the classes of
---     the CoproFF documentation; relative gap = |nloghcopro - lots_hab| / lots_hab. Compared only
---     when the FF dwellings belong to this copropriété alone (no other registration on its TUP);
+--     the CoproFF documentation; relative gap = |nloghcopro - lots_hab| / lots_hab;
 --   * FF construction year (an_const = jannatmin of the TUP) within the RNIC period (p_constr)
 --     widened by 4 years on each side.
+--   Both are compared only where FF describes this copropriété alone: a registration alone on its
+--   TUP (copro_tup = 1) and a TUP holding an FF copropriété (copro_ff); elsewhere they are NULL
+--   (out of scope: FF-only, shared TUP, unmatched, TUP without FF copropriété).
 -- Key: idcopro, built as the referential builds it (RNC_ + num_immat, FF_ + idtup), so that
 -- coproff.coproff joins on it; FF rows are the FF-only copropriétés (intermediate.tup.copro_ff,
 -- unmatched), as intermediate.coproff_base selects them.
@@ -50,6 +52,7 @@ registered as (
         coalesce(registrations_per_tup.copro_tup, 0) as copro_tup,
         rnic.lots_hab,
         tup.nloghcopro,
+        coalesce(tup.copro_ff, false) as copro_ff,
         rnic.p_constr,
         nullif(tup.an_const, 0) as an_const,
         rnic.date_immat
@@ -67,6 +70,7 @@ ff_only_candidates as (
         0 as copro_tup,
         cast(null as integer) as lots_hab,
         tup.nloghcopro,
+        tup.copro_ff,
         cast(null as text) as p_constr,
         nullif(tup.an_const, 0) as an_const,
         cast(null as date) as date_immat
@@ -128,7 +132,7 @@ classified as (
         flagged.*,
         -- gap classes exactly as named in the CoproFF documentation
         case
-            when num_immat is null or copro_tup > 1 then null  -- not a registered copropriété alone on its TUP
+            when num_immat is null or copro_tup <> 1 or not copro_ff then null  -- out of scope
             when lots_hab is null or lots_hab = 0 or nloghcopro is null then 'Non renseigné'
             when ecart = 0 then 'Aucun écart'
             when ecart = 1 then 'Ecart de 1 logement'
@@ -139,7 +143,7 @@ classified as (
             else '100% ou plus'
         end as classe_ecart_logements,
         case
-            when num_immat is null then null  -- no RNIC period to compare with
+            when num_immat is null or copro_tup <> 1 or not copro_ff then null  -- out of scope
             when not periode_connue or an_const is null then 'non_comparable'
             when (periode_min_elargie is null or an_const >= periode_min_elargie)
              and (periode_max_elargie is null or an_const <= periode_max_elargie) then 'coherent'

@@ -2,8 +2,8 @@
 -- the RNIC construction period (p_constr) widened by 4 years on each side (issue 4 §3).
 --
 -- Classes: coherence_construction of intermediate.synthese (the rule is written there once) for
--- the registered copropriétés published in coproff.coproff: coherent, incoherent, non_comparable
--- (period unknown or no FF year).
+-- the registered copropriétés published in coproff.coproff alone on a TUP holding an FF
+-- copropriété: coherent, incoherent, non_comparable (period unknown or no FF year).
 -- taux = share among comparable rows (the documented national figure: ~70% coherent).
 
 with

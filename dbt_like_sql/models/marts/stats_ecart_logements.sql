@@ -3,7 +3,7 @@
 --
 -- Population and classes: classe_ecart_logements of intermediate.synthese (the rule is written
 -- there once) for the copropriétés published in coproff.coproff: registered copropriétés alone on
--- their TUP or unmatched.
+-- a TUP holding an FF copropriété.
 -- part = share of the population; part_renseignes = share among rows where both values are
 -- filled (the basis of the documented national figures: 48% no gap, 19% one dwelling, ...).
 
