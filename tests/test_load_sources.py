@@ -100,7 +100,7 @@ def test_rnic_point_far_from_its_commune_parcels_is_flagged(fresh_db, realdata, 
 def test_real_dpe_sample_loads_with_reprojected_points(fresh_db, realdata):
     report = load_source(fresh_db, "dpe", 2023, [realdata / "dpe_sample.csv"])
     assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (50, 50, 0)
-    assert "BOM" in report.files[0].encoding and len(report.files[0].unknown_columns) == 225 - 16
+    assert "BOM" in report.files[0].encoding and len(report.files[0].unknown_columns) == 225 - 17
     assert q(fresh_db, "select count(*) from staging.dpe where num_immat is not null") == [(17,)]
     # Every geocoded point lands in metropolitan France once reprojected from Lambert-93.
     assert q(fresh_db, """select count(*) filter (where geom is not null),

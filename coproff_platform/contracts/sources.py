@@ -550,7 +550,8 @@ def _local_point(x_key: str, y_key: str, insee_key: str) -> Callable[[dict[str, 
         if x is None or y is None or (x == 0 and y == 0):  # ADEME writes 0,0 when not geocoded
             return None
         code = o[insee_key]
-        return n.point_ewkt(x, y, n.local_srid(n.departement_of_insee(code) if code else None))
+        dep = n.departement_of_insee(code) if code else o.get("_dep")
+        return n.point_ewkt(x, y, n.local_srid(dep))
 
     return get
 
@@ -580,6 +581,7 @@ DPE_SPEC = SourceSpec(
         RawField("adresse_ban", ("adresse_ban",)),
         RawField("code_insee_ban", ("code_insee_ban",)),
         RawField("code_postal_ban", ("code_postal_ban",)),
+        RawField("code_departement_ban"),
         RawField("coordonnee_cartographique_x_ban", ("coordonnee_cartographique_x_ban", "x_ban")),
         RawField("coordonnee_cartographique_y_ban", ("coordonnee_cartographique_y_ban", "y_ban")),
     ),
@@ -598,6 +600,7 @@ DPE_SPEC = SourceSpec(
         Rule("adresse_ban", ("adresse_ban",), n.text),
         Rule("code_insee_ban", ("code_insee_ban",), n.insee, hard=False),
         Rule("code_postal_ban", ("code_postal_ban",), n.postcode, hard=False),
+        Rule("_dep", ("code_departement_ban",), n.departement, hard=False),
         Rule("_x", ("coordonnee_cartographique_x_ban",), n.coordinate),
         Rule("_y", ("coordonnee_cartographique_y_ban",), n.coordinate),
     ),
