@@ -134,6 +134,8 @@ def test_a_partition_run_launched_through_graphql_succeeds_with_its_checks(dagst
         params={
             "selector": {**selector, "jobName": JOB, "assetSelection": [{"path": ASSET}]},
             "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "2023"}]},
+            # One process for the run: each step would otherwise reload the code location (~8 s each).
+            "runConfigData": {"execution": {"config": {"in_process": {}}}},
         },
     )
     assert launched["launchRun"]["__typename"] == "LaunchRunSuccess", launched
