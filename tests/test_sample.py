@@ -207,6 +207,11 @@ def test_generation_is_deterministic_and_labels_format(tmp_path: Path):
     for rel in files:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
     assert (tmp_path / "ta" / "2023" / "links.csv").read_bytes() == (tmp_path / "tb" / "2023" / "links.csv").read_bytes()
+    # parallel workers write the same bytes
+    generate(spec, tmp_path / "j", tmp_path / "tj", _quiet, jobs=2)
+    for rel in files:
+        assert (tmp_path / "j" / rel).read_bytes() == (tmp_path / "a" / rel).read_bytes(), rel
+    assert (tmp_path / "tj" / "2023" / "duplicates.csv").read_bytes() == (tmp_path / "ta" / "2023" / "duplicates.csv").read_bytes()
     # another seed gives other data
     generate(SampleSpec((2023,), ("75", "974"), 300, 8), tmp_path / "c", tmp_path / "tc", _quiet)
     assert (tmp_path / "c" / files[0]).read_bytes() != (tmp_path / "a" / files[0]).read_bytes()

@@ -21,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--rnic-format", choices=("current", "labels"), default="current",
                         help="RNIC header: current 72-column snake_case, or the older French labels (dd/mm/YYYY dates)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="départements built in parallel processes (output identical whatever the value)")
     parser.add_argument("--landing", type=Path, default=None, help="landing zone (default $COPROFF_LANDING_DIR)")
     parser.add_argument("--truth", type=Path, default=None, help="ground truth folder (default $COPROFF_TRUTH_DIR)")
 
@@ -35,5 +37,5 @@ def run(args: argparse.Namespace) -> int:
     national = args.departements.strip().lower() in {"all", "national", "france"}
     copros = args.copros if args.copros is not None else (NATIONAL_TOTAL if national else DEFAULT_COPROS)
     spec = SampleSpec(tuple(years), tuple(deps), copros, args.seed, args.rnic_format)
-    generate(spec, args.landing or config.landing_dir(), args.truth or config.truth_dir())
+    generate(spec, args.landing or config.landing_dir(), args.truth or config.truth_dir(), jobs=max(1, args.jobs))
     return 0

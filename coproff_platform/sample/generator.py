@@ -9,11 +9,11 @@ end, so a sensor or a loader never sees a half-written millésime.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import shutil
 import sys
 import time
 from collections import Counter
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TextIO
@@ -55,8 +55,13 @@ def _check_replaceable(path: Path) -> None:
             "remove it or choose another --landing/--truth directory")
 
 
-def generate(spec: SampleSpec, landing: Path, truth: Path, log: Callable[[str], None] = print) -> dict[int, dict]:
-    """Write the sample; returns the planted statistics per millésime."""
+def generate(spec: SampleSpec, landing: Path, truth: Path, log: Callable[[str], None] = print,
+             jobs: int = 1) -> dict[int, dict]:
+    """Write the sample; returns the planted statistics per millésime.
+
+    `jobs` > 1 builds départements in parallel processes (each writes its own files); the output is
+    byte-identical whatever the number of jobs.
+    """
     for y in spec.millesimes:
         _check_replaceable(landing / str(y))
         _check_replaceable(truth / str(y))
@@ -70,41 +75,50 @@ def generate(spec: SampleSpec, landing: Path, truth: Path, log: Callable[[str], 
     for p in tmp_land.values():
         for s in SOURCES:
             (p / s).mkdir()
+    for p in tmp_truth.values():
+        (p / "parts").mkdir()
     planted: dict[int, Counter] = {y: Counter() for y in spec.millesimes}
     per_dep: dict[int, dict[str, int]] = {y: {} for y in spec.millesimes}
-    dep_index = {code: i for i, code in enumerate(DEPARTEMENTS)}
     extents: dict[str, dict] = {}
     t0 = time.monotonic()
     log(f"coproff sample: millésime(s) {', '.join(map(str, spec.millesimes))}, {len(spec.departements)} département(s), "
-        f"~{spec.copros} copropriétés, seed {spec.seed}")
-    with ExitStack() as stack:
-        truth_files: dict[int, dict[str, TextIO]] = {}
-        for y in spec.millesimes:
-            files = {
-                name: stack.enter_context(open(tmp_truth[y] / f"{name}.csv", "w", encoding="utf-8", newline=""))
-                for name in ("links", "duplicates", "principal_secondaire")
-            }
-            files["links"].write("num_immat,idtup\n")
-            files["duplicates"].write("num_immat_a,num_immat_b,kind\n")
-            files["principal_secondaire"].write("num_immat_principal,num_immat_secondaire\n")
-            truth_files[y] = files
-        for i, code in enumerate(spec.departements, 1):
-            dep = DEPARTEMENTS[code]
-            td = time.monotonic()
-            world = WorldBuilder(dep, dep_index[code], split[code], spec.seed, final_year).build()
-            if world.overflow_m > 0:
-                log(f"  warning: {code} layout goes {world.overflow_m:.0f} m past the département's box")
-            lon, lat = to_wgs84(dep.srid).transform([world.used_extent[0], world.used_extent[2]],
-                                                    [world.used_extent[1], world.used_extent[3]])
-            extents[code] = {"bbox_wgs84": [round(lon[0], 5), round(lat[0], 5), round(lon[1], 5), round(lat[1], 5)],
-                             "overflow_m": round(world.overflow_m)}
-            for y in spec.millesimes:
-                counts = _write_departement(world, y, spec, tmp_land[y], truth_files[y], planted[y])
-                per_dep[y][code] = counts["rows"]
-                log(f"  [{i}/{len(spec.departements)}] {code} {dep.name} {y}: rnic {counts['rnic']}, "
-                    f"parcelles {counts['parcelles']}, tup {counts['tup']}, dpe {counts['dpe']}, dvf {counts['dvf']}, "
-                    f"lovac {counts['lovac']} rows ({time.monotonic() - td:.1f} s)")
-            del world
+        f"~{spec.copros} copropriétés, seed {spec.seed}, {jobs} process(es)")
+    tasks = [_Task(code, split[code], spec, tuple(tmp_land[y] for y in spec.millesimes),
+                   tuple(tmp_truth[y] for y in spec.millesimes)) for code in spec.departements]
+    # biggest départements first so that parallel workers finish together
+    tasks.sort(key=lambda t: -t.rows)
+    done = 0
+
+    def collect(result: _Result) -> None:
+        nonlocal done
+        done += 1
+        extents[result.code] = result.extent
+        for line in result.logs:
+            log(line.replace("[?/", f"[{done}/"))
+        for y, c in result.planted.items():
+            planted[y].update(c)
+            per_dep[y][result.code] = result.rows[y]
+
+    if jobs > 1 and len(tasks) > 1:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(jobs, maxtasksperchild=8) as pool:
+            for result in pool.imap_unordered(_run_task, tasks, chunksize=1):
+                collect(result)
+    else:
+        for task in tasks:
+            collect(_run_task(task))
+    # truth files: département parts concatenated in the requested order (deterministic)
+    for y in spec.millesimes:
+        for name, header in (("links", "num_immat,idtup"), ("duplicates", "num_immat_a,num_immat_b,kind"),
+                             ("principal_secondaire", "num_immat_principal,num_immat_secondaire")):
+            with open(tmp_truth[y] / f"{name}.csv", "w", encoding="utf-8", newline="") as out:
+                out.write(header + "\n")
+                for code in spec.departements:
+                    part = tmp_truth[y] / "parts" / f"{code}.{name}.csv"
+                    with open(part, encoding="utf-8") as f:
+                        shutil.copyfileobj(f, out)
+        shutil.rmtree(tmp_truth[y] / "parts")
+    extents = {code: extents[code] for code in spec.departements}
     results = {}
     for y in spec.millesimes:
         doc = _planted_doc(spec, y, planted[y], per_dep[y])
@@ -121,6 +135,55 @@ def generate(spec: SampleSpec, landing: Path, truth: Path, log: Callable[[str], 
             f"({', '.join(f'{k} {v}' for k, v in doc['situations'].items())}) -> {landing / str(y)}")
     log(f"coproff sample: done in {time.monotonic() - t0:.1f} s; truth in {truth}")
     return results
+
+
+@dataclass(frozen=True)
+class _Task:
+    code: str
+    rows: int
+    spec: SampleSpec
+    land: tuple[Path, ...]  # per millésime, same order as spec.millesimes
+    truth: tuple[Path, ...]
+
+
+@dataclass
+class _Result:
+    code: str
+    planted: dict[int, Counter]
+    rows: dict[int, int]
+    extent: dict
+    logs: list[str]
+
+
+def _run_task(task: _Task) -> _Result:
+    """Build one département's world and write it for every millésime (runs in a worker)."""
+    spec = task.spec
+    dep = DEPARTEMENTS[task.code]
+    td = time.monotonic()
+    world = WorldBuilder(dep, list(DEPARTEMENTS).index(task.code), task.rows, spec.seed, max(spec.millesimes)).build()
+    logs = []
+    if world.overflow_m > 0:
+        logs.append(f"  warning: {task.code} layout goes {world.overflow_m:.0f} m past the département's box")
+    lon, lat = to_wgs84(dep.srid).transform([world.used_extent[0], world.used_extent[2]],
+                                            [world.used_extent[1], world.used_extent[3]])
+    extent = {"bbox_wgs84": [round(lon[0], 5), round(lat[0], 5), round(lon[1], 5), round(lat[1], 5)],
+              "overflow_m": round(world.overflow_m)}
+    planted: dict[int, Counter] = {}
+    rows: dict[int, int] = {}
+    for y, land, truth in zip(spec.millesimes, task.land, task.truth):
+        c: Counter = Counter()
+        parts = {name: open(truth / "parts" / f"{task.code}.{name}.csv", "w", encoding="utf-8", newline="")
+                 for name in ("links", "duplicates", "principal_secondaire")}
+        try:
+            counts = _write_departement(world, y, spec, land, parts, c)
+        finally:
+            for f in parts.values():
+                f.close()
+        planted[y], rows[y] = c, counts["rows"]
+        logs.append(f"  [?/{len(spec.departements)}] {task.code} {dep.name} {y}: rnic {counts['rnic']}, "
+                    f"parcelles {counts['parcelles']}, tup {counts['tup']}, dpe {counts['dpe']}, dvf {counts['dvf']}, "
+                    f"lovac {counts['lovac']} rows ({time.monotonic() - td:.1f} s)")
+    return _Result(task.code, planted, rows, extent, logs)
 
 
 def _write_departement(world, year: int, spec: SampleSpec, land: Path, truth_files: dict[str, TextIO],
@@ -168,7 +231,7 @@ def _planted_doc(spec: SampleSpec, year: int, c: Counter, per_dep: dict[str, int
         "millesime": year,
         "seed": spec.seed,
         "departements": list(spec.departements),
-        "rows_by_departement": per_dep,
+        "rows_by_departement": {d: per_dep[d] for d in spec.departements},
         "rows_total": total,
         "situations": situations,
         "situation_shares": {k: round(v / total, 4) for k, v in situations.items()} if total else {},

@@ -813,7 +813,11 @@ class WorldBuilder:
         di = min(di, self.cutoff_final - timedelta(days=rng.randint(0, 30)))
         parcel = world.parcels[pid] if pid is not None else None
         streets = world.streets[c]
-        if parcel is not None:
+        if parcel is not None and tup is not None and d.get("group") == "multi" and k >= len(tup.parcels):
+            # several copropriétés on one parcel: the others open on another street (corner buildings)
+            st = streets[(parcel.street + 1 + k // len(tup.parcels)) % len(streets)]
+            numero = 1 + (parcel.numero * 7 + k) % 150
+        elif parcel is not None:
             st = streets[parcel.street]
             numero = parcel.numero
         else:

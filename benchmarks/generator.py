@@ -1,0 +1,67 @@
+"""Benchmark: time and peak memory of a national-size sample generation.
+
+Runs `coproff sample` in a child process (so the figure is the generator's own peak RSS, read with
+`resource.getrusage(RUSAGE_CHILDREN)`), into a temporary folder that is removed afterwards, and
+prints wall time, peak RSS, rows written per source and bytes on disk.
+
+    python -m benchmarks.generator                      # ~908,579 copropriétés, every département
+    python -m benchmarks.generator --departements 75,93,974 --copros 4000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--departements", default="all")
+    parser.add_argument("--copros", type=int, default=None, help="default: national size (908,579) with 'all'")
+    parser.add_argument("--millesime", type=int, default=2023)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--keep", type=Path, default=None, help="write here and keep the files")
+    args = parser.parse_args(argv)
+
+    root = args.keep or Path(tempfile.mkdtemp(prefix="coproff-genbench-"))
+    cmd = [sys.executable, "-m", "coproff_platform.cli", "sample", "--millesime", str(args.millesime),
+           "--departements", args.departements, "--seed", str(args.seed),
+           "--landing", str(root / "landing"), "--truth", str(root / "truth")]
+    if args.copros is not None:
+        cmd += ["--copros", str(args.copros)]
+    print("command:", " ".join(cmd[2:]), flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wall = time.perf_counter() - t0
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # kilobytes on Linux
+    lines = proc.stdout.splitlines()
+    print("\n".join(lines[-4:]))
+    if proc.returncode != 0:
+        print(proc.stdout, file=sys.stderr)
+        return proc.returncode
+    planted = json.loads((root / "truth" / str(args.millesime) / "planted.json").read_text(encoding="utf-8"))
+    size = sum(f.stat().st_size for f in (root / "landing").rglob("*") if f.is_file())
+    overflow = {d: e["overflow_m"] for d, e in planted.get("layout", {}).items() if e["overflow_m"] > 0}
+    print(f"copropriétés (referential rows): {planted['rows_total']:,}")
+    print(f"situations: {planted['situation_shares']}")
+    print("rows written: " + ", ".join(f"{k} {v:,}" for k, v in planted["files"].items()))
+    print(f"landing size: {size / 1e9:.2f} GB")
+    print(f"wall time: {wall:.1f} s")
+    print(f"peak RSS (child): {peak_kb / 1024:.0f} MB")
+    print(f"CPU count: {os.cpu_count()}, load average before end: {os.getloadavg()[0]:.1f}")
+    print(f"départements laid out past their box: {overflow or 'none'}")
+    if args.keep is None:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
