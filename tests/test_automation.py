@@ -38,11 +38,20 @@ def land(root: Path, millesime: str, sources=("rnic", "ff", "dpe", "dvf", "lovac
         (folder / f"{source}_75.csv").write_text("header\n")
 
 
-@pytest.fixture
-def instance() -> DagsterInstance:
-    # A temporary on-disk instance: schedule evaluation needs an instance reference.
+@pytest.fixture(scope="module")
+def _module_instance() -> DagsterInstance:
+    # A temporary on-disk instance (schedule evaluation needs an instance reference), created once.
     with instance_for_test() as inst:
         yield inst
+
+
+@pytest.fixture
+def instance(_module_instance: DagsterInstance) -> DagsterInstance:
+    """The module's instance, emptied: no run, no registered millésime."""
+    _module_instance.wipe()
+    for key in _module_instance.get_dynamic_partitions(millesime_partitions.name):
+        _module_instance.delete_dynamic_partition(millesime_partitions.name, key)
+    return _module_instance
 
 
 def tick_schedule(instance: DagsterInstance, landing: Path):
