@@ -37,5 +37,5 @@ def run(args: argparse.Namespace) -> int:
     national = args.departements.strip().lower() in {"all", "national", "france"}
     copros = args.copros if args.copros is not None else (NATIONAL_TOTAL if national else DEFAULT_COPROS)
     spec = SampleSpec(tuple(years), tuple(deps), copros, args.seed, args.rnic_format)
-    generate(spec, args.landing or config.landing_dir(), args.truth or config.truth_dir(), jobs=max(1, args.jobs))
+    generate(spec, args.landing or config.landing_dir(), args.truth or config.truth_dir(), jobs=max(1, getattr(args, "jobs", 1)))
     return 0
