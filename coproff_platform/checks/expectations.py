@@ -197,7 +197,14 @@ def validate(database_url: str, source: str, millesime: int) -> list[Outcome]:
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(data=batch, suite=suite, name=f"staging_{source}_{millesime}")
     )
-    result = definition.run(result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE})
+    try:
+        result = definition.run(result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE})
+    finally:
+        # GX keeps its own engine: close its connections, a Dagster process runs many checks.
+        try:
+            datasource.get_execution_engine().engine.dispose()
+        except Exception:
+            pass
     outcomes = []
     for r in result.results:
         res = r.result or {}
