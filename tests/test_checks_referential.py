@@ -267,3 +267,27 @@ def test_gap_and_coherence_read_intermediate_synthese_when_the_referential_lacks
     assert gap.metadata["share_no_gap_or_one"] == 0.5 and not gap.passed
     coherence = run(fresh_db, r.construction_coherence_rate)
     assert coherence.metadata["coherence_rate"] == 0.5 and not coherence.passed
+
+
+def test_null_geometry_when_the_tup_has_only_a_polygon_fails(fresh_db):
+    build(fresh_db, extra_sql=(
+        "update staging.ff_tup set geomtup_4326 = st_multi(st_buffer(st_setsrid(st_makepoint(2.35, 48.85), 4326), 0.001)) "
+        "where idtup = '75101000AB0004'"))
+    result = run(fresh_db, r.geometry_null_only_without_source_point)
+    assert not result.passed and "FF_75101000AB0004" in result.metadata["sample"].value
+
+
+@pytest.mark.parametrize("raw, expected", [("0.6", 0.6), ("60%", 0.6), ("60", 0.6), (" 0.675 ", 0.675)])
+def test_thresholds_accept_fractions_and_percentages(monkeypatch, raw, expected):
+    from coproff_platform.checks.thresholds import Thresholds
+
+    monkeypatch.setenv("COPROFF_GAP_SHARE_MIN", raw)
+    assert Thresholds.from_env().gap_share_min == pytest.approx(expected)
+
+
+def test_a_malformed_threshold_names_the_variable(monkeypatch):
+    from coproff_platform.checks.thresholds import Thresholds
+
+    monkeypatch.setenv("COPROFF_COHERENCE_RATE_MIN", "seventy")
+    with pytest.raises(ValueError, match="COPROFF_COHERENCE_RATE_MIN"):
+        Thresholds.from_env()

@@ -185,17 +185,19 @@ def geometry_srid_4326_in_france(conn: Connection, table: str, millesime: int) -
 
 @audit(ASSET, blocking=True)
 def geometry_null_only_without_source_point(conn: Connection, table: str, millesime: int) -> AuditResult:
-    """geom is NULL only when neither the RNIC point of the registration nor the point of the
-    TUP exists in the staged sources of the millésime."""
+    """geom is NULL only when neither the RNIC point of the registration nor a geometry of the
+    TUP (its point, else its polygon, whose point on surface is used) exists in the staged sources
+    of the millésime."""
+    tup_geometry = ("coalesce(t.geompoint_4326, t.geompoint, t.geomtup_4326, t.geomtup) is not null")
     sql = f"""
         select c.idcopro, c.num_immat, c.idtup,
                r.geom is not null as point_rnic_disponible,
-               t.geompoint_4326 is not null or t.geompoint is not null as point_tup_disponible
+               {tup_geometry} as geometrie_tup_disponible
         from {_q(table)} c
         left join staging.rnic r on r.millesime = :m and r.num_immat = c.num_immat
         left join staging.ff_tup t on t.millesime = :m and t.idtup = c.idtup
         where c.millesime = :m and c.geom is null
-          and (r.geom is not null or t.geompoint_4326 is not null or t.geompoint is not null)
+          and (r.geom is not null or {tup_geometry})
         order by c.idcopro
     """
     count, cols, sample = _offenders(conn, sql, {"m": millesime})
