@@ -251,6 +251,22 @@ def test_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path: Path):
     assert (tmp_path / "landing" / "2023" / "real_file.csv").read_text() == "keep me"
 
 
+def test_departement_boxes_never_overlap():
+    """Generated parcels of two départements must never share ground (matching joins them in one table)."""
+    from coproff_platform.sample.geography import DEPARTEMENTS, SRID_BY_DROM, communes, resolve_departements
+
+    metro = [d for d in DEPARTEMENTS if d not in SRID_BY_DROM]
+    for i, a in enumerate(metro):
+        for b in metro[i + 1:]:
+            ba, bb = DEPARTEMENTS[a].bbox, DEPARTEMENTS[b].bbox
+            assert min(ba[2], bb[2]) <= max(ba[0], bb[0]) or min(ba[3], bb[3]) <= max(ba[1], bb[1]), (a, b)
+    assert len(resolve_departements("all")) == 101
+    assert [c.code for c in communes("75")][:2] == ["75101", "75102"] and communes("75")[14].code == "75115"
+    assert {c.registry_code for c in communes("69") if c.code.startswith("6938")} == {"69123"}
+    assert {c.code for c in communes("13") if c.registry_code == "13055"} == {f"132{i:02d}" for i in range(1, 17)}
+    assert [c.code for c in communes("974")] == [f"974{i:02d}" for i in range(1, 25)]
+
+
 def test_helpers():
     assert split_rows(("75", "93", "974"), 4000) == {"75": 2824, "93": 941, "974": 235}
     assert gap_class(10, 10) == "aucun" and gap_class(11, 10) == "1" and gap_class(30, 10) == ">=100%"

@@ -49,7 +49,7 @@ PERIODS = [
 ]
 
 VOID_W = 400.0  # width of the empty square at each commune's lower-left corner (m)
-COMMUNE_GAP = 350.0  # between communes (m)
+COMMUNE_GAP = 80.0  # between communes (m); the empty squares keep unmatched points > 100 m from parcels
 
 
 @dataclass(slots=True)
@@ -282,10 +282,10 @@ class WorldBuilder:
         self.communes = communes(dep.code)
         self.reg_serial = 0
         dense = dep.dense
-        self.width_range = (16.0, 42.0) if dense else (30.0, 70.0)
-        self.depth_range = (22.0, 45.0) if dense else (30.0, 65.0)
-        self.street_range = (12.0, 18.0) if dense else (14.0, 22.0)
-        self.filler_ratio = 0.35 if dense else 0.9
+        self.width_range = (14.0, 38.0) if dense else (30.0, 70.0)
+        self.depth_range = (20.0, 40.0) if dense else (30.0, 65.0)
+        self.street_range = (12.0, 16.0) if dense else (14.0, 22.0)
+        self.filler_ratio = (0.15 if dep.code == "75" else 0.3) if dense else 0.9
         self.cutoff_final = date(final_year, 9, 30)
 
     # ------------------------------------------------------------------ attributes
@@ -584,7 +584,8 @@ class WorldBuilder:
             extents.append((first_parcel, first_tup, width, max(height, void_h)))
         ex0, ey0, ex1, ey1 = local_extent(self.dep)
         x, y, shelf_h = ex0, ey0, 0.0
-        for c in range(ncom):
+        # shelves of communes sorted by decreasing height waste little room
+        for c in sorted(range(ncom), key=lambda c: (-extents[c][3], c)):
             w, h = extents[c][2], extents[c][3]
             if x + w > ex1 and x > ex0:
                 x, y, shelf_h = ex0, y + shelf_h + COMMUNE_GAP, 0.0
