@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
-from coproff_platform.contracts.sources import PERSONAL_COLUMNS, SourceSpec
+from coproff_platform import normalise as n
+from coproff_platform.contracts.sources import PERSONAL_COLUMNS, Rule, SourceSpec
 from coproff_platform.loading.reader import SourceFileError
 from coproff_platform.normalise import Invalid, normalise_name
 
@@ -78,11 +80,7 @@ class RowTransformer:
         self.hm = hm
         self.millesime = millesime
         self.source_file = source_file
-        self.plan = [
-            (r.column, tuple(hm.index.get(i) for i in r.inputs), _cached(r.fn) if len(r.inputs) == 1 else r.fn,
-             r.hard, r.not_null, r.inputs[0])
-            for r in spec.rules
-        ]
+        self.plan = [_plan(r, hm) for r in spec.rules]
         self.out_rules = [r.column for r in spec.rules if not r.column.startswith("_")]
         self.out_derived = [d.column for d in spec.derived if not d.column.startswith("_")]
         self.soft_counts: dict[str, int] = {}
@@ -101,13 +99,9 @@ class RowTransformer:
             return Reject("ligne_malformee", None, f"{len(fields)} fields where the header has {width}")
         out: dict[str, Any] = {}
         flags: list[str] = []
-        for column, idxs, fn, hard, not_null, first in self.plan:
+        for column, single, getter, fn, hard, not_null, first in self.plan:
             try:
-                if len(idxs) == 1:
-                    i = idxs[0]
-                    value = fn(fields[i] if i is not None else None)
-                else:
-                    value = fn(*(fields[i] if i is not None else None for i in idxs))
+                value = fn(fields[getter]) if single else fn(*getter(fields))
             except Invalid as exc:
                 if hard:
                     return Reject(exc.reason, first, exc.detail)
@@ -134,12 +128,24 @@ class RowTransformer:
         return tuple(row)
 
 
-def _cached(fn):
-    """Memoises a pure one-field normaliser: most RNIC fields repeat (dates, codes, yes/no).
+# Pure one-field normalisers of low-cardinality fields (dates, codes, yes/no, counts): memoised
+# per file in a bounded LRU. High-cardinality text (names, addresses) is not: misses cost more.
+_MEMO = frozenset({n.boolean, n.date, n.period, n.insee, n.postcode, n.departement, n.integer, n.label_a_g})
 
-    Bounded (LRU), per file; an `Invalid` is not cached and is raised again for each row.
-    """
-    return functools.lru_cache(maxsize=4096)(fn)
+
+def _plan(rule: Rule, hm: HeaderMap) -> tuple:
+    idxs = [hm.index.get(i) for i in rule.inputs]
+    fn = rule.fn
+    if len(idxs) == 1 and idxs[0] is not None:
+        if fn in _MEMO:
+            fn = functools.lru_cache(maxsize=4096)(fn)  # an `Invalid` is not cached: raised per row
+        return (rule.column, True, idxs[0], fn, rule.hard, rule.not_null, rule.inputs[0])
+    if all(i is not None for i in idxs):
+        getter = operator.itemgetter(*idxs)
+        get = (lambda f: (getter(f),)) if len(idxs) == 1 else getter
+    else:  # absent optional columns read as empty
+        get = (lambda f, idxs=tuple(idxs): tuple(f[i] if i is not None else None for i in idxs))
+    return (rule.column, False, get, fn, rule.hard, rule.not_null, rule.inputs[0])
 
 
 def line_hash(raw: str) -> str:
