@@ -22,12 +22,33 @@ import time
 from pathlib import Path
 
 
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and its descendants, from /proc (Linux)."""
+    total = 0
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status", encoding="ascii") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as f:
+                    stack.extend(int(c) for c in f.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--departements", default="all")
     parser.add_argument("--copros", type=int, default=None, help="default: national size (908,579) with 'all'")
     parser.add_argument("--millesime", type=int, default=2023)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--jobs", type=int, default=1, help="passed to coproff sample --jobs")
     parser.add_argument("--keep", type=Path, default=None, help="write here and keep the files")
     args = parser.parse_args(argv)
 
@@ -37,10 +58,20 @@ def main(argv: list[str] | None = None) -> int:
            "--landing", str(root / "landing"), "--truth", str(root / "truth")]
     if args.copros is not None:
         cmd += ["--copros", str(args.copros)]
-    print("command:", " ".join(cmd[2:]), flush=True)
+    if args.jobs > 1:
+        cmd += ["--jobs", str(args.jobs)]
+    print("command: coproff " + " ".join(cmd[3:]), flush=True)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out_path = root / "generator.log"
+    root.mkdir(parents=True, exist_ok=True)
+    with open(out_path, "w", encoding="utf-8") as log_file:
+        child = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, text=True)
+        tree_peak_kb = 0
+        while child.poll() is None:
+            tree_peak_kb = max(tree_peak_kb, _tree_rss_kb(child.pid))
+            time.sleep(0.5)
     wall = time.perf_counter() - t0
+    proc = subprocess.CompletedProcess(cmd, child.returncode, out_path.read_text(encoding="utf-8"))
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # kilobytes on Linux
     lines = proc.stdout.splitlines()
     print("\n".join(lines[-4:]))
@@ -55,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     print("rows written: " + ", ".join(f"{k} {v:,}" for k, v in planted["files"].items()))
     print(f"landing size: {size / 1e9:.2f} GB")
     print(f"wall time: {wall:.1f} s")
-    print(f"peak RSS (child): {peak_kb / 1024:.0f} MB")
+    print(f"peak RSS, largest single process (getrusage): {peak_kb / 1024:.0f} MB")
+    print(f"peak RSS, whole process tree (sampled every 0.5 s): {tree_peak_kb / 1024:.0f} MB")
     print(f"CPU count: {os.cpu_count()}, load average before end: {os.getloadavg()[0]:.1f}")
     print(f"départements laid out past their box: {overflow or 'none'}")
     if args.keep is None:
