@@ -180,3 +180,12 @@ def test_two_sources_of_one_millesime_load_in_parallel(fresh_db, realdata):
     assert [r.rows_loaded for r in reports] == [332, 50, 90]
     assert q(fresh_db, "select source, rows_read from quality.load_log order by 1") == [
         ("dpe", 50), ("dvf", 90), ("rnic", 332)]
+
+
+def test_a_geometry_postgis_refuses_fails_naming_file_line_and_column(fresh_db, tmp_path):
+    folder = tmp_path / "2023" / "ff"
+    write_ff(folder)
+    with open(folder / "pnb10_parcelle_93.csv", "a", encoding="utf-8") as f:  # ring of 2 points: not a polygon
+        f.write('930100000P0300,,93010,93,010,000,0P,0300,1,0,0,0,,"SRID=2154;MULTIPOLYGON(((1 2,3 4)))"\n')
+    with pytest.raises(SourceFileError, match=r"pnb10_parcelle_93\.csv, line 6: PostgreSQL rejected the row, column geompar"):
+        load_source(fresh_db, "ff_parcelle", 2023, source_files(tmp_path, 2023, "ff_parcelle"))

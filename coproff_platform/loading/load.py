@@ -10,13 +10,16 @@ read fails the whole load and the published millésime stays as it was.
 from __future__ import annotations
 
 import csv
+import re
 import tempfile
 import time
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -194,20 +197,39 @@ def _load_file(conn: Connection, target: str, specs: tuple[SourceSpec, ...], mil
                                   result.detail, transform.quarantine_raw(rec.fields, rec.raw) or ""])
                 continue
             rep.rows_loaded += 1
+            written.append(rec.line)
             if rep.rows_read % PROGRESS_EVERY == 0:
                 log(f"{display}: {rep.rows_read} rows read")
             yield result
 
-    if spec.sql_columns:
-        temp = _temp_table(conn, target, spec)
-        copy_rows(conn, temp, columns, rows())
-        _insert_from_temp(conn, target, temp, spec)
-    else:
-        copy_rows(conn, target, columns, rows())
+    # File line of each COPY row (4 bytes a row), to name the line PostgreSQL rejects, if it does.
+    written = array("I")
+    try:
+        if spec.sql_columns:
+            temp = _temp_table(conn, target, spec)
+            copy_rows(conn, temp, columns, rows())
+            _insert_from_temp(conn, target, temp, spec)
+        else:
+            copy_rows(conn, target, columns, rows())
+    except (psycopg.Error, sa.exc.DBAPIError) as exc:
+        raise _database_rejection(display, exc, written) from exc
     rep.blank_lines = f.blank_lines
     rep.soft.update(transform.soft_counts)
     log(f"{display}: read {rep.rows_read}, loaded {rep.rows_loaded}, quarantined {rep.rows_quarantined}")
     return rep
+
+
+def _database_rejection(display: str, exc: Exception, written: array) -> SourceFileError:
+    """A value our normalisers let through but PostgreSQL refused (e.g. a non-closed polygon ring)."""
+    err = getattr(exc, "orig", None) or exc
+    diag = getattr(err, "diag", None)
+    message = (diag.message_primary if diag else None) or str(err).splitlines()[0]
+    context = (diag.context if diag else None) or ""
+    m = re.search(r"COPY \S+, line (\d+)(?:, column (\w+))?", context)
+    if m and 0 < int(m[1]) <= len(written):
+        column = f", column {m[2]}" if m[2] else ""
+        return SourceFileError(display, f"PostgreSQL rejected the row{column}: {message}", written[int(m[1]) - 1])
+    return SourceFileError(display, f"PostgreSQL rejected the file's rows: {message} {context}".strip())
 
 
 def _temp_table(conn: Connection, target: str, spec: SourceSpec) -> str:
