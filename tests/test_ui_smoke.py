@@ -1,5 +1,6 @@
 """Smoke test of the UI path: `dagster dev` (webserver + daemon) launches a partition run through
-the GraphQL API, the run succeeds, and its check evaluations can be read back.
+the GraphQL API, the run succeeds, and its check evaluations can be read back; then a backfill of two
+millésimes runs through the daemon, one run per millésime.
 
 Cheap on purpose: one source asset (staging/lovac) of a tiny generated landing folder. Every wait
 is bounded and the `dagster dev` process group is always killed.
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -60,7 +62,7 @@ def _wait(predicate, timeout: float, what: str, proc: subprocess.Popen, log: Pat
 def landing(tmp_path: Path) -> Path:
     root = tmp_path / "landing"
     subprocess.run(
-        [BIN / "coproff", "sample", "--millesime", "2023", "--departements", "974", "--copros", "20",
+        [BIN / "coproff", "sample", "--years", "2022-2023", "--departements", "974", "--copros", "20",
          "--landing", str(root), "--truth", str(tmp_path / "truth")],
         check=True, capture_output=True, cwd=REPO,
     )
@@ -108,7 +110,7 @@ def dagster_dev(fresh_db, landing: Path, tmp_path: Path):
             proc.wait(timeout=10)
 
 
-def test_a_partition_run_launched_through_graphql_succeeds_with_its_checks(dagster_dev):
+def test_a_run_and_a_backfill_launched_through_graphql_succeed_with_their_checks(dagster_dev, fresh_db):
     gql, proc, log = dagster_dev
     repo = gql("{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }")
     node = repo["repositoriesOrError"]["nodes"][0]
@@ -164,3 +166,34 @@ def test_a_partition_run_launched_through_graphql_succeeds_with_its_checks(dagst
     assert all(e["evaluation"]["assetKey"]["path"] == ASSET
                for e in events if e["__typename"] == "AssetCheckEvaluationEvent")
     assert checks.get("rows_reconcile") is True
+
+    # -- then a backfill of two millésimes, which the daemon splits into one run per partition --
+    gql("""mutation($sel: RepositorySelector!) {
+             addDynamicPartition(repositorySelector: $sel, partitionsDefName: "millesime", partitionKey: "2022") {
+               __typename } }""", sel=selector)
+    launched = gql(
+        """mutation($params: LaunchBackfillParams!) {
+             launchPartitionBackfill(backfillParams: $params) {
+               __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
+        params={"assetSelection": [{"path": ASSET}], "partitionNames": ["2022", "2023"],
+                "runConfigData": {"execution": {"config": {"in_process": {}}}}},
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill_id = launched["backfillId"]
+
+    def backfill_runs_finished() -> list | None:
+        # The backfill daemon ticks every 30 s; its runs finishing is what matters here.
+        runs = gql(
+            """query($id: String!) { runsOrError(filter: {tags: [{key: "dagster/backfill", value: $id}]}) {
+                 ... on Runs { results { status tags { key value } } } } }""",
+            id=backfill_id,
+        )["runsOrError"]["results"]
+        terminal = [r for r in runs if r["status"] in ("SUCCESS", "FAILURE", "CANCELED")]
+        return runs if len(runs) == 2 and len(terminal) == 2 else None
+
+    runs = _wait(backfill_runs_finished, 240, f"the runs of backfill {backfill_id}", proc, log, every=3)
+    partitions = sorted(next(t["value"] for t in r["tags"] if t["key"] == "dagster/partition") for r in runs)
+    assert partitions == ["2022", "2023"] and {r["status"] for r in runs} == {"SUCCESS"}
+    with fresh_db.engine.connect() as conn:
+        loaded = conn.execute(sa.text("select millesime, count(*) from staging.lovac group by 1 order by 1")).all()
+    assert [m for m, n in loaded if n > 0] == [2022, 2023]
