@@ -84,6 +84,9 @@ class RowTransformer:
         self.out_rules = [r.column for r in spec.rules if not r.column.startswith("_")]
         self.out_derived = [d.column for d in spec.derived if not d.column.startswith("_")]
         self.soft_counts: dict[str, int] = {}
+        types = {c.name: c.type for c in spec.table.columns}
+        outputs = ["millesime", *self.out_rules, *self.out_derived]
+        self.array_positions = [i for i, c in enumerate(outputs) if types[c].startswith("text[]")]
 
     def quarantine_raw(self, fields: list[str] | None, raw: str) -> str | None:
         if self.spec.raw_in_quarantine:
@@ -120,8 +123,11 @@ class RowTransformer:
         row = [self.millesime]
         row += [out[c] for c in self.out_rules]
         row += [out[c] for c in self.out_derived]
+        for i in self.array_positions:
+            if row[i] is not None:
+                row[i] = array_literal(row[i])
         if self.spec.flags_column:
-            row.append(flags)
+            row.append(array_literal(flags))
         if self.spec.line_hash_column:
             row.append(line_hash(raw))
         row += [self.source_file, line]
@@ -146,6 +152,14 @@ def _plan(rule: Rule, hm: HeaderMap) -> tuple:
     else:  # absent optional columns read as empty
         get = (lambda f, idxs=tuple(idxs): tuple(f[i] if i is not None else None for i in idxs))
     return (rule.column, False, get, fn, rule.hard, rule.not_null, rule.inputs[0])
+
+
+def array_literal(items: list[str]) -> str:
+    """PostgreSQL text-array literal; our items (idpar, reason codes) are plain [0-9A-Za-z_].
+
+    Written as text, COPY parses it into text[]: cheaper than psycopg's Python list dumper.
+    """
+    return "{" + ",".join(items) + "}"
 
 
 def line_hash(raw: str) -> str:
