@@ -216,3 +216,13 @@ def test_56_column_release_maps_qp_aliases_and_knows_the_arretes_columns(fresh_d
     assert report.rows_loaded == 5 and report.files[0].unknown_columns == []
     assert "code_qp_2024" in report.files[0].missing_optional
     assert q(fresh_db, "select count(*) from staging.rnic where code_qp_2015 like 'QP093%' and code_qp_2024 is null") == [(5,)]
+
+
+def test_line_numbers_count_physical_lines_of_quoted_multiline_fields(fresh_db, realdata, tmp_path):
+    rows = bondy_rows(realdata, 3)
+    rows[0]["adresse_de_reference"] = "12 rue X\nBâtiment B\n93140 Bondy"  # a quoted field on 3 lines
+    rows[2]["numero_d_immatriculation"] = "XX"
+    load_source(fresh_db, "rnic", 2023, [write_rnic(tmp_path / "multi.csv", rows)])
+    assert q(fresh_db, "select source_line, adresse from staging.rnic order by 1") == [
+        (2, "12 rue X Bâtiment B 93140 Bondy"), (5, rows[1]["adresse_de_reference"].strip())]
+    assert q(fresh_db, "select source_line, reason from quality.quarantine") == [(6, "num_immat_invalide")]
