@@ -14,6 +14,7 @@ reported); `NA`, `non connu` and empty strings are NULL.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,6 +88,10 @@ class SourceSpec:
     def required(self) -> list[str]:
         return [f.name for f in self.fields if f.required]
 
+    @functools.cached_property
+    def aliases(self) -> dict[str, str]:
+        return self.alias_map()
+
     def alias_map(self) -> dict[str, str]:
         """Normalised header name → canonical raw field name."""
         mapping: dict[str, str] = {}
@@ -98,7 +103,7 @@ class SourceSpec:
     def resolve(self, header_name: str) -> str | None:
         """Canonical field for a header cell, or None when the column is unknown."""
         key = n.normalise_name(header_name)
-        mapping = self.alias_map()
+        mapping = self.aliases
         if key in mapping:
             return mapping[key]
         # The current RNIC file truncates long labels to 63–64 characters: a full label matches
