@@ -281,6 +281,7 @@ class WorldBuilder:
         self.rng = random.Random(f"coproff-sample:{seed}:{dep.code}:{final_year}:{n_rows}")
         self.communes = communes(dep.code)
         self.reg_serial = 0
+        self.draft_serial = 0
         dense = dep.dense
         self.width_range = (14.0, 38.0) if dense else (30.0, 70.0)
         self.depth_range = (20.0, 40.0) if dense else (30.0, 65.0)
@@ -369,16 +370,11 @@ class WorldBuilder:
         return [round(self.rng.uniform(lo, hi) * scale, 1) for _ in range(n)]
 
     def draft_reg(self, big: bool = False) -> dict:
-        rng = self.rng
+        """A registration before layout: construction year, dwelling lots, declared period."""
         year = self.construction_year()
         lots = self.lots_hab(big)
-        return {"an_const": year, "lots": lots, "p_constr": self.p_constr(year), "id": self.reg_serial_draft()}
-
-    _draft = 0
-
-    def reg_serial_draft(self) -> int:
-        self._draft += 1
-        return self._draft
+        self.draft_serial += 1
+        return {"an_const": year, "lots": lots, "p_constr": self.p_constr(year), "id": self.draft_serial}
 
     # ------------------------------------------------------------------ plan
     def plan(self) -> tuple[list[list[_TupSpec]], list[dict], dict[int, int]]:
@@ -434,8 +430,9 @@ class WorldBuilder:
             d = self.draft_reg()
             if sans_left > 0 and rng.random() < n_sans / max(1, n_1_1):
                 sans_left -= 1
-                # some are brand new buildings FF has not seen yet
-                if rng.random() < 0.25:
+                double_count = dc_left > 0
+                # some are brand new buildings FF has not seen yet (never a double count: FF shows nothing)
+                if not double_count and rng.random() < 0.25:
                     d["an_const"] = rng.randint(self.final_year - 1, self.final_year)
                     d["p_constr"] = "A_COMPTER_DE_2011"
                 spec = copro_tup("reg_sans_copro", d["lots"], d["an_const"])
@@ -443,16 +440,19 @@ class WorldBuilder:
                 if d["an_const"] >= self.final_year - 1:
                     spec.nlogh = spec.nlocal = 0
                     spec.jannatmin = None
-                if rng.random() < 0.1:
+                if not double_count and rng.random() < 0.1:
                     d["lots_hab_missing"] = True
                 spec.regs.append(d)
-                if dc_left > 0:
+                if double_count:
                     dc_left -= 1
-                    # the same copropriété appears in FF on the neighbouring TUP
+                    # the same copropriété appears in FF on the neighbouring TUP: same building, so
+                    # similar dwellings and (mostly) a construction year within the declared period
                     partner = copro_tup("ff_double_compte", d["lots"], d["an_const"])
                     partner.typetup, partner.widths = "SIMPLE", self.widths(1)
                     ff = max(2, d["lots"] + rng.choice((0, 0, 1, -1)))
                     set_ff_copro(partner, ff, d["an_const"])
+                    if rng.random() < 0.85:
+                        partner.jannatmin = max(1800, d["an_const"] + rng.randint(-2, 1))
                     partner.dc_partner = True
                     d["dc_partner"] = partner
                     units.append([spec, partner] if rng.random() < 0.5 else [partner, spec])
