@@ -165,10 +165,6 @@ REASONS: dict[str, str] = {
 }
 
 
-def _missing_reason(column: str) -> str:
-    return f"{column}_manquant"
-
-
 # ------------------------------------------------------------------------------------------------
 # RNIC
 # ------------------------------------------------------------------------------------------------
@@ -561,10 +557,6 @@ def _local_point(x_key: str, y_key: str, insee_key: str) -> Callable[[dict[str, 
     return get
 
 
-def _soft_num_immat(raw: str | None) -> str | None:
-    return n.num_immat(raw)
-
-
 DPE_SPEC = SourceSpec(
     name="dpe",
     table=DPE,
@@ -600,7 +592,7 @@ DPE_SPEC = SourceSpec(
         Rule("annee_construction", ("annee_construction",), n.integer),
         Rule("periode_construction", ("periode_construction",), n.text),
         Rule("surface_habitable_logement", ("surface_habitable_logement",), n.decimal),
-        Rule("num_immat", ("numero_immatriculation_copropriete",), _soft_num_immat, hard=False),
+        Rule("num_immat", ("numero_immatriculation_copropriete",), n.num_immat, hard=False),
         Rule("identifiant_ban", ("identifiant_ban",), n.text),
         Rule("adresse_ban", ("adresse_ban",), n.text),
         Rule("code_insee_ban", ("code_insee_ban",), n.insee, hard=False),
@@ -691,10 +683,6 @@ def _dgfip_id_mutation(*values: str | None) -> str:
     return "dgfip-" + hashlib.md5(key.encode()).hexdigest()[:16]
 
 
-def _dgfip_carrez(*values: str | None) -> Any:
-    return _surface_carrez(*values)
-
-
 DVF_DGFIP_SPEC = SourceSpec(
     name="dvf",
     variant="dgfip",
@@ -733,7 +721,7 @@ DVF_DGFIP_SPEC = SourceSpec(
         Rule("type_local", ("type_local",), n.text),
         Rule("surface_reelle_bati", ("surface_reelle_bati",), n.decimal),
         Rule("surface_carrez", tuple(f"surface_carrez_du_{k}_lot" for k in ("1er", "2eme", "3eme", "4eme", "5eme")),
-             _dgfip_carrez),
+             _surface_carrez),
         Rule("nombre_lots", ("nombre_de_lots",), n.integer),
         Rule("nombre_pieces_principales", ("nombre_pieces_principales",), n.integer),
     ),
