@@ -15,9 +15,10 @@
 --                           neighbouring TUP (touching, ≤ 5 m) holds an FF-only copropriété that
 --                           looks like it: the same dwellings (± 1 or 10 %; when the dwelling lots are
 --                           not filled, FF dwellings between 75 % of the dwelling+office+shop lots and
---                           that count + 1) and an FF construction year coherent with the declared
---                           period (widened by 4 years, or not comparable). Likely the TUP that
---                           should have matched, so the copropriété is counted twice.
+--                           that count + 1) and a construction year that agrees: coherent with the
+--                           declared period (widened by 4 years, or not comparable), or within
+--                           2 years of the registration's own TUP (one building on two TUPs).
+--                           Likely the TUP that should have matched: the copropriété is counted twice.
 --   non_apparie_proche_ff   an unmatched registration with an FF-only copropriété within 200 m whose
 --                           dwellings match its dwelling lots (± 1 or 10 %); the nearest one.
 
@@ -36,7 +37,7 @@ rnic as (
 ),
 
 tup as not materialized (
-    select idtup, geomtup
+    select idtup, an_const, geomtup
     from intermediate.tup
     where millesime = :millesime
 ),
@@ -244,11 +245,15 @@ double_compte_ff as (
               else
                   ff_only.nloghcopro between 0.75 * registration.lots_hab_bur_com and registration.lots_hab_bur_com + 1
           end
-          -- a construction year coherent with the declared period (or not comparable)
-          and coalesce(
-              ff_only.an_const between coalesce(registration.first_year, 0) - 4
-                                   and coalesce(registration.last_year, 9999) + 4,
-              true
+          -- a construction year coherent with the declared period (or not comparable), or close
+          -- to the year FF gives the registration's own TUP
+          and (
+              coalesce(
+                  ff_only.an_const between coalesce(registration.first_year, 0) - 4
+                                       and coalesce(registration.last_year, 9999) + 4,
+                  true
+              )
+              or abs(ff_only.an_const - own_tup.an_const) <= 2
           )
         order by ecart_logements nulls last, distance_m, ff_only.idcopro
         limit 1
