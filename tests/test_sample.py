@@ -234,6 +234,13 @@ def test_consecutive_millesimes_share_registrations_and_change_syndics(tmp_path:
     changed = [n for n in common if r22[n]["raison_sociale_du_representant_legal"] != r23[n]["raison_sociale_du_representant_legal"]]
     assert changed  # syndics change
     assert all(r22[n]["date_d_immatriculation"] == r23[n]["date_d_immatriculation"] for n in common)
+    # the same copropriétés persist with updates: newer last-update dates, some lot counts revised
+    assert sum(r23[n]["date_de_la_derniere_maj"] > r22[n]["date_de_la_derniere_maj"] for n in common) / len(common) > 0.5
+    assert any(r22[n]["nombre_total_de_lots"] != r23[n]["nombre_total_de_lots"] for n in common)
+    # a re-registration after a change of syndic: the older number's mandate has expired
+    dups = _rows(tmp_path / "t" / "2023" / "duplicates.csv")
+    older = [r23[d["num_immat_a"]] for d in dups if d["kind"] == "double_immatriculation"]
+    assert older and all(o["mandat_en_cours_dans_la_copropriete"].startswith("Mandat expiré") for o in older)
     for y in (2022, 2023):
         precision, recall, _ = score(tmp_path / "l" / str(y), tmp_path / "t" / str(y))
         assert precision >= 0.98 and recall >= 0.95

@@ -81,7 +81,12 @@ def write_rnic(out: TextIO, world: World, view: YearView, seed: int, labels: boo
     n = 0
     for r, lon, lat in zip(view.present, lons, lats):
         # fixed number of draws per registration keeps later rows independent of earlier branches
-        u1, u2, u3, u4 = rng.random(), rng.random(), rng.random(), rng.random()
+        u1, u2, u3, u4, u5 = rng.random(), rng.random(), rng.random(), rng.random(), rng.random()
+        # earlier millésimes sometimes hold an older declaration of the lots (updated since)
+        lots_stat, lots_total = r.lots_stat, r.lots_total
+        if year < world.final_year and u5 < 0.04 * (world.final_year - year):
+            delta = min(lots_stat, lots_total - r.lots_hbc, 1 + int(u5 * 50) % 5)  # totals stay consistent
+            lots_stat, lots_total = lots_stat - delta, lots_total - delta
         com = world.communes[r.commune]
         epci_code, epci_name = epci(dep.code, com.code)
         # syndic and mandate as of September of the millésime
@@ -166,7 +171,7 @@ def write_rnic(out: TextIO, world: World, view: YearView, seed: int, labels: boo
             r.residence_service, r.cooperatif, r.principal,
             r.num_principal if r.principal == "non" else (NC if r.extra_u < 0.85 else ""),
             "1" if r.status_u > 0.97 else "0", "0", "0",
-            str(r.lots_total), str(r.lots_hbc), "" if r.lots_hab is None else str(r.lots_hab), str(r.lots_stat),
+            str(lots_total), str(r.lots_hbc), "" if r.lots_hab is None else str(r.lots_hab), str(lots_stat),
             r.p_constr, *refs, str(r.nb_parcelles), qp15_name, qp15, qp24_name, qp24,
             "Non", "Oui" if r.extra_u > 0.995 else "Non", "", "0", "Oui" if r.status_u < 0.03 else "Non",
             com.registry_code, _variant(com.registry_name, r.status_u).strip(), com.code, com.name,

@@ -400,7 +400,7 @@ class WorldBuilder:
             if r < 0.07 + multi_bias:
                 typetup, npar = "PDLMP", rng.randint(2, 4)
             elif r < 0.15 + multi_bias:
-                typetup, npar = "UF", rng.randint(2, 3)
+                typetup, npar = "UF", rng.randint(2, 4)
             else:
                 typetup, npar = "SIMPLE", 1
             spec = _TupSpec(role, typetup, self.widths(npar, 1.15 if lots_ff > 40 else 1.0))
