@@ -48,7 +48,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "appariement": ("millesime", "num_immat"),
 }
 # Columns consumers filter or join on.
-INDEXED_COLUMNS = ("idcopro", "idtup", "num_immat", "code_commune", "commune", "idcom", "code_insee")
+INDEXED_COLUMNS = ("idcopro", "idcopro_a", "idcopro_b", "idtup", "num_immat", "code_commune", "commune", "idcom", "code_insee")
 # Column names that would carry the identity of a natural person. A volunteer syndic's "raison
 # sociale" is a person's name; it may be published only when NULL for every non-professional syndic.
 PERSONAL_COLUMN = re.compile(r"(proprietaire|owner|ddenom|dnomus|dprnus|representant|raison_sociale|nom_syndic)")
