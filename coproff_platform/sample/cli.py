@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from .. import config
@@ -32,10 +33,13 @@ def run(args: argparse.Namespace) -> int:
         years = parse_years(args.millesime, args.years)
         deps = resolve_departements(args.departements)
     except ValueError as exc:
-        print(f"coproff sample: {exc}")
+        print(f"coproff sample: {exc}", file=sys.stderr)
         return 2
     national = args.departements.strip().lower() in {"all", "national", "france"}
     copros = args.copros if args.copros is not None else (NATIONAL_TOTAL if national else DEFAULT_COPROS)
+    if copros < 1:
+        print(f"coproff sample: --copros must be positive (got {copros})", file=sys.stderr)
+        return 2
     spec = SampleSpec(tuple(years), tuple(deps), copros, args.seed, args.rnic_format)
     generate(spec, args.landing or config.landing_dir(), args.truth or config.truth_dir(), jobs=max(1, getattr(args, "jobs", 1)))
     return 0

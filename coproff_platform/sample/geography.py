@@ -292,7 +292,7 @@ def resolve_departements(spec: str) -> list[str]:
         return list(DEPARTEMENTS)
     if spec == "metropole":
         return [d for d in DEPARTEMENTS if len(d) == 2]
-    codes = [c.strip().upper() for c in spec.split(",") if c.strip()]
+    codes = list(dict.fromkeys(c.strip().upper() for c in spec.split(",") if c.strip()))
     unknown = [c for c in codes if c not in DEPARTEMENTS]
     if unknown:
         raise ValueError(f"unknown département code(s): {', '.join(unknown)} (expected e.g. 75,93,974 or 'all')")

@@ -141,7 +141,7 @@ def write_rnic(out: TextIO, world: World, view: YearView, seed: int, labels: boo
         if lon is None:
             lon_s = lat_s = ""
         elif r.truncated:
-            lon_s, lat_s = f"{lon:.4f}".rstrip("0"), f"{lat:.4f}".rstrip("0")
+            lon_s, lat_s = f"{lon:.4f}".rstrip("0").rstrip("."), f"{lat:.4f}".rstrip("0").rstrip(".")
         else:
             lon_s, lat_s = f"{lon:.6f}", f"{lat:.6f}"
         refs: list[str] = []
