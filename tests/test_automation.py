@@ -85,6 +85,11 @@ class Tick:
     cursor: str | None
 
 
+def test_schedule_and_sensor_are_in_the_code_location():
+    assert defs.get_schedule_def("yearly_millesime_schedule").job_name == BUILD_JOB
+    assert defs.get_sensor_def("landing_sensor").job_name == BUILD_JOB
+
+
 def test_schedule_fires_in_autumn():
     minute, hour, day, month, _ = yearly_millesime_schedule.cron_schedule.split()
     assert month in {"9", "10", "11"} and day.isdigit()

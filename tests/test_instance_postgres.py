@@ -54,6 +54,12 @@ def test_a_partition_run_is_recorded_in_postgresql(pg_instance: DagsterInstance)
     assert type(pg_instance.run_storage).__name__ == "PostgresRunStorage"
     assert type(pg_instance.event_log_storage).__name__ == "PostgresEventLogStorage"
     assert isinstance(pg_instance.run_coordinator, QueuedRunCoordinator)
+    queue = pg_instance.run_coordinator.get_run_queue_config()
+    assert queue.max_concurrent_runs == 2
+    # Never two runs of the same millésime at once.
+    [limit] = queue.tag_concurrency_limits
+    assert limit["key"] == "dagster/partition" and limit["limit"] == 1
+    assert limit["value"] == {"applyLimitPerUniqueValue": True}
 
     register_millesime(pg_instance, "2023")
     result = materialize([probe, probe_has_rows], partition_key="2023", instance=pg_instance)
