@@ -260,13 +260,16 @@ def test_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path: Path):
 
 def test_departement_boxes_never_overlap():
     """Generated parcels of two départements must never share ground (matching joins them in one table)."""
-    from coproff_platform.sample.geography import DEPARTEMENTS, SRID_BY_DROM, communes, resolve_departements
+    from coproff_platform.sample.geography import DEPARTEMENTS, communes, local_extent, resolve_departements
 
-    metro = [d for d in DEPARTEMENTS if d not in SRID_BY_DROM]
-    for i, a in enumerate(metro):
-        for b in metro[i + 1:]:
-            ba, bb = DEPARTEMENTS[a].bbox, DEPARTEMENTS[b].bbox
-            assert min(ba[2], bb[2]) <= max(ba[0], bb[0]) or min(ba[3], bb[3]) <= max(ba[1], bb[1]), (a, b)
+    codes = list(DEPARTEMENTS)
+    # the layout rectangles, in each département's projection (Lambert-93 for all of metropolitan France)
+    rects = {d: (DEPARTEMENTS[d].srid, local_extent(DEPARTEMENTS[d])) for d in codes}
+    for i, a in enumerate(codes):
+        for b in codes[i + 1:]:
+            (sa, ra), (sb, rb) = rects[a], rects[b]
+            if sa == sb:
+                assert min(ra[2], rb[2]) <= max(ra[0], rb[0]) or min(ra[3], rb[3]) <= max(ra[1], rb[1]), (a, b)
     assert len(resolve_departements("all")) == 101
     assert [c.code for c in communes("75")][:2] == ["75101", "75102"] and communes("75")[14].code == "75115"
     assert {c.registry_code for c in communes("69") if c.code.startswith("6938")} == {"69123"}

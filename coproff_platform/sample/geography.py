@@ -310,10 +310,17 @@ def from_wgs84(srid: int) -> Transformer:
 
 
 def local_extent(dep: Departement) -> tuple[float, float, float, float]:
-    """Département bounding box in its local projection (metres)."""
+    """Rectangle (metres, local projection) that lies inside the département's WGS84 box.
+
+    A box's corners do not project to a rectangle (meridians converge, parallels are arcs), so the
+    rectangle is taken inside the projected corners, less a margin for the arcs' sag: boxes that
+    do not overlap in WGS84 give rectangles that do not overlap either.
+    """
     lon0, lat0, lon1, lat1 = dep.bbox
     xs, ys = from_wgs84(dep.srid).transform([lon0, lon1, lon0, lon1], [lat0, lat0, lat1, lat1])
-    return (min(xs), min(ys), max(xs), max(ys))
+    margin = 150.0
+    return (max(xs[0], xs[2]) + margin, max(ys[0], ys[1]) + margin,
+            min(xs[1], xs[3]) - margin, min(ys[2], ys[3]) - margin)
 
 
 def ff_codes(insee: str) -> tuple[str, str]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import random
+from itertools import accumulate
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -39,6 +40,8 @@ SHARE_NEAR_FF_UNMATCHED = 0.4  # of unmatched registrations, an FF-only copropri
 
 # Gap classes between FF dwellings and RNIC dwelling lots (SOURCES.md §6), and the share not filled.
 GAP_CLASSES = [("aucun", 48), ("1", 19), ("<10%", 3), ("<25%", 6), ("<50%", 8), ("<100%", 7), (">=100%", 8)]
+_GAP_NAMES = [c for c, _ in GAP_CLASSES]
+_GAP_CUM = list(accumulate(w for _, w in GAP_CLASSES))
 SHARE_LOTS_HAB_NOT_FILLED = 0.025
 SHARE_CONSTRUCTION_COHERENT = 0.74  # FF year vs RNIC period widened by 4 years (SOURCES.md §6)
 
@@ -282,6 +285,9 @@ class WorldBuilder:
         self.communes = communes(dep.code)
         self.reg_serial = 0
         self.draft_serial = 0
+        # cumulative weights computed once (same draws as `choices(population, weights)`)
+        self.period_cum = list(accumulate(_DEP_PERIOD_WEIGHTS.get(dep.code, _DEFAULT_PERIOD_WEIGHTS)))
+        self.commune_cum = list(accumulate(c.weight for c in self.communes))
         dense = dep.dense
         self.width_range = (14.0, 38.0) if dense else (30.0, 70.0)
         self.depth_range = (20.0, 40.0) if dense else (30.0, 65.0)
@@ -302,8 +308,7 @@ class WorldBuilder:
 
     def construction_year(self) -> int:
         rng = self.rng
-        weights = _DEP_PERIOD_WEIGHTS.get(self.dep.code, _DEFAULT_PERIOD_WEIGHTS)
-        name, lo, hi = rng.choices(PERIODS, weights)[0]
+        name, lo, hi = rng.choices(PERIODS, cum_weights=self.period_cum)[0]
         if name == "AVANT_1949":
             lo = 1850
         if name == "A_COMPTER_DE_2011":
@@ -341,7 +346,7 @@ class WorldBuilder:
     def ff_dwellings_for_gap(self, lots: int) -> tuple[int, int]:
         """(lots_hab, nloghcopro) drawn so that the pair falls in a planted gap class."""
         rng = self.rng
-        cls = rng.choices([c for c, _ in GAP_CLASSES], [w for _, w in GAP_CLASSES])[0]
+        cls = rng.choices(_GAP_NAMES, cum_weights=_GAP_CUM)[0]
         for _ in range(50):
             if cls == "aucun":
                 return lots, lots
@@ -558,15 +563,15 @@ class WorldBuilder:
         rng = self.rng
         units, unmatched, near_specs = self.plan()
         ncom = len(self.communes)
-        weights = [c.weight for c in self.communes]
         by_commune: list[list[list[_TupSpec]]] = [[] for _ in range(ncom)]
         near_commune: dict[int, int] = {}
         for unit in units:
-            c = rng.choices(range(ncom), weights)[0]
+            c = rng.choices(range(ncom), cum_weights=self.commune_cum)[0]
             by_commune[c].append(unit)
             if unit[0].near_partner is not None:
                 near_commune[unit[0].near_partner] = c  # the unmatched registration goes to the same commune
-        unm_commune = [near_commune.get(d["id"], rng.choices(range(ncom), weights)[0]) for d in unmatched]
+        unm_commune = [near_commune.get(d["id"], rng.choices(range(ncom), cum_weights=self.commune_cum)[0])
+                       for d in unmatched]
 
         world = World(self.dep, self.dep_index, self.final_year, self.communes, [(0.0, 0.0)] * ncom, [0.0] * ncom,
                       [[] for _ in range(ncom)], [], [], [], [], [], [], [], self._syndics())
