@@ -67,3 +67,19 @@ def test_source_assets_declare_schema_owners_kinds():
         assert cols[0].name == "millesime" and cols[0].description.startswith("Millésime")
         assert a.partitions_def is millesime_partitions
     assert AssetKey(["staging", "ff_parcelle"]) in SOURCE_ASSETS[0].asset_deps[AssetKey(["staging", "rnic"])]
+
+
+def test_an_unreadable_file_fails_the_asset_naming_file_and_problem(fresh_db, tmp_path):
+    landing = tmp_path / "landing"
+    folder = landing / "2023" / "rnic"
+    folder.mkdir(parents=True)
+    (folder / "rnic_93.csv").write_text("epci,commune\n200057875,93010\n", encoding="utf-8")
+    instance = DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(millesime_partitions.name, ["2023"])
+    rnic = [a for a in SOURCE_ASSETS if a.key.path[-1] == "rnic"]
+    result = materialize(rnic, resources={"postgis": fresh_db, "landing": LandingZone(path=str(landing))},
+                         partition_key="2023", instance=instance, raise_on_error=False)
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = str(failure.event_specific_data.error.cause or failure.event_specific_data.error)
+    assert "2023/rnic/rnic_93.csv, line 1: missing required column(s) numero_d_immatriculation" in message
