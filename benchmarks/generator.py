@@ -80,7 +80,16 @@ def main(argv: list[str] | None = None) -> int:
         return proc.returncode
     planted = json.loads((root / "truth" / str(args.millesime) / "planted.json").read_text(encoding="utf-8"))
     size = sum(f.stat().st_size for f in (root / "landing").rglob("*") if f.is_file())
-    overflow = {d: e["overflow_m"] for d, e in planted.get("layout", {}).items() if e["overflow_m"] > 0}
+    layout = planted.get("layout", {})
+    overflow = {d: e["overflow_m"] for d, e in layout.items() if e["overflow_m"] > 0}
+    overlaps = []  # parcels of two départements sharing ground would break matching
+    codes = list(layout)
+    for i, a in enumerate(codes):
+        for b in codes[i + 1:]:
+            ea, eb = layout[a], layout[b]
+            ra, rb = ea["extent_local"], eb["extent_local"]
+            if ea["srid"] == eb["srid"] and min(ra[2], rb[2]) > max(ra[0], rb[0]) and min(ra[3], rb[3]) > max(ra[1], rb[1]):
+                overlaps.append((a, b))
     print(f"copropriétés (referential rows): {planted['rows_total']:,}")
     print(f"situations: {planted['situation_shares']}")
     print("rows written: " + ", ".join(f"{k} {v:,}" for k, v in planted["files"].items()))
@@ -90,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"peak RSS, whole process tree (sampled every 0.5 s): {tree_peak_kb / 1024:.0f} MB")
     print(f"CPU count: {os.cpu_count()}, load average before end: {os.getloadavg()[0]:.1f}")
     print(f"départements laid out past their box: {overflow or 'none'}")
+    print(f"départements whose parcels' extents overlap: {overlaps or 'none'}")
     if args.keep is None:
         shutil.rmtree(root, ignore_errors=True)
     return 0

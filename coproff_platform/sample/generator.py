@@ -167,6 +167,7 @@ def _run_task(task: _Task) -> _Result:
     lon, lat = to_wgs84(dep.srid).transform([world.used_extent[0], world.used_extent[2]],
                                             [world.used_extent[1], world.used_extent[3]])
     extent = {"bbox_wgs84": [round(lon[0], 5), round(lat[0], 5), round(lon[1], 5), round(lat[1], 5)],
+              "srid": dep.srid, "extent_local": [round(v) for v in world.used_extent],
               "overflow_m": round(world.overflow_m)}
     planted: dict[int, Counter] = {}
     rows: dict[int, int] = {}
