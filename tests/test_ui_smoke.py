@@ -1,5 +1,5 @@
-"""Smoke test of the UI path: `dagster dev` (webserver + daemon) launches a partition run through
-the GraphQL API, the run succeeds, and its check evaluations can be read back; then a backfill of two
+"""Smoke test of the UI path on the production instance configuration (PostgreSQL storage):
+`dagster dev` (webserver + daemon) launches a partition run through the GraphQL API, the run succeeds, and its check evaluations can be read back; then a backfill of two
 millésimes runs through the daemon, one run per millésime.
 
 Cheap on purpose: one source asset (staging/lovac) of a tiny generated landing folder. Every wait
@@ -17,9 +17,11 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 import requests
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -71,12 +73,25 @@ def landing(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def dagster_dev(fresh_db, landing: Path, tmp_path: Path):
+    # The production instance (deploy/dagster.postgres.yaml): storage in a fresh PostgreSQL database,
+    # runs queued and dequeued by the daemon under its concurrency limits.
+    url = make_url(fresh_db.database_url)
+    dagster_db = f"{url.database}_dagster_ui"
+    admin = f"postgresql://{url.username or 'postgres'}@{url.host or '127.0.0.1'}:{url.port or 5432}/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{dagster_db}" with (force)')
+        conn.execute(f'create database "{dagster_db}"')
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(REPO / "deploy" / "dagster.sqlite.yaml", home / "dagster.yaml")
+    shutil.copy(REPO / "deploy" / "dagster.postgres.yaml", home / "dagster.yaml")
     port = _free_port()
     env = {
         **os.environ,
+        "DAGSTER_PG_HOST": url.host or "127.0.0.1",
+        "DAGSTER_PG_PORT": str(url.port or 5432),
+        "DAGSTER_PG_DB": dagster_db,
+        "DAGSTER_PG_USERNAME": url.username or "postgres",
+        "DAGSTER_PG_PASSWORD": url.password or "",
         "DAGSTER_HOME": str(home),
         "COPROFF_DATABASE_URL": fresh_db.database_url,
         "COPROFF_LANDING_DIR": str(landing),
@@ -99,7 +114,7 @@ def dagster_dev(fresh_db, landing: Path, tmp_path: Path):
             return bool(data["repositoriesOrError"].get("nodes"))
 
         _wait(ready, 180, "the webserver to load the code location", proc, log, every=2)
-        yield gql, proc, log
+        yield gql, proc, log, admin.rsplit("/", 1)[0] + f"/{dagster_db}"
     finally:
         # The whole group: webserver, daemon and code server.
         try:
@@ -111,7 +126,7 @@ def dagster_dev(fresh_db, landing: Path, tmp_path: Path):
 
 
 def test_a_run_and_a_backfill_launched_through_graphql_succeed_with_their_checks(dagster_dev, fresh_db):
-    gql, proc, log = dagster_dev
+    gql, proc, log, dagster_dsn = dagster_dev
     repo = gql("{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }")
     node = repo["repositoriesOrError"]["nodes"][0]
     selector = {"repositoryLocationName": node["location"]["name"], "repositoryName": node["name"]}
@@ -197,3 +212,6 @@ def test_a_run_and_a_backfill_launched_through_graphql_succeed_with_their_checks
     with fresh_db.engine.connect() as conn:
         loaded = conn.execute(sa.text("select millesime, count(*) from staging.lovac group by 1 order by 1")).all()
     assert [m for m, n in loaded if n > 0] == [2022, 2023]
+    # The three runs are recorded in the instance's PostgreSQL storage.
+    with psycopg.connect(dagster_dsn) as conn:
+        assert conn.execute("select count(*) from runs where status = 'SUCCESS'").fetchone() == (3,)
