@@ -286,7 +286,13 @@ def ensure_reader_role(conn: Connection) -> None:
             """
         )
     )
-    conn.execute(sa.text(f"comment on role {READER_ROLE} is 'Lecture seule du référentiel CoproFF publié (schéma coproff)'"))
+    # Role comments live in a cluster-wide catalog: write it once, so that publications running in
+    # several databases at the same moment do not update the same row.
+    described = conn.execute(
+        sa.text("select shobj_description(oid, 'pg_authid') from pg_roles where rolname = :r"), {"r": READER_ROLE}
+    ).scalar()
+    if not described:
+        conn.execute(sa.text(f"comment on role {READER_ROLE} is 'Lecture seule du référentiel CoproFF publié (schéma coproff)'"))
     conn.execute(sa.text(f"grant usage on schema {SCHEMA} to {READER_ROLE}"))
     conn.execute(sa.text(f"grant select on all tables in schema {SCHEMA} to {READER_ROLE}"))
     # Tables later created in coproff by the role that runs the pipeline are readable too.
