@@ -316,6 +316,9 @@ def publish(conn: Connection, millesime: int, run_id: str | None = None) -> Publ
     """Publishes one millésime on `conn` (the caller's transaction). Raises PublicationError,
     leaving everything as it was, when the millésime is empty or would publish personal data."""
     conn.execute(sa.text("select pg_advisory_xact_lock(hashtext('coproff.publication'))"))
+    # Replacing views waits for readers' queries on them; give up (nothing changed) rather than
+    # queue every new reader behind us for ever.
+    conn.execute(sa.text("set local lock_timeout = '5min'"))
     tables = published_tables(conn)
     if MAIN_TABLE not in {t.name for t in tables}:
         raise PublicationError(f"{SCHEMA}.{MAIN_TABLE} does not exist: build the referential first")
