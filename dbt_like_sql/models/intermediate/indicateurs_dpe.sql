@@ -37,13 +37,11 @@ tup as (
     where millesime = :millesime
 ),
 
--- TUPs of the referential: matched by a registration, or holding an FF-only copropriété
-tup_in_referential as (
-    select tup.idtup, tup.geomtup,
-           not exists (select 1 from tup_match where tup_match.idtup = tup.idtup) as ff_only
-    from tup
-    where tup.copro_ff
-       or exists (select 1 from tup_match where tup_match.idtup = tup.idtup)
+-- TUPs matched by a registration (one row each, joined by hash below)
+matched_tups as (
+    select distinct idtup
+    from tup_match
+    where idtup is not null
 ),
 
 -- direct attachment: the DPE names a registration of the millésime
@@ -53,12 +51,15 @@ dpe_direct as (
     inner join rnic on rnic.num_immat = dpe.num_immat
 ),
 
--- attachment by location: the other DPE, in the polygon of a TUP of the referential
+-- attachment by location: the other DPE, in the polygon of a TUP of the referential (matched by
+-- a registration, or holding an FF-only copropriété)
 dpe_located as (
-    select dpe.*, tup_in_referential.idtup, tup_in_referential.ff_only
+    select dpe.*, tup.idtup, matched_tups.idtup is null as ff_only
     from dpe
-    inner join tup_in_referential on ST_Intersects(tup_in_referential.geomtup, dpe.geom)
-    where not exists (select 1 from rnic where rnic.num_immat = dpe.num_immat)
+    inner join tup on ST_Intersects(tup.geomtup, dpe.geom)
+    left join matched_tups on matched_tups.idtup = tup.idtup
+    where (tup.copro_ff or matched_tups.idtup is not null)
+      and not exists (select 1 from rnic where rnic.num_immat = dpe.num_immat)
 ),
 
 attached as (

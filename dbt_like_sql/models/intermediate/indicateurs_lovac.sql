@@ -22,7 +22,7 @@ ff_parcelle as (
 ),
 
 tup_match as (
-    select idtup
+    select distinct idtup
     from intermediate.tup_match
     where millesime = :millesime and idtup is not null
 ),
@@ -33,10 +33,12 @@ tup as (
     where millesime = :millesime
 ),
 
+-- TUPs of the referential: matched by a registration, or holding an FF copropriété
 tup_in_referential as (
-    select idtup
+    select tup.idtup
     from tup
-    where copro_ff or exists (select 1 from tup_match where tup_match.idtup = tup.idtup)
+    left join tup_match on tup_match.idtup = tup.idtup
+    where tup.copro_ff or tup_match.idtup is not null
 ),
 
 vacant as (
