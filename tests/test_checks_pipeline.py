@@ -104,3 +104,25 @@ def test_a_duplicated_idcopro_blocks_the_swap_and_the_published_millesime_stays(
         after = conn.execute(sa.text("select idcopro from coproff.coproff where millesime = :m order by 1"),
                              {"m": M}).scalars().all()
     assert after == before and len(before) == 6
+
+
+def test_a_duplicated_idcopro_fails_the_dagster_run_as_coproff_materialize_reports_it(fresh_db, instance):
+    from coproff_platform.assets.models import model_asset
+    from coproff_platform.runner import summarize
+
+    _sample(fresh_db)
+    build_all(fresh_db, M)
+    model = next(m for m in project() if m.table == "coproff.coproff")
+    broken = model_asset(dataclasses.replace(
+        model, sql=f"select * from ({model.sql}\n) q union all "
+                   f"select * from ({model.sql}\n) q where num_immat = 'AA0000002'"))
+    result = materialize([broken], partition_key=str(M), resources={"postgis": fresh_db},
+                         instance=instance, raise_on_error=False)
+    lines, blocking_failed = summarize(result)
+    assert not result.success and blocking_failed  # `coproff materialize` exits 1 on either
+    failed = {e.check_name: e for e in result.get_asset_check_evaluations() if not e.passed}
+    assert failed["idcopro_unique_and_well_formed"].severity.value == "ERROR"
+    assert failed["idcopro_unique_and_well_formed"].partition == str(M)
+    with fresh_db.engine.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from coproff.coproff where millesime = :m"),
+                            {"m": M}).scalar() == 6
