@@ -66,9 +66,10 @@ def test_audit_evaluations_carry_the_partition_and_the_statistics(fresh_db, inst
             "select nb_copro, nb_rnic_1_1, nb_rnic_1_n, nb_ff_only, nb_rnic_unmatched from coproff.stats_situations "
             "where millesime = :m and niveau = 'france'"), {"m": M}).one()
     assert tuple(france) == (6, 2, 2, 1, 1)
-    # the statistics' tables and plots ride on their checks
-    assert "classes" in evaluations[("coproff/stats_ecart_logements", "gap_classes_complete")].metadata
-    assert "plot" in evaluations[("coproff/stats_situations", "situations_add_up")].metadata
+    # the statistics' tables and plots are in their materializations' metadata (metadata hooks)
+    gap = result.asset_materializations_for_node("coproff__stats_ecart_logements")[0].metadata
+    assert "| Aucun écart | 1 |" in gap["classes"].value and "base64," in gap["plot"].value
+    assert "plot" in result.asset_materializations_for_node("coproff__stats_situations")[0].metadata
 
 
 def test_statistics_metadata_hooks_render_markdown_tables_and_png_plots(fresh_db):

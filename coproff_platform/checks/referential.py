@@ -364,14 +364,12 @@ def no_sudden_change_from_previous_millesime(conn: Connection, table: str, mille
 
 
 # -- statistics tables: consistent with the referential they summarise ---------------------------
-# Warnings that also carry each table as Markdown and a plot (checks/metadata_hooks.py), so the
-# figures are visible on the asset's checks even where the runner shows no model-specific metadata.
+# (The tables themselves, as Markdown and plots, are in each materialization's metadata:
+# checks/metadata_hooks.py.)
 
 def _stats_result(asset: str, conn: Connection, table: str, millesime: int,
                   problems: list[str], **extra: Any) -> AuditResult:
-    from coproff_platform.checks.metadata_hooks import metadata_for
-
-    meta: dict[str, Any] = {**metadata_for(asset, conn, table, millesime), **extra}
+    meta: dict[str, Any] = {**extra}
     if problems:
         meta["problems"] = MetadataValue.md("\n".join(f"- {p}" for p in problems))
     return AuditResult(not problems, meta)
