@@ -121,12 +121,17 @@ def run(args: argparse.Namespace) -> int:
             f"{run_.status.value:<9} {_when(rec.create_timestamp.timestamp())}  {duration}"
         )
 
+    print("\nAutomation (needs the daemon)")
+    states = {s.name: s.status.value for s in instance.all_instigator_state()}
+    for name in ("yearly_millesime_schedule", "landing_sensor"):
+        print(f"  {name:<26} {states.get(name, 'STOPPED (default)')}")
+
     print("\nChecks (latest evaluation per check and millésime)")
-    states = [c for c in latest_check_states(instance) if not args.millesime or c.partition == str(args.millesime)]
-    if not states:
+    checks_seen = [c for c in latest_check_states(instance) if not args.millesime or c.partition == str(args.millesime)]
+    if not checks_seen:
         print("  none evaluated yet")
     by_partition: dict[str | None, list[CheckState]] = defaultdict(list)
-    for c in states:
+    for c in checks_seen:
         by_partition[c.partition].append(c)
     for partition, checks in by_partition.items():
         failed = [c for c in checks if not c.passed]

@@ -35,6 +35,7 @@ def test_status_lists_millesimes_runs_and_check_results(fresh_db, tmp_path, monk
     row_2024 = next(line for line in lines if line.strip().startswith("2024 "))
     assert row_2024.split()[1:3] == ["yes", "no"]
     assert "millésime 2023: 1 checks, all passed" in out
+    assert "landing_sensor             STOPPED (default)" in out
 
     # A column loses its comment: the next publication's check fails and status names it.
     with fresh_db.engine.begin() as conn:
