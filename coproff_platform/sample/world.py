@@ -606,12 +606,43 @@ class WorldBuilder:
             for t in world.tups[extents[c][1]:t_end]:
                 t.x0, t.y0, t.x1, t.y1 = round(t.x0 + ox, 2), round(t.y0 + oy, 2), round(t.x1 + ox, 2), round(t.y1 + oy, 2)
         self._registrations(world, units, unmatched, unm_commune, near_specs)
+        self._no_accidental_double_counts(world)
         # how far the layout went past the département's box (communes stack upwards)
         ux1 = max((p.x1 for p in world.parcels), default=ex0)
         uy1 = max((p.y1 for p in world.parcels), default=ey0)
         world.overflow_m = max(0.0, ux1 - ex1, uy1 - ey1)
         world.used_extent = (ex0, ey0, max(ux1, ex0), max(uy1, ey0))
         return world
+
+    def _no_accidental_double_counts(self, world: World) -> None:
+        """Keep the truth unambiguous: a registration on a TUP where FF shows no copropriété must
+        not touch an FF-only copropriété with about the same dwellings unless that pair is a planted
+        double count (the data could not tell the two apart). Such accidental neighbours get other
+        dwelling counts."""
+        rng = self.rng
+        planted = {ti for _, ti in world.dc_pairs}
+        lots_on: dict[int, int | None] = {}
+        for r in world.regs:
+            if r.tup is not None:
+                lots_on[r.tup] = r.lots_hab
+        tups = world.tups
+        for i, t in enumerate(tups):
+            if t.role != "reg_sans_copro" or lots_on.get(i) is None:
+                continue
+            lots = lots_on[i]
+            for j in (i - 1, i + 1):
+                if not 0 <= j < len(tups):
+                    continue
+                n = tups[j]
+                touching = n.commune == t.commune and n.y0 == t.y0 and (n.x1 == t.x0 or n.x0 == t.x1)
+                if not touching or j in planted or not n.role.startswith("ff_") or not n.ctpdl:
+                    continue
+                if abs(n.nloghcopro - lots) <= max(2, 0.25 * lots):
+                    new = int(lots * rng.uniform(1.6, 3.0)) + 3
+                    delta = new - n.nloghcopro
+                    n.nloghcopro, n.nlogh, n.nlocal = new, n.nlogh + delta, n.nlocal + delta
+                    p = world.parcels[n.parcels[0]]
+                    p.nlogh, p.nlocal = p.nlogh + delta, p.nlocal + delta
 
     def _new_street(self, world: World, c: int) -> int:
         rng = self.rng
