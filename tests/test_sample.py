@@ -168,6 +168,36 @@ def test_planted_proportions_are_close_to_coproff_2023(default_sample):
     assert ff_only == planted["situations"]["ff_only"]
 
 
+def test_double_counts_are_unambiguous(default_sample):
+    """A registration on a TUP without FF copropriété touches an FF-only copropriété with about the
+    same dwellings only when the truth lists the pair as a double count."""
+    landing, truth = default_sample
+
+    def rect(ewkt: str) -> tuple[float, ...]:
+        pts = [tuple(map(float, p.split())) for p in ewkt.split("(((")[1].split(")))")[0].split(",")]
+        return (min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts), max(p[1] for p in pts))
+
+    tups = {t["idtup"]: (rect(t["geomtup"]), t) for f in (landing / "ff").glob("tup_*.csv") for t in _rows(f)}
+    links = _rows(truth / "links.csv")
+    linked = {r["idtup"] for r in links if r["idtup"]}
+    lots = {r["numero_d_immatriculation"]: r["nombre_de_lots_a_usage_d_habitation"] for r in _rnic(landing)}
+    planted = {(d["num_immat_a"], d["num_immat_b"]) for d in _rows(truth / "duplicates.csv") if d["kind"] == "double_compte_ff"}
+    ff_only = {k: v for k, v in tups.items() if v[1]["ctpdl"] and int(v[1]["nloghcopro"]) >= 2 and k not in linked}
+    found = set()
+    for r in links:
+        if not r["idtup"] or not lots[r["num_immat"]]:
+            continue
+        (x0, y0, x1, y1), t = tups[r["idtup"]]
+        if t["ctpdl"] and int(t["nloghcopro"]) >= 2:
+            continue
+        n_lots = int(lots[r["num_immat"]])
+        for k, ((a0, b0, a1, b1), f) in ff_only.items():
+            touching = b0 == y0 and b1 == y1 and (abs(a1 - x0) < 0.01 or abs(a0 - x1) < 0.01)
+            if touching and abs(int(f["nloghcopro"]) - n_lots) <= max(1, 0.1 * n_lots):
+                found.add((r["num_immat"], f"FF_{k}"))
+    assert found and found <= planted and len(found) >= 0.9 * len(planted)
+
+
 def test_issue_3_rules_reach_the_required_precision_and_recall(default_sample):
     landing, truth = default_sample
     precision, recall, n = score(landing, truth)
