@@ -14,7 +14,8 @@ It then reports whether every published table and column carries a French COMMEN
 Give an analyst read access with `GRANT coproff_lecteur TO alice;` (alice being a LOGIN role).
 """
 
-
+# No `from __future__ import annotations` here: Dagster 1.13 then rejects the `context:
+# AssetExecutionContext` annotation of the asset ("must be annotated with AssetExecutionContext").
 import json
 import re
 from dataclasses import dataclass
