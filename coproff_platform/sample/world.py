@@ -794,6 +794,7 @@ class WorldBuilder:
                     s.principal, s.num_principal = "non", p.num_immat
                     world.ps_pairs.append((p.index, s.index))
         # unmatched registrations: in the commune's empty square, or without a point
+        centre_used = False  # at least one per département is geocoded at its commune's centre
         for d, c in zip(unmatched, unm_commune):
             reg = self._reg(world, d, None, None, 0, None, commune=c)
             ox, oy = world.origins[c]
@@ -811,7 +812,8 @@ class WorldBuilder:
                 reg.lots_total = max(reg.lots_total, reg.lots_hbc)
             else:
                 r = rng.random()
-                if r < 0.35 or not any(x.centre for x in world.regs):
+                if r < 0.35 or not centre_used:
+                    centre_used = True
                     reg.x, reg.y, reg.centre = cx, cy, True
                 elif r < 0.55:
                     reg.x = reg.y = None
