@@ -143,7 +143,11 @@ def load_source(
                 _add_total_soft(report, "point_loin_commune", flagged)
         if report.rows_read == 0:  # header-only files: never publish an empty millésime by mistake
             raise SourceFileError(", ".join(f.file for f in report.files), "no data row in any file (header only)")
-        if not report.reconciled:  # a loader bug: never swap in a millésime that lost rows
+        in_table = conn.execute(sa.text(f"select count(*) from {swap.table}")).scalar()
+        if in_table != report.rows_loaded:  # a loader bug: never swap in a millésime that lost rows
+            raise RuntimeError(f"{source} {millesime}: {in_table} rows in the new partition, "
+                               f"{report.rows_loaded} counted as loaded")
+        if not report.reconciled:
             raise RuntimeError(f"{source} {millesime}: rows read ≠ loaded + quarantined "
                                f"({[(f.file, f.rows_read, f.rows_loaded, f.rows_quarantined) for f in report.files]})")
         _write_quarantine(conn, spool, source, int(millesime))
