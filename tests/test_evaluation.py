@@ -13,7 +13,7 @@ def test_scores_count_right_tups_no_tup_answers_and_unordered_pairs(fresh_db, tm
     fx.copro_tup("75115000DF0001", X, Y)
     fx.copro_tup("75115000DF0002", X + 300, Y)
     fx.plain_tup("75115000DF0003", X + 600, Y)
-    fx.copro_tup("75115000DF0004", X + 640, Y)
+    fx.copro_tup("75115000DF0004", X + 630, Y)  # touches DF0003
     fx.registration("AA0000001", x=X, y=Y)                 # right
     fx.registration("AA0000002", x=X + 300, y=Y)           # wrong: truth says DF0004
     fx.registration("AA0000003")                            # right "no TUP"

@@ -188,6 +188,37 @@ def run_audits(conn: Connection, audits: list[Audit], table: str, millesime: int
     return outcomes
 
 
+def analyze_sources(conn: Connection, model: Model, millesime: int) -> list[str]:
+    """ANALYZEs what the planner needs to read the model's upstream tables well.
+
+    A partition freshly filled by COPY has no statistics until autovacuum passes, and autovacuum
+    never analyzes a partitioned parent, whose (inherited) statistics drive join estimates. Without
+    them the planner assumes 200 distinct keys, expects millions of rows from a join of a few
+    thousand, and picks nested loops that make the matching quadratic. So: the millésime's
+    partition when it was never analyzed, and the parent when it was analyzed before that partition.
+    """
+    analyzed = []
+    for table in model.upstream:
+        partition = f"{table}_m{int(millesime)}"
+        stats = conn.execute(
+            sa.text(
+                "select coalesce(p.last_analyze, p.last_autoanalyze), t.last_analyze from pg_stat_user_tables p "
+                "cross join pg_stat_user_tables t where p.relid = to_regclass(:p) and t.relid = to_regclass(:t)"
+            ),
+            {"p": partition, "t": table},
+        ).one_or_none()
+        if stats is None:
+            continue
+        partition_at, parent_at = stats
+        if partition_at is None:
+            conn.execute(sa.text(f"analyze {partition}"))
+            analyzed.append(partition)
+        if partition_at is None or parent_at is None or parent_at < partition_at:
+            conn.execute(sa.text(f"analyze {table}"))
+            analyzed.append(table)
+    return analyzed
+
+
 def build_model(postgis: PostGISResource, model: Model, millesime: int, audits: list[Audit] = ()) -> BuildReport:
     """Builds one millésime of `model`, audits it and publishes it atomically (see module doc)."""
     millesime = int(millesime)
@@ -195,9 +226,12 @@ def build_model(postgis: PostGISResource, model: Model, millesime: int, audits: 
     with postgis.engine.begin() as conn:
         # Serialise the first build of a parent (two millésimes built in parallel).
         conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:k))"), {"k": model.table})
+        analyze_sources(conn, model, millesime)
         columns = query_columns(conn, model, millesime)
         ensure_parent(conn, model, columns)
     with postgis.replace_millesime(model.table, millesime) as swap:
+        # JIT compiles the large matching plans for seconds and saves nothing at this scale
+        swap.conn.execute(sa.text("set local jit = off"))
         names = ", ".join(n for n, _ in columns)
         inserted = swap.conn.execute(
             sa.text(f"insert into {swap.table} ({names}) select {names} from ({model.sql}\n) as q"),

@@ -137,21 +137,33 @@ def _insert_registration(conn: Connection, m: int, i: int, r: dict[str, Any]) ->
     )
 
 
-# The models of the referential itself (matching, referential, duplicates), in build order.
-REFERENTIAL_MODELS = ("intermediate.tup", "intermediate.tup_match", "coproff.appariement",
-                      "intermediate.coproff_base", "coproff.doublons", "coproff.coproff",
-                      # read by coproff.coproff (indicators, issue 4)
-                      "intermediate.synthese", "intermediate.indicateurs_dpe", "intermediate.indicateurs_dvf",
-                      "intermediate.indicateurs_lovac", "intermediate.indicateurs")
+# The published tables a rule test needs; they are built with every model they read.
+REFERENTIAL_TABLES = ("coproff.coproff", "coproff.appariement", "coproff.doublons")
+
+
+def ancestors(tables: tuple[str, ...]) -> set[str]:
+    """The given model tables and every model table they read, directly or not."""
+    from coproff_platform.models.project import project
+
+    by_table = {m.table: m for m in project()}
+    seen: set[str] = set()
+    todo = list(tables)
+    while todo:
+        table = todo.pop()
+        if table in seen or table not in by_table:
+            continue
+        seen.add(table)
+        todo.extend(by_table[table].upstream)
+    return seen
 
 
 def build_referential(postgis: PostGISResource, millesime: int = 2023) -> None:
-    """Builds the referential models only (no indicators, no audits) for a rule test."""
+    """Builds the referential and the models it reads (no audits) for a rule test."""
     from coproff_platform.models.build import build_all
     from coproff_platform.models.project import project
 
-    chosen = [m for m in project() if m.table in REFERENTIAL_MODELS]
-    build_all(postgis, millesime, chosen, with_audits=False)
+    wanted = ancestors(REFERENTIAL_TABLES)
+    build_all(postgis, millesime, [m for m in project() if m.table in wanted], with_audits=False)
 
 
 def rows(postgis: PostGISResource, sql: str, **params: Any) -> list[Any]:

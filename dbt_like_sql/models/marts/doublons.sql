@@ -24,15 +24,10 @@
 
 with
 
-coproff_base as (
+-- import CTEs are inlined (not materialized) so that the planner sees the tables' statistics
+coproff_base as not materialized (
     select *
     from intermediate.coproff_base
-    where millesime = :millesime
-),
-
-rnic as (
-    select num_immat, l_idpar
-    from staging.rnic
     where millesime = :millesime
 ),
 
@@ -42,79 +37,14 @@ tup as not materialized (
     where millesime = :millesime
 ),
 
--- Construction periods of the registry, as years (CoproFF coherence rule widens them by 4 years)
-construction_period (p_constr, first_year, last_year) as (
-    values
-        ('AVANT_1949', null::int, 1948), ('DE_1949_A_1960', 1949, 1960), ('DE_1961_A_1974', 1961, 1974),
-        ('DE_1975_A_1993', 1975, 1993), ('DE_1994_A_2000', 1994, 2000), ('DE_2001_A_2010', 2001, 2010),
-        ('A_COMPTER_DE_2011', 2011, null::int)
+registration as not materialized (
+    select *
+    from intermediate.immatriculation_cle
+    where millesime = :millesime
 ),
 
--- Street-type abbreviations of French addresses, expanded before addresses are compared
-street_abbreviation (abbr, word) as (
-    values
-        ('r', 'rue'), ('av', 'avenue'), ('ave', 'avenue'), ('bd', 'boulevard'), ('bld', 'boulevard'),
-        ('boul', 'boulevard'), ('all', 'allee'), ('pl', 'place'), ('rte', 'route'), ('imp', 'impasse'),
-        ('che', 'chemin'), ('chem', 'chemin'), ('fg', 'faubourg'), ('fbg', 'faubourg'), ('sq', 'square'),
-        ('crs', 'cours'), ('qu', 'quai'), ('st', 'saint'), ('ste', 'sainte'), ('res', 'residence')
-),
-
--- the words of each address: lower case, no accents, no punctuation, abbreviations expanded
-address_word as (
-    select
-        coproff_base.num_immat,
-        w.pos,
-        coalesce(street_abbreviation.word, w.word) as word,
-        lag(w.word) over (partition by coproff_base.num_immat order by w.pos) as previous_word
-    from coproff_base
-    cross join lateral regexp_split_to_table(
-        trim(regexp_replace(
-            translate(lower(coproff_base.numero_voie), 'àâäéèêëîïôöùûüÿçœ', 'aaaeeeeiioouuuyce'),
-            '[^a-z0-9]+', ' ', 'g'
-        )),
-        ' '
-    ) with ordinality as w(word, pos)
-    left join street_abbreviation on street_abbreviation.abbr = w.word
-    where coproff_base.num_immat is not null and w.word <> ''
-),
-
--- address key = postcode + words; a number range keeps its first number ("12-14 rue" = "12 rue")
-address_key as (
-    select
-        address_word.num_immat,
-        string_agg(address_word.word, ' ' order by address_word.pos) as words
-    from address_word
-    where not (address_word.word ~ '^[0-9]+$' and coalesce(address_word.previous_word, '') ~ '^[0-9]+$')
-    group by address_word.num_immat
-),
-
-registration as (
-    select
-        coproff_base.idcopro,
-        coproff_base.num_immat,
-        coproff_base.idtup,
-        coproff_base.situation,
-        coproff_base.tup_sans_copro_ff,
-        coproff_base.lots_total,
-        coproff_base.lots_hab,
-        coproff_base.lots_hab_bur_com,
-        construction_period.first_year,
-        construction_period.last_year,
-        coproff_base.date_reglement,
-        coproff_base.mandat,
-        coproff_base.syndicat_principal,
-        coproff_base.num_immat_principal,
-        nullif(lower(trim(coproff_base.nom_copro)), '') as nom,
-        coproff_base.geom,
-        rnic.l_idpar,
-        coproff_base.code_postal || ' ' || address_key.words as adresse_cle
-    from coproff_base
-    inner join rnic on rnic.num_immat = coproff_base.num_immat
-    left join address_key on address_key.num_immat = coproff_base.num_immat
-    left join construction_period on construction_period.p_constr = coproff_base.p_constr
-),
-
-ff_only as (
+-- FF-only copropriétés with their TUP polygon (inlined, so that lookups use the TUP spatial index)
+ff_only as not materialized (
     select coproff_base.idcopro, coproff_base.nloghcopro, coproff_base.an_const, coproff_base.geom, tup.geomtup
     from coproff_base
     inner join tup on tup.idtup = coproff_base.idtup
@@ -123,21 +53,12 @@ ff_only as (
 
 -- Kind double_immatriculation ------------------------------------------------------------------
 
--- candidate pairs: same matched TUP, a shared cadastral reference, or the same address key
-registration_parcel as (
-    select registration.num_immat, ref.idpar
-    from registration
-    cross join lateral unnest(registration.l_idpar) as ref(idpar)
-),
-
+-- candidate pairs: the same matched TUP (registrations sharing a cadastral reference reach the
+-- same TUP in matching step 1), or the same address key
 candidate_pair as (
     select a.num_immat as num_immat_a, b.num_immat as num_immat_b
     from registration as a
     inner join registration as b on b.idtup = a.idtup and a.num_immat < b.num_immat
-    union
-    select a.num_immat, b.num_immat
-    from registration_parcel as a
-    inner join registration_parcel as b on b.idpar = a.idpar and a.num_immat < b.num_immat
     union
     select a.num_immat, b.num_immat
     from registration as a
@@ -249,8 +170,8 @@ double_compte_ff as (
           -- to the year FF gives the registration's own TUP
           and (
               coalesce(
-                  ff_only.an_const between coalesce(registration.first_year, 0) - 4
-                                       and coalesce(registration.last_year, 9999) + 4,
+                  ff_only.an_const between coalesce(registration.periode_debut, 0) - 4
+                                       and coalesce(registration.periode_fin, 9999) + 4,
                   true
               )
               or abs(ff_only.an_const - own_tup.an_const) <= 2
