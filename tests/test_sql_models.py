@@ -128,12 +128,26 @@ def test_the_dictionary_becomes_comments_primary_key_and_indexes(fresh_db, tmp_p
     assert any("(debutvacance)" in i for i in indexes)
 
 
-def test_changed_model_columns_stop_with_a_clear_error_and_keep_the_table(fresh_db, tmp_path):
+def test_an_added_column_evolves_the_table_and_keeps_the_other_millesimes(fresh_db, tmp_path):
+    model = probe_project(tmp_path)
+    stage_lovac(fresh_db, 2022, ["A"])
+    stage_lovac(fresh_db, 2023, ["B"])
+    build_model(fresh_db, model, 2022)
+    build_model(fresh_db, model, 2023)
+    changed = probe_project(tmp_path, PROBE_SQL.replace("debutvacance from lovac", "debutvacance, 1 as extra from lovac"))
+    report = build_model(fresh_db, changed, 2023)
+    assert report.schema_changes == ["added extra"]
+    with fresh_db.engine.connect() as conn:
+        got = conn.execute(sa.text("select millesime, ff_idlocal, extra from coproff.probe order by 1")).all()
+    assert got == [(2022, "A", None), (2023, "B", 1)]
+
+
+def test_a_changed_column_type_stops_with_a_clear_error_and_keeps_the_table(fresh_db, tmp_path):
     model = probe_project(tmp_path)
     stage_lovac(fresh_db, 2023, ["B"])
     build_model(fresh_db, model, 2023)
-    changed = probe_project(tmp_path, PROBE_SQL.replace("debutvacance from lovac", "debutvacance, 1 as extra from lovac"))
-    with pytest.raises(SchemaChanged, match=r"added: \['extra'\].*drop table coproff\.probe cascade"):
+    changed = probe_project(tmp_path, PROBE_SQL.replace("debutvacance from lovac", "debutvacance::text as debutvacance from lovac"))
+    with pytest.raises(SchemaChanged, match=r"debutvacance integer→text.*drop table coproff\.probe cascade"):
         build_model(fresh_db, changed, 2023)
     assert published(fresh_db) == [(2023, "B", 2020)]
 

@@ -111,6 +111,7 @@ def model_asset(model: Model) -> AssetsDefinition:
                     columns=[TableColumn(n, t, docs.get(n, "")) for n, t in report.columns]
                 ),
                 "undocumented_columns": ", ".join(report.undocumented) or "none",
+                "schema_changes": "; ".join(report.schema_changes) or "none",
                 **report.extra_metadata,
             }
         )

@@ -9,9 +9,10 @@ Write-audit-publish inside one transaction (`PostGISResource.replace_millesime`)
   4. when no blocking audit failed, the fresh table replaces the millésime's partition; otherwise
      `AuditFailed` is raised and everything rolls back: the previous version stays published.
 
-When a model's columns change, the build stops with `SchemaChanged` naming the columns: the
-parent table must be dropped and every millésime rebuilt (see the error text). Nothing is dropped
-automatically, because other millésimes of the table would be lost with it.
+When a model gains or loses columns, the parent is altered (ADD/DROP COLUMN, all millésimes): an
+added column is NULL in the other millésimes until they are rebuilt. A changed column type stops
+with `SchemaChanged` naming the columns: drop the parent and rebuild every millésime (the error
+says how); nothing is dropped automatically, other millésimes would be lost with it.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class BuildReport:
     audits: list[AuditOutcome] = field(default_factory=list)
     undocumented: list[str] = field(default_factory=list)
     extra_metadata: dict[str, Any] = field(default_factory=dict)  # from checks.metadata_hooks
+    schema_changes: list[str] = field(default_factory=list)  # parent created or evolved
 
 
 def _normalise_type(t: str) -> str:
@@ -105,8 +107,12 @@ def table_columns(conn: Connection, table: str) -> list[tuple[str, str]] | None:
     return [(r[0], r[1]) for r in rows] if exists else None
 
 
-def ensure_parent(conn: Connection, model: Model, columns: list[tuple[str, str]]) -> None:
-    """Creates the partitioned parent from the query's shape, or checks it still matches."""
+def ensure_parent(conn: Connection, model: Model, columns: list[tuple[str, str]]) -> list[str]:
+    """Creates the partitioned parent from the query's shape, or evolves it; returns the changes.
+
+    Columns are matched by name (rows are inserted by name, so order does not matter). A column
+    the query gained is added, one it lost is dropped; a changed type stops with `SchemaChanged`.
+    """
     existing = table_columns(conn, model.table)
     if existing is None:
         cols = [f"{name} {pg_type}" for name, pg_type in columns]
@@ -116,29 +122,35 @@ def ensure_parent(conn: Connection, model: Model, columns: list[tuple[str, str]]
                 raise ValueError(f"{model.path.with_suffix('.yml')}: primary_key must include millesime")
             cols.append(f"primary key ({', '.join(ident(c) for c in pk)})")
         conn.execute(sa.text(f"create table {model.table} ({', '.join(cols)}) partition by list (millesime)"))
-        return
+        return [f"created {model.table}"]
     want = {n: _normalise_type(t) for n, t in columns}
     have = {n: _normalise_type(t) for n, t in existing}
-    if [n for n, _ in columns] == [n for n, _ in existing] and want == have:
-        return
+    if want == have:
+        return []
     added = [n for n in want if n not in have]
     removed = [n for n in have if n not in want]
     retyped = [f"{n} {have[n]}→{want[n]}" for n in want if n in have and want[n] != have[n]]
-    moved = not (added or removed or retyped)
-    millesimes = conn.execute(
-        sa.text(
-            "select string_agg(pg_get_expr(c.relpartbound, c.oid), '; ') from pg_inherits i "
-            "join pg_class c on c.oid = i.inhrelid where i.inhparent = to_regclass(:t)"
-        ),
-        {"t": model.table},
-    ).scalar()
-    raise SchemaChanged(
-        f"{model.path}: the model's columns changed since {model.table} was created "
-        f"(added: {added or '-'}; removed: {removed or '-'}; retyped: {retyped or '-'}"
-        f"{'; column order changed' if moved else ''}). Published partitions: {millesimes or 'none'}. "
-        f"To rebuild: `drop table {model.table} cascade;` then rematerialize every millésime of "
-        f"{model.asset_key_path[0]}/{model.asset_key_path[1]} and its downstream assets."
-    )
+    if retyped or "millesime" in removed:
+        millesimes = conn.execute(
+            sa.text(
+                "select string_agg(pg_get_expr(c.relpartbound, c.oid), '; ') from pg_inherits i "
+                "join pg_class c on c.oid = i.inhrelid where i.inhparent = to_regclass(:t)"
+            ),
+            {"t": model.table},
+        ).scalar()
+        raise SchemaChanged(
+            f"{model.path}: column types changed since {model.table} was created ({', '.join(retyped)}). "
+            f"Published partitions: {millesimes or 'none'}. To rebuild: `drop table {model.table} cascade;` "
+            f"then rematerialize every millésime of {'/'.join(model.asset_key_path)} and its downstream assets."
+        )
+    # Added columns are appended (NULL in the other millésimes until they are rebuilt); removed
+    # columns are dropped from every millésime. Both apply to the parent and all its partitions.
+    types = dict(columns)
+    for name in added:
+        conn.execute(sa.text(f"alter table {model.table} add column {name} {types[name]}"))
+    for name in removed:
+        conn.execute(sa.text(f"alter table {model.table} drop column {name}"))
+    return [f"added {n}" for n in added] + [f"removed {n}" for n in removed]
 
 
 def apply_dictionary(conn: Connection, model: Model, columns: list[tuple[str, str]]) -> list[str]:
@@ -228,7 +240,7 @@ def build_model(postgis: PostGISResource, model: Model, millesime: int, audits: 
         conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:k))"), {"k": model.table})
         analyze_sources(conn, model, millesime)
         columns = query_columns(conn, model, millesime)
-        ensure_parent(conn, model, columns)
+        schema_changes = ensure_parent(conn, model, columns)
     with postgis.replace_millesime(model.table, millesime) as swap:
         # JIT compiles the large matching plans for seconds and saves nothing at this scale
         swap.conn.execute(sa.text("set local jit = off"))
@@ -260,6 +272,7 @@ def build_model(postgis: PostGISResource, model: Model, millesime: int, audits: 
         audits=outcomes,
         undocumented=undocumented,
         extra_metadata=extra,
+        schema_changes=schema_changes,
     )
 
 
