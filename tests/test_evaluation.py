@@ -45,3 +45,29 @@ def test_evaluate_without_truth_says_so_and_exits_2(fresh_db, tmp_path, monkeypa
     code = evaluation.run(Namespace(millesime=2031, truth_dir=tmp_path, show_errors=False))
     assert code == 2
     assert "no ground truth for millésime 2031" in capsys.readouterr().out
+
+
+def test_the_evaluation_asset_reports_scores_and_materializes_nothing_without_truth(fresh_db, tmp_path, monkeypatch):
+    from dagster import DagsterInstance, materialize
+
+    from coproff_platform.assets.evaluation import evaluation_scores
+    from coproff_platform.partitions import millesime_partitions
+
+    fx = Fixture()
+    fx.copro_tup("75115000DF0001", X, Y)
+    fx.registration("AA0000001", x=X, y=Y)
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    instance = DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(millesime_partitions.name, ["2023"])
+
+    monkeypatch.setenv("COPROFF_TRUTH_DIR", str(tmp_path / "none"))
+    skipped = materialize([evaluation_scores], resources={"postgis": fresh_db}, partition_key="2023", instance=instance)
+    assert skipped.success and skipped.asset_materializations_for_node(evaluation_scores.op.name) == []
+
+    (tmp_path / "truth" / "2023").mkdir(parents=True)
+    (tmp_path / "truth" / "2023" / "links.csv").write_text("num_immat,idtup\nAA0000001,75115000DF0001\n")
+    monkeypatch.setenv("COPROFF_TRUTH_DIR", str(tmp_path / "truth"))
+    scored = materialize([evaluation_scores], resources={"postgis": fresh_db}, partition_key="2023", instance=instance)
+    [mat] = scored.asset_materializations_for_node(evaluation_scores.op.name)
+    assert mat.metadata["matching_precision"].value == 1.0 and mat.metadata["matching_recall"].value == 1.0
