@@ -114,6 +114,10 @@ def test_hard_failures_are_quarantined_with_reason_line_and_raw(fresh_db, realda
         (8, "ligne_malformee", None),
     ]
     raws = dict(q(fresh_db, "select source_line, raw from quality.quarantine"))
+    # The duplicate keeps its own raw line and names the occurrence that was kept.
+    assert rows[2]["nom_d_usage_de_la_copropriete"] in raws[4] and rows[0]["numero_d_immatriculation"] in raws[4]
+    assert q(fresh_db, "select detail from quality.quarantine where source_line = 4") == [
+        ("num_immat already loaded from bad.csv, line 2",)]
     assert "A-12" in raws[3] and raws[8].startswith('"1","2","AA9999999"') and "douze" in raws[6]
     assert q(fresh_db, "select source_file, count(*) from quality.quarantine group by 1") == [("bad.csv", 5)]
 

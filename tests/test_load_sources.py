@@ -151,14 +151,17 @@ def test_lovac_never_loads_nor_quarantines_owner_columns(fresh_db, tmp_path):
     path.write_text(
         "ff_idlocal|ff_idpar|invariant|ff_ctpdl|debutvacance|ff_ccthp|ff_jannath|ff_stoth|ff_x|ff_y|proprietaire|adresse1_proprio\n"
         "930101234567|930100000P0206|1234567|CL|2019|V|1962|45,5|661956.2|6866358.6|DUPONT Jean|1 rue X\n"
-        "930101234568|930100000P0206|1234568|CL|deux mille|V|1962|45|661956.2|6866358.6|MARTIN Paul|2 rue Y\n",
+        "930101234568|930100000P0206|1234568|CL|deux mille|V|1962|45|661956.2|6866358.6|MARTIN Paul|2 rue Y\n"
+        "930101234567|930100000P0206|1234567|CL|2020|V|1962|45|661956.2|6866358.6|DURAND Léa|3 rue Z\n",
         encoding="utf-8",
     )
     report = load_source(fresh_db, "lovac", 2023, [path])
-    assert (report.rows_loaded, report.rows_quarantined) == (1, 1)
+    assert (report.rows_loaded, report.rows_quarantined) == (1, 2)
     assert report.files[0].personal_columns_ignored == ["proprietaire", "adresse1_proprio"]
-    (raw,) = q(fresh_db, "select raw from quality.quarantine where source = 'lovac'")[0]
-    assert "MARTIN" not in raw and "rue Y" not in raw and "deux mille" in raw
+    raws = dict(q(fresh_db, "select reason, raw from quality.quarantine where source = 'lovac'"))
+    assert set(raws) == {"nombre_invalide", "cle_dupliquee"}
+    assert "deux mille" in raws["nombre_invalide"] and "debutvacance=2020" in raws["cle_dupliquee"]
+    assert not any(name in raw for raw in raws.values() for name in ("MARTIN", "rue Y", "DURAND", "rue Z"))
     assert q(fresh_db, "select ff_stoth, round(st_x(geom)::numeric, 3)::float from staging.lovac") == [
         (pytest.approx(45.5), 2.481)]
 

@@ -130,7 +130,8 @@ def load_source(
         for path in files:
             file_report = _load_file(conn, swap.table, specs, int(millesime), path, display(path), qwriter, log)
             report.files.append(file_report)
-        dup_counts = _quarantine_duplicate_keys(conn, swap.table, specs[0], int(millesime))
+        dup_counts = _quarantine_duplicate_keys(conn, swap.table, specs, int(millesime),
+                                                {display(p): p for p in files}, qwriter)
         for f in report.files:
             f.rows_loaded -= dup_counts.get(f.file, 0)
             f.rows_quarantined += dup_counts.get(f.file, 0)
@@ -254,8 +255,14 @@ def _insert_from_temp(conn: Connection, target: str, temp: str, spec: SourceSpec
     conn.execute(sa.text(f"truncate {temp}"))
 
 
-def _quarantine_duplicate_keys(conn: Connection, target: str, spec: SourceSpec, millesime: int) -> Counter:
-    """Keeps the first row of each key (file, line order); moves the others to the quarantine."""
+def _quarantine_duplicate_keys(conn: Connection, target: str, specs: tuple[SourceSpec, ...], millesime: int,
+                               files: dict[str, Path], qwriter) -> Counter:
+    """Keeps the first row of each key (file, line order); moves the others to the quarantine.
+
+    Duplicates are found in SQL (no key set held in Python); their raw lines are then read back
+    from the files that hold them, so the quarantine keeps the source text like any other reject.
+    """
+    spec = specs[0]
     key = [c for c in spec.table.primary_key if c != "millesime"]
     if not key or "source_line" in key:
         return Counter()
@@ -266,22 +273,25 @@ def _quarantine_duplicate_keys(conn: Connection, target: str, spec: SourceSpec, 
         ranked as (
             select t.ctid as rid,
                    row_number() over w as rn,
-                   first_value(t.source_file || ':' || t.source_line) over w as first_seen
+                   first_value(t.source_file || ', line ' || t.source_line) over w as first_seen
             from {target} t join dupkeys d on {on}
             window w as (partition by {', '.join('t.' + c for c in key)} order by t.source_file, t.source_line)
-        ),
-        moved as (
-            delete from {target} t using ranked r where t.ctid = r.rid and r.rn > 1
-            returning t.*, r.first_seen
         )
-        insert into quality.quarantine ({', '.join(QUARANTINE_COLUMNS)})
-        select millesime, :source, source_file, source_line, 'cle_dupliquee', :field,
-               '{k} already loaded from ' || first_seen, row_to_json(moved)::text
-        from moved
-        returning source_file
+        delete from {target} t using ranked r where t.ctid = r.rid and r.rn > 1
+        returning t.source_file, t.source_line, r.first_seen
     """
-    files = conn.execute(sa.text(sql), {"source": spec.name, "field": k}).scalars().all()
-    return Counter(files)
+    moved: dict[str, dict[int, str]] = {}
+    for source_file, source_line, first_seen in conn.execute(sa.text(sql)):
+        moved.setdefault(source_file, {})[source_line] = first_seen
+    for display, lines in moved.items():
+        f = CsvFile(files[display], display)
+        _, hm = choose_spec(specs, f.header, display)
+        raw_of = RowTransformer(spec, hm, millesime, display).quarantine_raw
+        for rec in f.records():
+            if rec.line in lines:
+                qwriter.writerow([millesime, spec.name, display, rec.line, "cle_dupliquee", k,
+                                  f"{k} already loaded from {lines[rec.line]}", raw_of(rec.fields, rec.raw) or ""])
+    return Counter({display: len(lines) for display, lines in moved.items()})
 
 
 def _write_quarantine(conn: Connection, spool, source: str, millesime: int) -> None:
