@@ -93,8 +93,9 @@ def test_rnic_point_far_from_its_commune_parcels_is_flagged(fresh_db, realdata, 
     load_source(fresh_db, "ff_parcelle", 2023, source_files(tmp_path, 2023, "ff_parcelle"))
     rows = bondy_rows(realdata, 2)
     rows[1] = rows[1] | {"long": "2.35", "lat": "48.85"}  # Paris centre, ~11 km from Bondy
-    load_source(fresh_db, "rnic", 2023, [write_rnic(tmp_path / "r.csv", rows)])
+    report = load_source(fresh_db, "rnic", 2023, [write_rnic(tmp_path / "r.csv", rows)])
     assert q(fresh_db, "select controles from staging.rnic order by source_line") == [([],), (["point_loin_commune"],)]
+    assert report.files[0].soft == {"point_loin_commune": 1}
 
 
 def test_real_dpe_sample_loads_with_reprojected_points(fresh_db, realdata):

@@ -400,6 +400,7 @@ far as (
 )
 update {table} r set controles = array_append(r.controles, 'point_loin_commune')
 from far where r.ctid = far.row_id
+returning r.source_file
 """
 
 # ------------------------------------------------------------------------------------------------

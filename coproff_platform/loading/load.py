@@ -138,10 +138,11 @@ def load_source(
             if dup_counts.get(f.file):
                 f.reasons["cle_dupliquee"] += dup_counts[f.file]
         if source == "rnic":
-            flagged = conn.execute(sa.text(RNIC_POINT_FAR_FROM_COMMUNE_SQL.format(table=swap.table)),
-                                   {"millesime": int(millesime)}).rowcount
-            if flagged:
-                _add_total_soft(report, "point_loin_commune", flagged)
+            flagged = Counter(conn.execute(sa.text(RNIC_POINT_FAR_FROM_COMMUNE_SQL.format(table=swap.table)),
+                                           {"millesime": int(millesime)}).scalars())
+            for f in report.files:
+                if flagged.get(f.file):
+                    f.soft["point_loin_commune"] += flagged[f.file]
         if report.rows_read == 0:  # header-only files: never publish an empty millésime by mistake
             raise SourceFileError(", ".join(f.file for f in report.files), "no data row in any file (header only)")
         in_table = conn.execute(sa.text(f"select count(*) from {swap.table}")).scalar()
@@ -169,11 +170,6 @@ def prepare_quality_partitions(postgis: PostGISResource, millesime: int) -> None
         tables.create_all(conn)
         tables.ensure_partition(conn, tables.QUARANTINE.qualified, millesime)
         tables.ensure_partition(conn, tables.LOAD_LOG.qualified, millesime)
-
-
-def _add_total_soft(report: LoadReport, code: str, count: int) -> None:
-    # SQL-side controls are counted on the first file's report so totals stay right.
-    report.files[0].soft[code] += count
 
 
 def _load_file(conn: Connection, target: str, specs: tuple[SourceSpec, ...], millesime: int, path: Path,
