@@ -52,21 +52,24 @@ def materialize_millesime(millesime: str, select: list[str] | None = None, insta
 
 def summarize(result) -> tuple[list[str], bool]:
     """Lines of a summary (rows per asset, check results) and whether a blocking check failed."""
-    lines = ["", "Assets materialized:"]
+    assets: list[tuple[str, str]] = []
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             mat = event.event_specific_data.materialization
-            meta = mat.metadata
-            rows = meta.get("dagster/row_count")
-            rows_txt = f"{rows.value:>10,} rows" if rows is not None else " " * 15
-            lines.append(f"  {mat.asset_key.to_user_string():<34}{rows_txt}")
-    lines.append("Checks:")
+            rows = mat.metadata.get("dagster/row_count")
+            assets.append((mat.asset_key.to_user_string(), f"{rows.value:,} rows" if rows is not None else ""))
+    checks: list[tuple[str, str]] = []
     blocking_failed = False
     for ev in result.get_asset_check_evaluations():
-        status = "passed" if ev.passed else f"FAILED ({ev.severity.value})"
-        if not ev.passed and ev.severity.value == "ERROR":
-            blocking_failed = True
-        lines.append(f"  {ev.asset_key.to_user_string()}:{ev.check_name:<40} {status}")
+        failed_blocking = not ev.passed and ev.severity.value == "ERROR"
+        blocking_failed |= failed_blocking
+        status = "passed" if ev.passed else ("FAILED (blocking)" if failed_blocking else "failed (warning)")
+        checks.append((f"{ev.asset_key.to_user_string()}:{ev.check_name}", status))
+    width = max((len(name) for name, _ in assets + checks), default=0) + 2
+    lines = ["", "Assets materialized:"]
+    lines += [f"  {name:<{width}}{rows:>14}" for name, rows in assets]
+    lines.append("Checks:")
+    lines += [f"  {name:<{width}}{status}" for name, status in checks]
     return lines, blocking_failed
 
 
