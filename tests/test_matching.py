@@ -56,7 +56,7 @@ def test_references_to_several_tups_pick_the_one_most_references_lead_to(fresh_d
     fx.write(fresh_db)
     build_referential(fresh_db)
     idtup, methode, motif, nb, _ = match(fresh_db, "AA0000001")
-    assert (idtup, methode, motif, nb) == (two, "idpar", "idpar_plusieurs_tup_choix_regle_1b", 2)
+    assert (idtup, methode, motif, nb) == (two, "idpar", "idpar_plusieurs_tup_plus_de_references", 2)
     assert one != two
 
 
@@ -78,10 +78,12 @@ def test_no_tup_at_the_point_nor_within_100_m_leaves_the_registration_unmatched(
     fx.copro_tup("75115000DF0002", X + 150, Y)
     fx.registration("AA0000001", x=X, y=Y)
     fx.registration("AA0000002")
+    fx.registration("AA0000003", x=X, y=Y - 20, idpar=["75115000ZZ9999"])  # a parcel FF does not know
     fx.write(fresh_db)
     build_referential(fresh_db)
     assert match(fresh_db, "AA0000001")[:3] == (None, "none", "none_aucune_tup_au_point_ni_a_moins_de_100m")
     assert match(fresh_db, "AA0000002")[:3] == (None, "none", "none_ni_reference_ni_point")
+    assert match(fresh_db, "AA0000003")[:3] == (None, "none", "none_references_absentes_des_ff_aucune_tup_au_point")
 
 
 def test_an_imprecise_point_neither_rejects_a_reference_nor_locates_a_tup(fresh_db):
@@ -97,3 +99,13 @@ def test_an_imprecise_point_neither_rejects_a_reference_nor_locates_a_tup(fresh_
     build_referential(fresh_db)
     assert match(fresh_db, "AA0000001")[:3] == (parcel, "idpar", "idpar_sans_point_precis")
     assert match(fresh_db, "AA0000002")[:3] == (None, "none", "none_point_imprecis_sans_reference")
+
+
+def test_references_to_two_tups_equally_prefer_the_one_holding_an_ff_copropriete(fresh_db):
+    fx = Fixture()
+    plain = fx.plain_tup("75115000DF0001", X, Y)
+    copro = fx.copro_tup("75115000DF0002", X + 30, Y)
+    fx.registration("AA0000001", x=X, y=Y, idpar=[plain, copro])
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:4] == (copro, "idpar", "idpar_plusieurs_tup_seule_copro_ff", 2)

@@ -115,17 +115,24 @@ idpar_ranked as (
         reference_accepted.num_immat,
         reference_accepted.idtup,
         reference_accepted.distance_m,
+        reference_accepted.nb_references,
+        tup.copro_ff,
         count(*) over (partition by reference_accepted.num_immat) as nb_candidats,
-        row_number() over (
-            partition by reference_accepted.num_immat
-            order by
-                reference_accepted.nb_references desc,
-                tup.copro_ff desc,
-                reference_accepted.distance_m asc nulls last,
-                reference_accepted.idtup
-        ) as rang
+        row_number() over by_rule as rang,
+        -- the runner-up, to record which criterion decided
+        lead(reference_accepted.nb_references) over by_rule as nb_references_suivant,
+        lead(tup.copro_ff) over by_rule as copro_ff_suivant,
+        lead(reference_accepted.distance_m) over by_rule as distance_m_suivant
     from reference_accepted
     inner join tup on tup.idtup = reference_accepted.idtup
+    window by_rule as (
+        partition by reference_accepted.num_immat
+        order by
+            reference_accepted.nb_references desc,
+            tup.copro_ff desc,
+            reference_accepted.distance_m asc nulls last,
+            reference_accepted.idtup
+    )
 ),
 
 idpar_match as (
@@ -136,7 +143,14 @@ idpar_match as (
         distance_m,
         nb_candidats,
         case
-            when nb_candidats > 1 then 'idpar_plusieurs_tup_choix_regle_1b'
+            when nb_candidats > 1 and nb_references > nb_references_suivant
+                then 'idpar_plusieurs_tup_plus_de_references'
+            when nb_candidats > 1 and copro_ff and not copro_ff_suivant
+                then 'idpar_plusieurs_tup_seule_copro_ff'
+            when nb_candidats > 1 and distance_m < distance_m_suivant
+                then 'idpar_plusieurs_tup_plus_proche'
+            when nb_candidats > 1
+                then 'idpar_plusieurs_tup_plus_petit_idtup'
             when distance_m is null then 'idpar_sans_point_precis'
             else 'idpar_point_a_moins_de_100m'
         end as motif
@@ -233,6 +247,10 @@ unmatched as (
                 then 'none_references_a_plus_de_100m'
             when cardinality(rnic.l_idpar) > 0 and rnic.geom is null
                 then 'none_references_absentes_des_ff_sans_point'
+            when cardinality(rnic.l_idpar) > 0 and rnic.point_imprecis
+                then 'none_references_absentes_des_ff_point_imprecis'
+            when cardinality(rnic.l_idpar) > 0
+                then 'none_references_absentes_des_ff_aucune_tup_au_point'
             when rnic.geom is null
                 then 'none_ni_reference_ni_point'
             when rnic.point_imprecis
