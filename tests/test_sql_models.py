@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from dagster import AssetKey, DagsterInstance, materialize
+from dagster import AssetKey, DagsterInstance, MetadataValue, materialize
 
 from coproff_platform.assets.models import model_asset
 from coproff_platform.checks.audits import AuditResult, audit
@@ -156,7 +156,8 @@ def test_a_changed_column_type_stops_with_a_clear_error_and_keeps_the_table(fres
 def no_vacancy_before_2020(conn, table: str, millesime: int) -> AuditResult:
     """Test audit: no dwelling vacant since before 2020."""
     bad = conn.execute(sa.text(f"select count(*) from {table} where debutvacance < 2020")).scalar_one()
-    return AuditResult(bad == 0, {"offending_rows": bad})
+    return AuditResult(bad == 0, {"offending_rows": bad, "sample": MetadataValue.md("| ff_idlocal |"),
+                                  "years": [2015]})
 
 
 def test_a_failing_blocking_audit_keeps_the_previous_millesime_and_fails_the_run(fresh_db, tmp_path):
@@ -184,4 +185,6 @@ def test_a_failing_blocking_audit_keeps_the_previous_millesime_and_fails_the_run
     assert not evaluation.passed
     assert evaluation.severity.value == "ERROR"
     assert evaluation.metadata["offending_rows"].value == 2
+    assert evaluation.metadata["sample"] == MetadataValue.md("| ff_idlocal |")  # Markdown kept as Markdown
+    assert evaluation.metadata["years"].value == [2015]
     assert published(fresh_db) == [(2023, "B", 2021)]  # the previous version is still published

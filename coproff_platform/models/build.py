@@ -277,9 +277,17 @@ def build_model(postgis: PostGISResource, model: Model, millesime: int, audits: 
 
 
 def metadata_value(value: Any) -> Any:
-    """Audit metadata as plain values Dagster accepts."""
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    """Audit metadata as values Dagster accepts: Dagster metadata values and plain scalars as they
+    are, lists and dicts as JSON, anything else as text."""
+    from dagster import MetadataValue
+
+    if isinstance(value, (MetadataValue, str, int, float, bool)) or value is None:
         return value
+    if isinstance(value, (list, tuple, dict)):
+        try:
+            return MetadataValue.json(value if isinstance(value, dict) else list(value))
+        except Exception:  # not JSON-serialisable: keep it readable
+            return str(value)
     return str(value)
 
 
