@@ -3,7 +3,9 @@
 The truth of a generated millésime lives in `<truth>/<millesime>/` (`COPROFF_TRUTH_DIR`, outside
 the landing zone, read by nothing but this module):
   - `links.csv` (`num_immat,idtup`, empty idtup when the registration has no TUP);
-  - `duplicates.csv` (`num_immat_a,num_immat_b,kind`; for FF kinds b is `FF_<idtup>`).
+  - `duplicates.csv` (`num_immat_a,num_immat_b,kind`; for FF kinds b is `FF_<idtup>`);
+  - `principal_secondaire.csv` (`num_immat_principal,num_immat_secondaire`), optional: legitimate
+    pairs that must not be flagged (counted, reported as false alarms).
 
 Matching: a registration counts right when its idtup equals the truth, "no TUP" included.
   precision = right TUPs / registrations we matched to a TUP;
@@ -29,6 +31,7 @@ from coproff_platform.resources.postgis import PostGISResource
 
 LINKS = "links.csv"
 DUPLICATES = "duplicates.csv"
+PRINCIPAL_SECONDAIRE = "principal_secondaire.csv"
 
 
 class TruthMissing(FileNotFoundError):
@@ -52,6 +55,8 @@ class Scores:
     duplicates_precision: float
     duplicates_recall: float
     by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
+    principal_secondaire_truth: int = 0
+    principal_secondaire_flagged: int = 0
     wrong_matches_sample: list[tuple[str, str | None, str | None, str | None]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -64,6 +69,11 @@ class Scores:
             f"duplicates precision {self.duplicates_precision:.4f}  recall {self.duplicates_recall:.4f}  "
             f"({self.pairs_right} right of {self.pairs_flagged} flagged; {self.pairs_truth} pairs in the truth)",
         ]
+        if self.principal_secondaire_truth:
+            out.append(
+                f"  principal/secondary pairs flagged as duplicates: {self.principal_secondaire_flagged} "
+                f"of {self.principal_secondaire_truth}"
+            )
         for kind, s in sorted(self.by_kind.items()):
             out.append(
                 f"  {kind:<24} truth {int(s['truth']):>6}  flagged {int(s['flagged']):>6}  "
@@ -103,6 +113,24 @@ def evaluate(postgis: PostGISResource, millesime: int, truth: Path) -> Scores:
         _copy_csv(conn, links, "truth_links", ["num_immat", "idtup"])
         if duplicates.is_file():
             _copy_csv(conn, duplicates, "truth_duplicates", ["num_immat_a", "num_immat_b", "kind"])
+        conn.execute(sa.text(
+            "create temporary table truth_ps (num_immat_principal text, num_immat_secondaire text) on commit drop"
+        ))
+        if (folder / PRINCIPAL_SECONDAIRE).is_file():
+            _copy_csv(conn, folder / PRINCIPAL_SECONDAIRE, "truth_ps", ["num_immat_principal", "num_immat_secondaire"])
+        ps = conn.execute(sa.text(
+            """
+            select count(*),
+                   count(*) filter (where exists (
+                       select 1 from coproff.doublons d
+                       where d.millesime = :m
+                         and least(d.num_immat_a::text, d.num_immat_b::text)
+                             = least(trim(p.num_immat_principal), trim(p.num_immat_secondaire))
+                         and greatest(d.num_immat_a::text, d.num_immat_b::text)
+                             = greatest(trim(p.num_immat_principal), trim(p.num_immat_secondaire))))
+            from truth_ps p
+            """
+        ), {"m": millesime}).one()
         m = conn.execute(sa.text(
             """
             with truth as (
@@ -195,6 +223,8 @@ def evaluate(postgis: PostGISResource, millesime: int, truth: Path) -> Scores:
         duplicates_precision=_ratio(total.flagged_right, total.flagged),
         duplicates_recall=_ratio(total.truth_found, total.truth),
         by_kind=by_kind,
+        principal_secondaire_truth=ps[0],
+        principal_secondaire_flagged=ps[1],
         wrong_matches_sample=[tuple(r) for r in wrong],
     )
 

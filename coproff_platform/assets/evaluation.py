@@ -53,6 +53,7 @@ def evaluation_scores(context: AssetExecutionContext, postgis: PostGISResource) 
             "registrations_matched": scores.registrations_matched,
             "pairs_truth": scores.pairs_truth,
             "pairs_flagged": scores.pairs_flagged,
+            "principal_secondaire_flagged": scores.principal_secondaire_flagged,
             "duplicates_by_kind": MetadataValue.md(_kinds_markdown(scores.by_kind)),
             "summary": MetadataValue.md("\n".join(f"    {line}" for line in scores.lines())),
         }
