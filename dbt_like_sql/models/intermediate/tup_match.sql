@@ -6,7 +6,7 @@
 --          100 m of the referenced parcel, or when the registration has no usable point (missing,
 --          or imprecise: both coordinates given with 3 decimals or fewer, i.e. ±100 m or worse, as
 --          the truncated `45.75` of real rows). When the accepted references lead to several TUPs,
---          one is picked deterministically (1b) and the reason says so.
+--          one is picked deterministically (1b) and the reason code names the deciding criterion.
 --   Step 2 (methode 'geoloc'): for a precise point only, among the TUPs of the registration's own
 --          département (FF are delivered per département; a point across a border designates a
 --          building of the declared département), the TUP whose polygon contains the RNIC point (2a),
@@ -234,6 +234,12 @@ geoloc_match as (
 
 -- Step 3 ----------------------------------------------------------------------------------------
 
+-- registrations with at least one reference found among the FF parcels
+reference_found as (
+    select distinct num_immat
+    from reference_parcel
+),
+
 -- why a registration stays without a TUP
 unmatched as (
     select
@@ -243,7 +249,7 @@ unmatched as (
         null::float8 as distance_m,
         0::bigint as nb_candidats,
         case
-            when exists (select 1 from reference_parcel where reference_parcel.num_immat = rnic.num_immat)
+            when reference_found.num_immat is not null
                 then 'none_references_a_plus_de_100m'
             when cardinality(rnic.l_idpar) > 0 and rnic.geom is null
                 then 'none_references_absentes_des_ff_sans_point'
@@ -258,6 +264,7 @@ unmatched as (
             else 'none_aucune_tup_au_point_ni_a_moins_de_100m'
         end as motif
     from rnic
+    left join reference_found on reference_found.num_immat = rnic.num_immat
     where not exists (select 1 from idpar_match where idpar_match.num_immat = rnic.num_immat)
       and not exists (select 1 from geoloc_match where geoloc_match.num_immat = rnic.num_immat)
 ),
