@@ -188,3 +188,29 @@ def test_a_failing_blocking_audit_keeps_the_previous_millesime_and_fails_the_run
     assert evaluation.metadata["sample"] == MetadataValue.md("| ff_idlocal |")  # Markdown kept as Markdown
     assert evaluation.metadata["years"].value == [2015]
     assert published(fresh_db) == [(2023, "B", 2021)]  # the previous version is still published
+
+
+def test_two_millesimes_of_one_model_rebuilt_at_once_both_publish(fresh_db, tmp_path):
+    import threading
+
+    slow = PROBE_SQL.replace("from lovac", "from lovac cross join lateral (select pg_sleep(0.4)) as pause")
+    model = probe_project(tmp_path, slow)
+    stage_lovac(fresh_db, 2022, ["A"])
+    stage_lovac(fresh_db, 2023, ["B"])
+    build_model(fresh_db, model, 2022)
+    build_model(fresh_db, model, 2023)
+    errors: list[BaseException] = []
+
+    def rebuild(millesime: int) -> None:
+        try:
+            build_model(fresh_db, model, millesime)
+        except BaseException as exc:  # collected: the assertion below names it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=rebuild, args=(m,)) for m in (2022, 2023)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert published(fresh_db) == [(2022, "A", 2020), (2023, "B", 2020)]

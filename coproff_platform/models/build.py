@@ -232,9 +232,28 @@ def analyze_sources(conn: Connection, model: Model, millesime: int) -> list[str]
 
 
 def build_model(postgis: PostGISResource, model: Model, millesime: int, audits: list[Audit] = ()) -> BuildReport:
-    """Builds one millésime of `model`, audits it and publishes it atomically (see module doc)."""
+    """Builds one millésime of `model`, audits it and publishes it atomically (see module doc).
+
+    Builds of one model are serialised across millésimes (session advisory lock): two swap
+    transactions on one parent would otherwise deadlock (each holds the parent in ACCESS SHARE
+    from `CREATE TABLE ... LIKE` while the other's DETACH needs ACCESS EXCLUSIVE).
+    """
     millesime = int(millesime)
     started = time.monotonic()
+    with postgis.engine.connect() as lock_conn:
+        key = {"k": f"coproff.model:{model.table}"}
+        lock_conn.execute(sa.text("select pg_advisory_lock(hashtext(:k))"), key)
+        lock_conn.commit()
+        try:
+            return _build_model(postgis, model, millesime, audits, started)
+        finally:
+            lock_conn.execute(sa.text("select pg_advisory_unlock(hashtext(:k))"), key)
+            lock_conn.commit()
+
+
+def _build_model(
+    postgis: PostGISResource, model: Model, millesime: int, audits: list[Audit], started: float
+) -> BuildReport:
     with postgis.engine.begin() as conn:
         # Serialise the first build of a parent (two millésimes built in parallel).
         conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:k))"), {"k": model.table})
