@@ -46,3 +46,18 @@ def test_rows_with_another_millesime_cannot_enter_the_partition(fresh_db):
     with pytest.raises(psycopg.errors.CheckViolation):
         with fresh_db.replace_millesime("staging.lovac", 2023) as swap:
             swap.copy_rows(COLS, [(2024, "750000000001", "a", 2)])
+
+
+def test_two_millesimes_of_one_table_swap_concurrently(fresh_db):
+    """Loads of several millésimes of one table at once (a backfill) both publish: no deadlock."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def load(millesime: int) -> None:
+        with fresh_db.replace_millesime("staging.lovac", millesime) as swap:
+            swap.copy_rows(COLS, [(millesime, f"{millesime}00000001", "a", 2)])
+            swap.conn.execute(sa.text("select pg_sleep(0.3)"))  # overlap the two transactions
+
+    for _ in range(2):  # twice, so the second round replaces existing partitions
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(load, (2022, 2023)))
+    assert rows(fresh_db) == [(2022, "202200000001"), (2023, "202300000001")]

@@ -126,10 +126,11 @@ class PostGISResource(ConfigurableResource):
         millesime = int(millesime)
         schema, name = split_table(table)
         new = f"{schema}.{name}_m{millesime}_new"
-        final = partition_name(table, millesime)
         with self.engine.begin() as conn:
-            # Serialise writers of the same partition; readers are never blocked by this lock.
-            conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:k))"), {"k": final})
+            # Serialise writers of the table, whatever their millésime: two swaps on one parent would
+            # deadlock (each holds it in ACCESS SHARE from CREATE ... LIKE while the other's DETACH
+            # needs ACCESS EXCLUSIVE). Readers never take this lock.
+            conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:k))"), {"k": f"coproff.swap:{table}"})
             conn.execute(sa.text(f"drop table if exists {new}"))
             conn.execute(sa.text(f"create table {new} (like {schema}.{name} including defaults)"))
             # The CHECK lets ATTACH skip its validation scan.
