@@ -22,11 +22,11 @@ from dagster import (
     asset,
 )
 
+from coproff_platform import metadata
 from coproff_platform.contracts import tables
 from coproff_platform.contracts.sources import REASONS, SPECS
 from coproff_platform.contracts.tables import Table
 from coproff_platform.loading import LoadReport, load_source, source_files
-from coproff_platform.loading.load import markdown_table
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.landing import LandingZone
 from coproff_platform.resources.postgis import PostGISResource
@@ -58,6 +58,11 @@ def reason_text(code: str) -> str:
     if code in REASONS:
         return REASONS[code]
     return "Champ obligatoire vide" if code.endswith("_manquant") else ""
+
+
+def markdown_table(columns: list[str], rows: list[list]) -> str:
+    # Source values shown as read: floats unformatted, cells cut at 80 characters.
+    return metadata.markdown_table(columns, rows, float_format="", max_chars=80)
 
 
 def report_metadata(report: LoadReport, preview_md: str) -> dict:

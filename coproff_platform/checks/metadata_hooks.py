@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from dagster import MetadataValue
 from sqlalchemy.engine import Connection
 
+from coproff_platform.metadata import markdown_table
 from coproff_platform.resources.postgis import split_table
 
 MetadataHook = Callable[[Connection, str, int], dict[str, Any]]
@@ -59,19 +60,6 @@ def metadata_for(asset: str, conn: Connection, table: str, millesime: int) -> di
 
 
 # -- rendering ------------------------------------------------------------------------------------
-
-def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    def cell(v: Any) -> str:
-        if v is None:
-            return ""
-        if isinstance(v, float):
-            return f"{v:.4g}"
-        return str(v).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
 
 def png_markdown(fig, title: str) -> str:
     """A matplotlib figure as a Markdown image with an embedded PNG."""

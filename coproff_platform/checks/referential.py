@@ -11,7 +11,6 @@ fix without writing SQL.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from coproff_platform.checks.audits import AuditResult, audit
 from coproff_platform.checks.thresholds import Thresholds
+from coproff_platform.metadata import markdown_table
 from coproff_platform.resources.postgis import split_table
 
 ASSET = "coproff/coproff"
@@ -45,20 +45,6 @@ TERRITORY_BOXES: dict[str, tuple[float, float, float, float]] = {
 def _q(table: str) -> str:
     schema, name = split_table(table)
     return f"{schema}.{name}"
-
-
-def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A Markdown table; `None` shown as an empty cell."""
-    def cell(v: Any) -> str:
-        if v is None:
-            return ""
-        if isinstance(v, float):
-            return f"{v:.4g}"
-        return str(v).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _offenders(conn: Connection, sql: str, params: dict[str, Any]) -> tuple[int, list[str], list[sa.Row]]:

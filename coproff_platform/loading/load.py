@@ -312,17 +312,3 @@ def _write_load_log(conn: Connection, report: LoadReport) -> None:
               ["millesime", "source", "source_file", "encoding", "rows_read", "rows_loaded", "rows_quarantined"],
               [(report.millesime, report.source, f.file, f.encoding, f.rows_read, f.rows_loaded,
                 f.rows_quarantined) for f in report.files])
-
-
-def markdown_table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for r in rows:
-        lines.append("| " + " | ".join(_md(v) for v in r) + " |")
-    return "\n".join(lines)
-
-
-def _md(value) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")[:80]
-
-

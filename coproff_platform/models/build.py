@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 from coproff_platform.checks.audits import Audit, AuditResult
 from coproff_platform.checks.metadata_hooks import metadata_for
 from coproff_platform.contracts.tables import literal
+from coproff_platform.metadata import markdown_table
 from coproff_platform.models.project import Model
 from coproff_platform.resources.postgis import PostGISResource, ident
 
@@ -181,10 +182,7 @@ def preview(conn: Connection, table: str, columns: list[tuple[str, str]]) -> str
         f"left(ST_AsText({n}), 60)" if t.startswith("geometry") else f"{n}::text" for n, t in columns
     ]
     rows = conn.execute(sa.text(f"select {', '.join(exprs)} from {table} limit {PREVIEW_ROWS}")).all()
-    head = "| " + " | ".join(n for n, _ in columns) + " |"
-    sep = "|" + "---|" * len(columns)
-    body = ["| " + " | ".join("" if v is None else str(v).replace("|", "\\|") for v in r) + " |" for r in rows]
-    return "\n".join([head, sep, *body])
+    return markdown_table([n for n, _ in columns], rows)
 
 
 def run_audits(conn: Connection, audits: list[Audit], table: str, millesime: int) -> list[AuditOutcome]:
