@@ -300,14 +300,10 @@ def departements_of_postcode(code: str) -> frozenset[str]:
     return frozenset({code[:2]})
 
 
-def siret_checksum_ok(siret: str) -> bool:
-    """Luhn checksum of a 14-digit SIRET; La Poste's (SIREN 356000000) use a digit sum ≡ 0 mod 5."""
-    if len(siret) != 14 or not siret.isdigit():
-        return False
-    if siret.startswith("356000000") and sum(int(c) for c in siret) % 5 == 0:
-        return True  # La Poste's establishments; its head office also passes Luhn
+def luhn_ok(digits: str) -> bool:
+    """Luhn checksum of a digit string (every second digit from the right doubled, sum ≡ 0 mod 10)."""
     total = 0
-    for i, c in enumerate(reversed(siret)):
+    for i, c in enumerate(reversed(digits)):
         d = int(c)
         if i % 2 == 1:
             d *= 2
@@ -315,6 +311,15 @@ def siret_checksum_ok(siret: str) -> bool:
                 d -= 9
         total += d
     return total % 10 == 0
+
+
+def siret_checksum_ok(siret: str) -> bool:
+    """Luhn checksum of a 14-digit SIRET; La Poste's (SIREN 356000000) use a digit sum ≡ 0 mod 5."""
+    if len(siret) != 14 or not siret.isdigit():
+        return False
+    if siret.startswith("356000000") and sum(int(c) for c in siret) % 5 == 0:
+        return True  # La Poste's establishments; its head office also passes Luhn
+    return luhn_ok(siret)
 
 
 def siret(raw: str | None) -> str | None:

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TextIO
 
+from coproff_platform.normalise import luhn_ok
+
 from .formats import (DPE_COLUMNS, DVF_COLUMNS, FF_PARCELLE_COLUMNS, FF_TUP_COLUMNS, LOVAC_COLUMNS,
                       RNIC_COLUMNS, RNIC_DATES, RNIC_LABELS, RNIC_NUMERIC, csv_line, q)
 from .geography import REGIONS, dep3, epci, to_wgs84
-from .world import Reg, Tup, World, construction_coherent, gap_class, luhn_ok
+from .world import Reg, Tup, World, construction_coherent, gap_class
 
 NC = "non connu"
 

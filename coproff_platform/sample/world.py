@@ -25,6 +25,8 @@ from itertools import accumulate
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from coproff_platform.normalise import luhn_ok
+
 from .geography import Commune, Departement, communes, local_extent
 
 # CoproFF 2023 shares of the referential (SOURCES.md §6).
@@ -200,18 +202,6 @@ def gap_class(ff: int, rnic: int | None) -> str:
         if r < lim:
             return name
     return ">=100%"
-
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
 
 
 def _siret(rng: random.Random, valid: bool = True) -> str:
