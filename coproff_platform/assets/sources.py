@@ -46,6 +46,9 @@ DESCRIPTIONS = {
            "numéro d'immatriculation déclaré, point BAN reprojeté de la projection locale en WGS84.",
     "dvf": "DVF géolocalisées (Etalab) ou fichier brut DGFiP : une ligne par disposition × parcelle × local; "
            "les lignes strictement identiques sont gardées et partagent `line_hash`.",
+    "dv3f": "DV3F (Cerema, accès restreint), une ligne par mutation : parcelles FF (`l_idpar`), appartements "
+            "mutés et leur surface bâtie. Source optionnelle : sans dossier `dv3f/`, le millésime est publié "
+            "avec 0 ligne et les indicateurs de ventes viennent de DVF.",
     "lovac": "Logements vacants (LOVAC), sans aucune colonne de données personnelles; point reprojeté en WGS84.",
 }
 
@@ -141,16 +144,22 @@ def build_source_asset(source: str) -> AssetsDefinition:
             tables.create_all(conn)
         files = source_files(landing.root, millesime, source)
         context.log.info(f"{source} {millesime}: {len(files)} file(s) in {landing.folder(millesime, spec.folder)}")
+        if not files and spec.optional:
+            context.log.warning(f"{source} {millesime}: no file in {landing.folder(millesime, spec.folder)} "
+                                "(optional source): the millésime is published with 0 rows")
         report = load_source(postgis, source, millesime, files, display=landing.relative, log=context.log.info)
         report.seconds = time.monotonic() - started
         context.log.info(
             f"{source} {millesime}: read {report.rows_read}, loaded {report.rows_loaded}, "
             f"quarantined {report.rows_quarantined} in {report.seconds:.1f}s"
         )
-        return MaterializeResult(metadata=report_metadata(report, preview(postgis, spec.table, millesime)))
+        metadata = report_metadata(report, preview(postgis, spec.table, millesime))
+        if spec.optional:
+            metadata["source_present"] = MetadataValue.bool(bool(files))
+        return MaterializeResult(metadata=metadata)
 
     return _load
 
 
-SOURCES = ("rnic", "ff_parcelle", "ff_tup", "dpe", "dvf", "lovac")
+SOURCES = ("rnic", "ff_parcelle", "ff_tup", "dpe", "dvf", "dv3f", "lovac")
 SOURCE_ASSETS: list[AssetsDefinition] = [build_source_asset(s) for s in SOURCES]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coproff_platform import normalise as n
-from coproff_platform.contracts.tables import DPE, DVF, FF_PARCELLE, FF_TUP, LOVAC, RNIC, Table
+from coproff_platform.contracts.tables import DPE, DV3F, DVF, FF_PARCELLE, FF_TUP, LOVAC, RNIC, Table
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,9 @@ class SourceSpec:
     line_hash_column: str | None = None
     raw_in_quarantine: bool = True  # False when unlisted columns may hold personal data
     variant: str = "default"
+    # An optional source (restricted data some users never receive): a millésime without files
+    # publishes an empty partition instead of failing.
+    optional: bool = False
 
     @property
     def required(self) -> list[str]:
@@ -731,6 +734,61 @@ DVF_DGFIP_SPEC = SourceSpec(
 )
 
 # ------------------------------------------------------------------------------------------------
+# DV3F (Cerema, restricted): one row per mutation, parcels and locals as PostgreSQL arrays
+# ------------------------------------------------------------------------------------------------
+def _idpar_array(raw: str | None) -> list[str] | None:
+    items = n.pg_array_text(raw)
+    return None if items is None else [p for p in dict.fromkeys(n.idpar(i) for i in items) if p]
+
+
+def _text_array(raw: str | None) -> list[str] | None:
+    return n.pg_array_text(raw)
+
+
+def _anneemut(o: dict[str, Any]) -> int | None:
+    # The export repeats the year of datemut; derived from the date when the column is absent.
+    if o["_anneemut"] is not None:
+        return o["_anneemut"]
+    return o["datemut"].year if o["datemut"] is not None else None
+
+
+DV3F_SPEC = SourceSpec(
+    name="dv3f",
+    table=DV3F,
+    folder="dv3f",
+    patterns=("*.csv", "*.txt"),
+    fields=(
+        RawField("idmutation", ("id_mutation",), required=True),
+        RawField("datemut", ("date_mutation",), required=True),
+        RawField("anneemut", ("annee_mutation",)),
+        RawField("valeurfonc", ("valeur_fonciere",), required=True),
+        RawField("l_idpar", required=True),
+        RawField("l_idlocmut"),
+        RawField("nblocapt", required=True),
+        RawField("sbatapt"),
+        RawField("codtypbien"),
+        RawField("libtypbien"),
+        RawField("vefa"),
+    ),
+    rules=(
+        Rule("idmutation", ("idmutation",), n.text, not_null=True),
+        Rule("datemut", ("datemut",), n.date, not_null=True),
+        Rule("_anneemut", ("anneemut",), _year),
+        Rule("valeurfonc", ("valeurfonc",), n.decimal),
+        Rule("l_idpar", ("l_idpar",), _idpar_array, not_null=True),
+        Rule("l_idlocmut", ("l_idlocmut",), _text_array),
+        Rule("nblocapt", ("nblocapt",), n.integer),
+        Rule("sbatapt", ("sbatapt",), n.decimal),
+        Rule("codtypbien", ("codtypbien",), n.text),
+        Rule("libtypbien", ("libtypbien",), n.text),
+        Rule("vefa", ("vefa",), n.boolean),
+    ),
+    derived=(Derived("anneemut", _anneemut),),
+    optional=True,
+)
+
+
+# ------------------------------------------------------------------------------------------------
 # LOVAC (restricted; owner columns never loaded nor copied into the quarantine)
 # ------------------------------------------------------------------------------------------------
 LOVAC_SPEC = SourceSpec(
@@ -783,6 +841,7 @@ SPECS: dict[str, tuple[SourceSpec, ...]] = {
     "ff_tup": (FF_TUP_SPEC,),
     "dpe": (DPE_SPEC,),
     "dvf": (DVF_SPEC, DVF_DGFIP_SPEC),
+    "dv3f": (DV3F_SPEC,),
     "lovac": (LOVAC_SPEC,),
 }
 

@@ -198,6 +198,28 @@ DVF = Table(
     indexes=("id_parcelle", "id_mutation"),
 )
 
+DV3F = Table(
+    "staging.dv3f",
+    "Demandes de valeurs foncières enrichies (DV3F, Cerema, accès restreint) : une ligne par mutation",
+    (
+        M,
+        Col("idmutation", "text not null", "Identifiant de la mutation (DV3F)"),
+        Col("datemut", "date not null", "Date de la mutation"),
+        Col("anneemut", "integer", "Année de la mutation"),
+        Col("valeurfonc", "numeric", "Valeur foncière de la mutation (euros)"),
+        Col("l_idpar", "text[] not null", "Parcelles de la mutation, au format idpar des Fichiers fonciers"),
+        Col("l_idlocmut", "text[]", "Locaux mutés (identifiants idlocal des Fichiers fonciers)"),
+        Col("nblocapt", "integer", "Nombre d'appartements mutés"),
+        Col("sbatapt", "numeric", "Surface bâtie des appartements mutés (m²)"),
+        Col("codtypbien", "text", "Code de la typologie de bien (12… = appartements)"),
+        Col("libtypbien", "text", "Libellé de la typologie de bien"),
+        Col("vefa", "boolean", "Vente en l'état futur d'achèvement"),
+        *ORIGIN,
+    ),
+    primary_key=("millesime", "idmutation"),
+    indexes=("anneemut",),
+)
+
 LOVAC = Table(
     "staging.lovac",
     "Logements vacants du parc privé (LOVAC), sans données personnelles",
@@ -223,7 +245,7 @@ QUARANTINE = Table(
     "Lignes sources rejetées, avec leur motif : lues = chargées + en quarantaine",
     (
         M,
-        Col("source", "text not null", "Source : rnic, ff_parcelle, ff_tup, dpe, dvf, lovac"),
+        Col("source", "text not null", "Source : rnic, ff_parcelle, ff_tup, dpe, dvf, dv3f, lovac"),
         Col("source_file", "text not null", "Fichier source"),
         Col("source_line", "integer not null", "Numéro de ligne dans le fichier (en-tête = 1)"),
         Col("reason", "text not null", "Code du motif de rejet"),
@@ -239,7 +261,7 @@ LOAD_LOG = Table(
     "Journal des chargements : lignes lues, chargées et mises en quarantaine, par fichier",
     (
         M,
-        Col("source", "text not null", "Source : rnic, ff_parcelle, ff_tup, dpe, dvf, lovac"),
+        Col("source", "text not null", "Source : rnic, ff_parcelle, ff_tup, dpe, dvf, dv3f, lovac"),
         Col("source_file", "text not null", "Fichier source"),
         Col("encoding", "text", "Encodage lu"),
         Col("rows_read", "integer not null", "Lignes de données lues (hors en-tête et lignes vides)"),
@@ -251,7 +273,7 @@ LOAD_LOG = Table(
 )
 
 STAGING_TABLES: dict[str, Table] = {
-    t.qualified.split(".")[1]: t for t in (RNIC, FF_PARCELLE, FF_TUP, DPE, DVF, LOVAC)
+    t.qualified.split(".")[1]: t for t in (RNIC, FF_PARCELLE, FF_TUP, DPE, DVF, DV3F, LOVAC)
 }
 ALL_TABLES: tuple[Table, ...] = (*STAGING_TABLES.values(), QUARANTINE, LOAD_LOG)
 

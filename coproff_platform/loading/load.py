@@ -115,6 +115,8 @@ def load_source(
     specs = SPECS[source]
     table = specs[0].table
     report = LoadReport(source, int(millesime), table.qualified)
+    if not files and specs[0].optional:
+        return _publish_empty(postgis, report, log)
     if not files:
         raise SourceFileError(f"<landing>/{millesime}/{specs[0].folder}/",
                               f"no {source} file (patterns {', '.join(specs[0].patterns)})")
@@ -155,6 +157,23 @@ def load_source(
         _write_quarantine(conn, spool, source, int(millesime))
         _write_load_log(conn, report)
         log(f"{source} {millesime}: swapping in {report.rows_loaded} rows")
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _publish_empty(postgis: PostGISResource, report: LoadReport, log: Callable[[str], None]) -> LoadReport:
+    """An optional source without any file: its millésime becomes an empty partition (0 rows).
+
+    Same transaction as a load: the previous rows, quarantine and load log of the millésime go, so
+    a millésime whose restricted file was withdrawn no longer publishes the old figures.
+    """
+    started = time.monotonic()
+    prepare_quality_partitions(postgis, report.millesime)
+    with postgis.replace_millesime(report.table, report.millesime) as swap:
+        for shared in (tables.QUARANTINE.qualified, tables.LOAD_LOG.qualified):
+            swap.conn.execute(sa.text(f"delete from {shared} where millesime = :m and source = :s"),
+                              {"m": report.millesime, "s": report.source})
+        log(f"{report.source} {report.millesime}: no file (optional source), swapping in 0 rows")
     report.seconds = time.monotonic() - started
     return report
 

@@ -1,4 +1,4 @@
-"""The landing zone: `<landing>/<millesime>/{rnic,ff,dpe,dvf,lovac}/` with any number of files each."""
+"""The landing zone: `<landing>/<millesime>/{rnic,ff,dpe,dvf,dv3f,lovac}/` with any number of files each (dv3f optional)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-SOURCE_FOLDERS = ("rnic", "ff", "dpe", "dvf", "lovac")
+SOURCE_FOLDERS = ("rnic", "ff", "dpe", "dvf", "dv3f", "lovac")
 
 
 class LandingZone(ConfigurableResource):

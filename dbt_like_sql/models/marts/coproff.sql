@@ -112,6 +112,9 @@ select
     indicateurs.nb_ventes_appartements,
     indicateurs.prix_m2_median,
     indicateurs.date_derniere_vente,
+    -- sales source (issue 4)
+    indicateurs.source_ventes,
+    -- end sales source (issue 4)
     indicateurs.nb_logements_vacants,
     indicateurs.nb_logements_vacants_2ans,
     -- end indicators (issue 4)

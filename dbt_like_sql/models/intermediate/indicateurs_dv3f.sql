@@ -1,0 +1,102 @@
+-- intermediate.indicateurs_dv3f: apartment sales (DV3F) per TUP of the referential (issue 4 §1,
+-- "DV3F accepted when present"); same columns as intermediate.indicateurs_dvf.
+--
+-- Rules:
+--   * mutations of the last five calendar years of the millésime (N-4 .. N);
+--   * DV3F has one row per mutation: its price (valeurfonc) is counted once by construction;
+--   * a sale = a mutation with at least one apartment (nblocapt > 0, or an apartment typology
+--     codtypbien 12…) on a parcel (l_idpar, FF idpar) of the TUP; a mutation spanning several
+--     parcels of one TUP is counted once;
+--   * price per m² = valeurfonc / sbatapt (built surface of the apartments), only when the
+--     typology is apartments (codtypbien 12…: apartments and their dependencies, no house, no
+--     commercial premises), so that the price is the apartments' price.
+-- Key: idtup. Counts of a TUP holding several registrations are indicative (coproff.indicatif).
+
+with
+
+dv3f as (
+    select idmutation, datemut, valeurfonc, l_idpar, nblocapt, sbatapt, codtypbien
+    from staging.dv3f
+    where millesime = :millesime
+      and datemut > make_date(:millesime - 5, 12, 31)
+      and datemut <= make_date(:millesime, 12, 31)
+),
+
+ff_parcelle as (
+    select idpar, idtup
+    from staging.ff_parcelle
+    where millesime = :millesime
+),
+
+tup_match as (
+    select distinct idtup
+    from intermediate.tup_match
+    where millesime = :millesime and idtup is not null
+),
+
+tup as (
+    select idtup, copro_ff
+    from intermediate.tup
+    where millesime = :millesime
+),
+
+-- TUPs of the referential: matched by a registration, or holding an FF copropriété
+tup_in_referential as (
+    select tup.idtup
+    from tup
+    left join tup_match on tup_match.idtup = tup.idtup
+    where tup.copro_ff or tup_match.idtup is not null
+),
+
+-- apartment mutations, with their price per m² when the typology is apartments only
+apartment_mutations as (
+    select
+        idmutation,
+        datemut,
+        l_idpar,
+        case
+            when codtypbien like '12%' and sbatapt > 0 and valeurfonc > 0
+            then valeurfonc / sbatapt
+        end as prix_m2
+    from dv3f
+    where nblocapt > 0 or codtypbien like '12%'
+),
+
+-- the parcels of each mutation (l_idpar array → one row per parcel)
+mutation_parcels as (
+    select apartment_mutations.idmutation, parcel.idpar
+    from apartment_mutations
+    cross join lateral unnest(apartment_mutations.l_idpar) as parcel(idpar)
+),
+
+-- the TUPs a mutation touches, once each
+mutation_tups as (
+    select distinct mutation_parcels.idmutation, ff_parcelle.idtup
+    from mutation_parcels
+    inner join ff_parcelle on ff_parcelle.idpar = mutation_parcels.idpar
+    inner join tup_in_referential on tup_in_referential.idtup = ff_parcelle.idtup
+),
+
+sales as (
+    select
+        mutation_tups.idtup,
+        apartment_mutations.idmutation,
+        apartment_mutations.datemut,
+        apartment_mutations.prix_m2
+    from mutation_tups
+    inner join apartment_mutations on apartment_mutations.idmutation = mutation_tups.idmutation
+)
+
+select
+    -- ids
+    idtup,
+    cast(:millesime as smallint) as millesime,
+    -- counts
+    cast(count(*) as integer) as nb_ventes_appartements,
+    cast(count(prix_m2) as integer) as nb_ventes_prix_m2,
+    -- prices
+    round(cast(percentile_cont(0.5) within group (order by prix_m2) as numeric), 0) as prix_m2_median,
+    -- dates
+    max(datemut) as date_derniere_vente
+from sales
+group by idtup
