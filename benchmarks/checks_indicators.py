@@ -28,7 +28,7 @@ from coproff_platform.models.project import project, topological_order
 from coproff_platform.resources.postgis import PostGISResource
 
 MODELS = (
-    "intermediate.synthese", "intermediate.indicateurs_dpe", "intermediate.indicateurs_dvf",
+    "intermediate.synthese", "intermediate.tup_referentiel", "intermediate.indicateurs_dpe", "intermediate.indicateurs_dvf",
     "intermediate.indicateurs_lovac", "intermediate.indicateurs",
     "coproff.stats_situations", "coproff.stats_ecart_logements", "coproff.stats_coherence_construction",
     "coproff.stats_immatriculation_alur", "coproff.stats_evolution",

@@ -17,8 +17,9 @@ from coproff_platform.models.project import project
 X, Y = PARIS
 M = 2023
 INDICATOR_MODELS = {
-    "intermediate.tup", "intermediate.tup_match", "intermediate.synthese", "intermediate.indicateurs_dpe",
-    "intermediate.indicateurs_dvf", "intermediate.indicateurs_dv3f", "intermediate.indicateurs_lovac",
+    "intermediate.tup", "intermediate.tup_match", "intermediate.tup_referentiel", "intermediate.synthese",
+    "intermediate.indicateurs_dpe", "intermediate.indicateurs_dvf", "intermediate.indicateurs_dv3f",
+    "intermediate.indicateurs_lovac",
     "intermediate.indicateurs",
 }
 T1, T2, T3 = "75115000DF0001", "75115000DF0002", "75115000DF0003"

@@ -28,24 +28,11 @@ ff_parcelle as (
     where millesime = :millesime
 ),
 
-tup_match as (
-    select distinct idtup
-    from intermediate.tup_match
-    where millesime = :millesime and idtup is not null
-),
-
-tup as (
-    select idtup, copro_ff
-    from intermediate.tup
-    where millesime = :millesime
-),
-
 -- TUPs of the referential: matched by a registration, or holding an FF copropriété
-tup_in_referential as (
-    select tup.idtup
-    from tup
-    left join tup_match on tup_match.idtup = tup.idtup
-    where tup.copro_ff or tup_match.idtup is not null
+tup_referentiel as (
+    select idtup
+    from intermediate.tup_referentiel
+    where millesime = :millesime
 ),
 
 -- apartment mutations, with their price per m² when the typology is apartments only
@@ -74,7 +61,7 @@ mutation_tups as (
     select distinct mutation_parcels.idmutation, ff_parcelle.idtup
     from mutation_parcels
     inner join ff_parcelle on ff_parcelle.idpar = mutation_parcels.idpar
-    inner join tup_in_referential on tup_in_referential.idtup = ff_parcelle.idtup
+    inner join tup_referentiel on tup_referentiel.idtup = ff_parcelle.idtup
 ),
 
 sales as (

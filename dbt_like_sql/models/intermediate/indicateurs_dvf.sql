@@ -31,24 +31,11 @@ ff_parcelle as (
     where millesime = :millesime
 ),
 
-tup_match as (
-    select distinct idtup
-    from intermediate.tup_match
-    where millesime = :millesime and idtup is not null
-),
-
-tup as (
-    select idtup, copro_ff
-    from intermediate.tup
-    where millesime = :millesime
-),
-
 -- TUPs of the referential: matched by a registration, or holding an FF copropriété
-tup_in_referential as (
-    select tup.idtup
-    from tup
-    left join tup_match on tup_match.idtup = tup.idtup
-    where tup.copro_ff or tup_match.idtup is not null
+tup_referentiel as (
+    select idtup
+    from intermediate.tup_referentiel
+    where millesime = :millesime
 ),
 
 -- mutation-level facts, over all its lines: price once, apartment surface, kinds of locals
@@ -77,7 +64,7 @@ mutation_tups as (
     select distinct dvf.id_mutation, ff_parcelle.idtup
     from dvf
     inner join ff_parcelle on ff_parcelle.idpar = dvf.id_parcelle
-    inner join tup_in_referential on tup_in_referential.idtup = ff_parcelle.idtup
+    inner join tup_referentiel on tup_referentiel.idtup = ff_parcelle.idtup
     where dvf.code_type_local = 2
 ),
 

@@ -21,31 +21,18 @@ ff_parcelle as (
     where millesime = :millesime
 ),
 
-tup_match as (
-    select distinct idtup
-    from intermediate.tup_match
-    where millesime = :millesime and idtup is not null
-),
-
-tup as (
-    select idtup, copro_ff
-    from intermediate.tup
-    where millesime = :millesime
-),
-
 -- TUPs of the referential: matched by a registration, or holding an FF copropriété
-tup_in_referential as (
-    select tup.idtup
-    from tup
-    left join tup_match on tup_match.idtup = tup.idtup
-    where tup.copro_ff or tup_match.idtup is not null
+tup_referentiel as (
+    select idtup
+    from intermediate.tup_referentiel
+    where millesime = :millesime
 ),
 
 vacant as (
     select ff_parcelle.idtup, lovac.ff_idlocal, lovac.debutvacance
     from lovac
     inner join ff_parcelle on ff_parcelle.idpar = lovac.ff_idpar
-    inner join tup_in_referential on tup_in_referential.idtup = ff_parcelle.idtup
+    inner join tup_referentiel on tup_referentiel.idtup = ff_parcelle.idtup
     where lovac.ff_ccthp = 'V'
 )
 
