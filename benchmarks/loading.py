@@ -4,7 +4,7 @@
         .venv/bin/python benchmarks/loading.py --rnic-rows 600000 --dpe-rows 300000
 
 Input files: `--rnic FILE` / `--dpe FILE` (e.g. a national-size file from `coproff sample`), else
-built here by repeating the real rows of `../shared/realdata/` with new registration / DPE numbers
+built here by repeating the real rows of `tests/data/realdata/` with new registration / DPE numbers
 (streamed to disk, bounded memory). Both measures run in the same process on the same file:
 1. the loader (`coproff_platform.loading.load_source`: decode, map, normalise, control, COPY, dedup
    keys, swap the partition) into millésime 1900 of the staging table, dropped afterwards;
@@ -32,7 +32,7 @@ from coproff_platform.contracts.tables import create_all
 from coproff_platform.loading import load_source
 from coproff_platform.resources.postgis import PostGISResource
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+REALDATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "realdata"
 BENCH_MILLESIME = 1900
 
 

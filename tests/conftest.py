@@ -18,9 +18,8 @@ from coproff_platform.resources.postgis import SCHEMAS, PostGISResource
 TEST_DATABASE_URL = os.environ.get(
     "COPROFF_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/coproff_test"
 )
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
-if not REALDATA.is_dir():  # a clone elsewhere: shared/ stands beside the project's root
-    REALDATA = Path(os.environ.get("COPROFF_REALDATA", "../shared/realdata")).resolve()
+# Real public rows (open data, provenance in the folder's README): part of the repository.
+REALDATA = Path(__file__).resolve().parent / "data" / "realdata"
 
 
 @pytest.fixture(scope="session")
