@@ -140,3 +140,15 @@ def test_changed_dictionary_recreates_the_table(fresh_db, tmp_path):
         notes = conn.execute(sa.text("select distinct note from ref.types_tup")).scalars().all()
     assert loaded.recreated and loaded.row_count == len(reference.table("types_tup"))
     assert notes == ["x"]
+
+
+def test_normalisers_read_the_reference_layer():
+    from coproff_platform import normalise as n
+
+    # the staging control `point_hors_france` and the reference layer agree, Saint-Martin included
+    assert n.in_france(-63.08, 18.07) and not n.in_france(-30.0, 40.0)
+    assert n.FRANCE_BOXES == reference.france_boxes()
+    assert n.PERIOD_BOUNDS == reference.period_bounds() and n.PERIODS == reference.periods()
+    assert n.period("inconnue") is None  # an unknown-period value of valeurs_periode_inconnue.csv
+    assert n.local_srid("974") == reference.local_srid("974") == n.SRID_BY_DEPARTEMENT["974"]
+    assert n.departements_of_postcode("97150") == {"971", "978"}
