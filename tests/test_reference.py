@@ -21,8 +21,9 @@ def test_rows_are_typed_from_the_dictionary():
     assert reunion.srid_local == 2975 and isinstance(reunion.lon_min, float)
     assert territories["wallis_et_futuna"].couvert_registre is False
     assert territories["metropole"].code_departement is None  # empty cell → None
-    assert reference.parameter("reference_distance_max_m") == 100
-    assert isinstance(reference.parameter("reference_distance_max_m"), int)
+    distance = next(r for r in reference.table("parametres") if r.code == "reference_distance_max_m")
+    assert reference.parameter(distance.code) == int(distance.valeur)
+    assert isinstance(reference.parameter(distance.code), int)
     assert reference.parameter("ouverture_registre") == dt.date(2016, 11, 1)
     assert isinstance(reference.parameter("part_ecart_faible_min"), float)
     with pytest.raises(KeyError, match="no parameter 'inexistant'"):
