@@ -163,3 +163,16 @@ def test_metadata_hooks_show_the_national_figures_of_the_reference_layer():
     assert abs(sum(hooks.GAP_REFERENCE.values()) - 0.99) < 1e-9  # the documented shares, rounded
     assert hooks.COHERENCE_REFERENCE == reference.parameter("coherence_construction_coproff_2023")
     assert len(hooks.SITUATIONS) == len(reference.table("situations"))
+
+
+def test_reference_assets_run_with_the_sources_and_in_the_millesime_job():
+    from coproff_platform.automation import BUILD_JOB, JOBS
+    from coproff_platform.definitions import defs
+
+    graph = defs.get_repository_def().asset_graph
+    ref_keys = {key for a in REFERENCE_ASSETS for key in a.keys}
+    jobs = {job.name: job.selection.resolve(graph) for job in JOBS}
+    assert ref_keys <= jobs["stage_sources"] and ref_keys <= jobs[BUILD_JOB]
+    # a model reading ref.<table> depends on the asset ref/<table>
+    synthese = graph.get(AssetKey(["intermediate", "synthese"]))
+    assert AssetKey(["ref", "classes_ecart_logements"]) in synthese.parent_keys
