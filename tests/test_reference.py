@@ -176,3 +176,21 @@ def test_reference_assets_run_with_the_sources_and_in_the_millesime_job():
     # a model reading ref.<table> depends on the asset ref/<table>
     synthese = graph.get(AssetKey(["intermediate", "synthese"]))
     assert AssetKey(["ref", "classes_ecart_logements"]) in synthese.parent_keys
+
+
+def test_every_reference_code_a_model_names_exists():
+    # a model naming a parameter or a class that the CSV lost would silently read NULL
+    import re
+
+    from coproff_platform.models.project import project
+
+    codes = {
+        r.code for n in reference.table_names() for r in reference.table(n) if "code" in r._fields
+    }
+    named = {
+        (m.relative_path, code)
+        for m in project()
+        for code in re.findall(r"\bcode\s*(?:=|<>)\s*'([^']+)'", m.sql)
+    }
+    assert named, "the models name reference codes (parameters, gap classes)"
+    assert not {(path, code) for path, code in named if code not in codes}
