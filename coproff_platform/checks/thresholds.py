@@ -5,7 +5,7 @@ in SQL from `ref.parametres`, so the file runs as is on the published tables. Wh
 environment variable of one of those codes is set, the runner shows the audit an overlay of
 `ref.parametres` where that code has the variable's value (`overlay_sql`); nothing else changes.
 
-The defaults are the documented national CoproFF figures (millésime 2023, `docs/rules.md`): a
+The defaults are the documented national CoproFF figures (millésime 2023; `docs/audits.md`): a
 territory or a sample legitimately differs a little, hence `tolerance_seuils`, subtracted from
 both minima by the audits that use it.
 """

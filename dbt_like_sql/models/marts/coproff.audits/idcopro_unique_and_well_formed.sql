@@ -25,7 +25,7 @@ select
         else 'format invalide'
     end as motif
 from par_idcopro
--- the two forms of the identifier rule (docs/rules.md)
+-- the two forms of the identifier: RNC_<num_immat> (registered) or FF_<idtup> (FF only)
 where idcopro is null
    or nb_lignes > 1
    or idcopro !~ '^(RNC_[A-Z]{2}[0-9]{7}|FF_[0-9A-Za-z]{5,})$'
