@@ -19,10 +19,11 @@ from coproff_platform.models.project import project
 
 M = 2023
 MARIGOT = {"long": "-63.08", "lat": "18.07"}  # Saint-Martin (978), postcodes 97150
+GUSTAVIA = {"long": "-62.85", "lat": "17.90"}  # Saint-Barthélemy (977), postcodes 97133
 ATLANTIC = {"long": "-30.0", "lat": "45.0"}
 
 
-def _rnic_file(realdata, path, points: dict[str, dict[str, str]]):
+def _rnic_file(realdata, path, points: dict[str, dict[str, str]], commune: str = "97801", postcode: str = "97150"):
     with open(realdata / "rnic_extract_bondy.csv", encoding="utf-8", newline="") as f:
         template = next(csv.DictReader(f))
     buf = io.StringIO()
@@ -30,8 +31,8 @@ def _rnic_file(realdata, path, points: dict[str, dict[str, str]]):
     w.writerow(RNIC_COLUMNS_72)
     for num_immat, point in points.items():
         row = template | point | {
-            "numero_d_immatriculation": num_immat, "commune": "97801", "code_officiel_commune": "97801",
-            "code_officiel_departement": "978", "code_postal_adresse_de_reference": "97150",
+            "numero_d_immatriculation": num_immat, "commune": commune, "code_officiel_commune": commune,
+            "code_officiel_departement": commune[:3], "code_postal_adresse_de_reference": postcode,
             "code_officiel_arrondissement_commune": "", "reference_cadastrale_1": "",
             "reference_cadastrale_2": "", "reference_cadastrale_3": "",
         }
@@ -40,8 +41,8 @@ def _rnic_file(realdata, path, points: dict[str, dict[str, str]]):
     return path
 
 
-def _load(db, realdata, tmp_path, points):
-    load_source(db, "rnic", M, [_rnic_file(realdata, tmp_path / "rnic.csv", points)])
+def _load(db, realdata, tmp_path, points, **place):
+    load_source(db, "rnic", M, [_rnic_file(realdata, tmp_path / "rnic.csv", points, **place)])
     with db.engine.begin() as conn:  # no FF for this millésime: every registration is unmatched
         for table in ("staging.ff_parcelle", "staging.ff_tup"):
             ensure_partition(conn, table, M)
@@ -59,9 +60,14 @@ def _ancestors(model):
     return list(found.values())
 
 
-def test_saint_martin_passes_the_staging_control_and_the_blocking_geometry_audit(fresh_db, realdata, tmp_path):
-    controls = _load(fresh_db, realdata, tmp_path, {"AA0000978": MARIGOT})
-    assert "point_hors_france" not in controls["AA0000978"]
+@pytest.mark.parametrize("point, place", [
+    (MARIGOT, {"commune": "97801", "postcode": "97150"}),
+    (GUSTAVIA, {"commune": "97701", "postcode": "97133"}),
+], ids=["saint_martin", "saint_barthelemy"])
+def test_saint_martin_and_saint_barthelemy_pass_the_staging_control_and_the_blocking_geometry_audit(
+        fresh_db, realdata, tmp_path, point, place):
+    controls = _load(fresh_db, realdata, tmp_path, {"AA0000978": point}, **place)
+    assert controls["AA0000978"] == []  # no soft control raised, point_hors_france included
     reports = build_all(fresh_db, M)  # every audit, blocking ones included: published
     [geometry] = [o for o in reports["coproff.coproff"].audits if o.audit.name == "geometry_srid_4326_in_france"]
     assert geometry.result.passed and geometry.result.error is None
@@ -69,7 +75,7 @@ def test_saint_martin_passes_the_staging_control_and_the_blocking_geometry_audit
         published = conn.execute(sa.text(
             "select idcopro, round(st_x(geom)::numeric, 2)::float, round(st_y(geom)::numeric, 2)::float "
             "from coproff.coproff where millesime = :m"), {"m": M}).all()
-    assert published == [("RNC_AA0000978", -63.08, 18.07)]
+    assert published == [("RNC_AA0000978", float(point["long"]), float(point["lat"]))]
 
 
 def test_a_point_in_the_atlantic_fails_both_and_is_not_published(fresh_db, realdata, tmp_path):
