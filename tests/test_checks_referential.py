@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from coproff_platform import reference
 from coproff_platform.checks.audits import audits_for, run_audit
 from coproff_platform.contracts.tables import ensure_partition
 
@@ -218,27 +219,31 @@ def _set_classes(classes: list[str | None], coherence: list[str | None]) -> str:
 
 
 def test_gap_share_passes_at_the_documented_level_and_fails_below(fresh_db, monkeypatch):
-    # 2 good of 3 filled (the 'Non renseigné' row is left out): 66.7% >= 67% - 5 points.
+    label = {c.code: c.libelle for c in reference.gap_classes()}
+    share_min = reference.parameter("part_ecart_faible_min")
+    tolerance = reference.parameter("tolerance_seuils")
+    assert share_min - tolerance < 2 / 3 < share_min  # what the fixture is built on
+    # 2 good of 3 filled (the unfilled row is left out): 66.7% >= minimum - tolerance.
     build(fresh_db, extra_sql=_set_classes(
-        ["Aucun écart", "Ecart de 1 logement", "Moins de 50%", "Non renseigné", None, None],
+        [label["aucun_ecart"], label["ecart_1"], label["moins_50"], label["non_renseigne"], None, None],
         [None] * 6))
     result = run(fresh_db, "dwelling_gap_share")
     assert result.passed and result.offending == 0
-    assert result.thresholds == [("part_ecart_faible_min", "0.67", "ref.parametres"),
-                                 ("tolerance_seuils", "0.05", "ref.parametres")]
+    assert [(code, float(value), source) for code, value, source in result.thresholds] == [
+        ("part_ecart_faible_min", share_min, "ref.parametres"), ("tolerance_seuils", tolerance, "ref.parametres")]
     monkeypatch.setenv("COPROFF_THRESHOLD_TOLERANCE", "0")
     result = run(fresh_db, "dwelling_gap_share")
     assert not result.passed and result.offending == 1  # one summary row
     summary = dict(zip(result.columns, result.sample[0]))
     assert float(summary["part"]) == pytest.approx(0.6667, abs=1e-4) and summary["nb_comparees"] == 3
-    assert float(summary["seuil"]) == pytest.approx(0.67)
+    assert float(summary["seuil"]) == pytest.approx(share_min)
     assert ("tolerance_seuils", "0.0", "COPROFF_THRESHOLD_TOLERANCE") in result.thresholds
 
 
 def test_coherence_rate_counts_only_comparable_rows(fresh_db, monkeypatch):
     build(fresh_db, extra_sql=_set_classes(
         [None] * 6, ["coherent", "coherent", "coherent", "incoherent", "non_comparable", None]))
-    assert run(fresh_db, "construction_coherence_rate").passed  # 3 of 4 comparable: 75% >= 65%
+    assert run(fresh_db, "construction_coherence_rate").passed  # 3 of 4 comparable: 75% >= minimum - tolerance
     monkeypatch.setenv("COPROFF_COHERENCE_RATE_MIN", "80%")
     monkeypatch.setenv("COPROFF_THRESHOLD_TOLERANCE", "0.01")
     result = run(fresh_db, "construction_coherence_rate")
