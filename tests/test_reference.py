@@ -152,3 +152,13 @@ def test_normalisers_read_the_reference_layer():
     assert n.period("inconnue") is None  # an unknown-period value of valeurs_periode_inconnue.csv
     assert n.local_srid("974") == reference.local_srid("974") == n.SRID_BY_DEPARTEMENT["974"]
     assert n.departements_of_postcode("97150") == {"971", "978"}
+
+
+def test_metadata_hooks_show_the_national_figures_of_the_reference_layer():
+    from coproff_platform.checks import metadata_hooks as hooks
+
+    # every class but the one for missing counts has a documented 2023 share
+    assert len(hooks.GAP_REFERENCE) == len(reference.gap_classes()) - 1
+    assert abs(sum(hooks.GAP_REFERENCE.values()) - 0.99) < 1e-9  # the documented shares, rounded
+    assert hooks.COHERENCE_REFERENCE == reference.parameter("coherence_construction_coproff_2023")
+    assert len(hooks.SITUATIONS) == len(reference.table("situations"))
