@@ -269,7 +269,7 @@ def test_sudden_change_is_flagged_against_the_previous_published_millesime(fresh
     flagged = {row[0]: dict(zip(result.columns, row)) for row in result.sample}
     assert set(flagged) == {"total", "ff_only"}
     assert flagged["ff_only"]["millesime_precedent"] == 2022 and flagged["ff_only"]["apres"] == 0
-    monkeypatch.setenv("COPROFF_MAX_CHANGE_MIN_ROWS", "50")  # counts this small are not judged
+    monkeypatch.delenv("COPROFF_MAX_CHANGE_MIN_ROWS")  # the reference minimum: counts this small are not judged
     assert run(fresh_db, "no_sudden_change_from_previous_millesime").passed
 
 
