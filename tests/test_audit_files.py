@@ -155,3 +155,25 @@ def test_audits_read_a_savepoint_so_a_broken_one_fails_alone(fresh_db, tmp_path)
         assert not result.passed and "division by zero" in result.error
         # the transaction is still usable: the next audit runs
         assert conn.execute(sa.text("select count(*) from coproff.coproff_m2023_new")).scalar() == 1
+
+
+def test_every_audit_file_runs_as_written_on_the_published_tables(fresh_db):
+    # What an analyst does: run the file in psql with :millesime bound, no runner, no rewrite.
+    fx = Fixture()
+    fx.copro_tup("75115000DF0001", X, Y, nloghcopro=10)
+    fx.copro_tup("75115000DF0002", X + 200, Y, nloghcopro=8)  # FF-only
+    fx.registration("AA0000001", x=X, y=Y, idpar=["75115000DF0001"], lots_hab=10)
+    fx.registration("AA0000002", lots_hab=5)  # unmatched
+    fx.write(fresh_db)
+    build_all(fresh_db, M)
+    offending = {}
+    with fresh_db.engine.connect() as conn:
+        for model in project():
+            for audit in audits_of(model):
+                offending[audit.name] = conn.execute(sa.text(audit.sql), {"millesime": M}).all()
+    assert len(offending) == 14
+    # the same answers as the runner gave before publishing: every rule holds but the coherence
+    # rate, which has no comparable copropriété here (no construction period) and says so in one row
+    [summary] = offending.pop("construction_coherence_rate")
+    assert summary.taux is None and summary.nb_comparables == 0
+    assert {name: rows for name, rows in offending.items() if rows} == {}
