@@ -75,6 +75,7 @@ def test_adding_one_sql_file_adds_a_check_to_the_model_asset(project_copy, fresh
     [evaluation] = [e for e in result.get_asset_check_evaluations() if e.asset_check_key == key]
     assert evaluation.passed and evaluation.partition == str(M)
     assert evaluation.metadata["lignes_en_faute"].value == 0
+    assert evaluation.metadata["fichier"].value.endswith("marts/coproff.audits/no_row_without_situation.sql")
 
 
 @pytest.mark.parametrize("header, message", [
@@ -112,6 +113,15 @@ def test_an_audit_is_one_select_on_its_model_for_the_millesime(tmp_path, body, m
 def test_an_audit_folder_without_its_model_is_an_error(project_copy):
     (project_copy / "marts" / "coproff_typo.audits").mkdir()
     with pytest.raises(AuditDefinitionError, match=r"coproff_typo\.audits: audit folder without a model"):
+        check_audit_folders(load_project(project_copy))
+
+
+def test_an_audit_reading_an_unknown_table_is_an_error(project_copy):
+    (project_copy / "marts" / "coproff.audits" / "bad.sql").write_text(
+        "-- audit: bad\n-- severity: warning\n-- threshold: none\n-- description: x\n"
+        "select c.idcopro from coproff.coproff c join staging.inconnue i using (idcopro) "
+        "where c.millesime = :millesime\n", encoding="utf-8")
+    with pytest.raises(AuditDefinitionError, match=r"coproff\.audits/bad\.sql: reads staging\.inconnue"):
         check_audit_folders(load_project(project_copy))
 
 

@@ -49,7 +49,7 @@ def asset_key_of_table(table: str) -> AssetKey:
 
 def audit_metadata(audit: Audit, result: AuditResult) -> dict:
     """What a check shows: the offending count, a sample of the rows, the thresholds, the file."""
-    meta: dict = {"lignes_en_faute": result.offending, "fichier": MetadataValue.path(audit.path.name)}
+    meta: dict = {"lignes_en_faute": result.offending, "fichier": MetadataValue.path(audit.relative_path)}
     if result.error:
         meta["erreur"] = result.error
     if result.sample:

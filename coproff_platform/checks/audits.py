@@ -78,6 +78,16 @@ class Audit:
         return self.table.replace(".", "/")
 
     @property
+    def relative_path(self) -> str:
+        """The file from the repository's root when it is in the repository (else as given)."""
+        from coproff_platform.models.project import PROJECT_DIR
+
+        try:
+            return str(self.path.relative_to(PROJECT_DIR.parents[1]))
+        except ValueError:
+            return str(self.path)
+
+    @property
     def severity(self) -> str:
         return "blocking" if self.blocking else "warning"
 
@@ -172,7 +182,11 @@ def audits_of(model) -> list[Audit]:
 
 
 def check_audit_folders(models) -> None:
-    """Every `<name>.audits` folder sits beside its model `<name>.sql` (else the rules would be lost)."""
+    """Every `<name>.audits` folder sits beside its model `<name>.sql` (else the rules would be
+    lost), and every audit reads only tables the project knows: models, staged sources and
+    reference tables (they become upstream assets of the audited model)."""
+    from coproff_platform.models.project import SOURCE_TABLES
+
     roots = {m.path.parent for m in models}
     stems = {(m.path.parent, m.path.stem) for m in models}
     for root in roots:
@@ -180,6 +194,14 @@ def check_audit_folders(models) -> None:
             stem = folder.name[: -len(AUDITS_SUFFIX)]
             if (root, stem) not in stems:
                 raise AuditDefinitionError(f"{folder}: audit folder without a model {root / (stem + '.sql')}")
+    known = {m.table for m in models} | SOURCE_TABLES
+    for model in models:
+        for audit in audits_of(model):
+            unknown = sorted(set(audit.reads) - known)
+            if unknown:
+                raise AuditDefinitionError(
+                    f"{audit.path}: reads {', '.join(unknown)}, neither a model nor a staged source "
+                    "or reference table")
 
 
 def audits_for(asset: str) -> list[Audit]:
