@@ -14,6 +14,7 @@ and which one stays published.
 """
 
 
+import warnings
 from collections.abc import Iterator
 
 from dagster import (
@@ -28,6 +29,7 @@ from dagster import (
     Failure,
     MaterializeResult,
     MetadataValue,
+    PreviewWarning,
     TableColumn,
     TableSchema,
     asset,
@@ -117,21 +119,27 @@ def _declared_schema(model: Model) -> TableSchema | None:
     return TableSchema(columns=[TableColumn(c.name, c.data_type or "", c.description) for c in cols])
 
 
+def _check_spec(key: AssetKey, audit: Audit) -> AssetCheckSpec:
+    # A partitioned check is what makes each evaluation carry its millésime; Dagster 1.13 warns
+    # that the option is in preview on every code load: known and accepted, silenced here only.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=PreviewWarning,
+                                message="Specifying a partitions_def on an AssetCheckSpec")
+        return AssetCheckSpec(
+            audit.name,
+            asset=key,
+            description=audit.description,
+            blocking=audit.blocking,
+            partitions_def=millesime_partitions,
+        )
+
+
 def model_asset(model: Model) -> AssetsDefinition:
     key = AssetKey(model.asset_key_path)
     audits = audits_of(model)
     # what the audits read besides the model's own table (reference tables, staged sources)
     audit_reads = {t for a in audits for t in a.reads} - {model.table} - set(model.upstream)
-    check_specs = [
-        AssetCheckSpec(
-            a.name,
-            asset=key,
-            description=a.description or None,
-            blocking=a.blocking,
-            partitions_def=millesime_partitions,  # evaluations carry their millésime
-        )
-        for a in audits
-    ]
+    check_specs = [_check_spec(key, a) for a in audits]
     static_meta = {"sql_file": MetadataValue.path(model.relative_path), "table": model.table}
     schema = _declared_schema(model)
     if schema is not None:
