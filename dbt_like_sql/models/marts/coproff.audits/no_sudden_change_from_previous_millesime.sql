@@ -3,7 +3,8 @@
 -- threshold: variation_max, variation_effectif_min
 -- description: Effectifs (total et par situation) comparés au millésime publié précédent : une
 --   variation relative au-delà de variation_max sur un effectif d'au moins variation_effectif_min
---   lignes (ref.parametres) est signalée. Rien n'est signalé sans millésime précédent.
+--   lignes (ref.parametres) est signalée ; une ligne de synthèse liste les effectifs signalés.
+--   Rien n'est signalé sans millésime précédent.
 with precedent as (
     select max(millesime) as millesime
     from coproff.coproff
@@ -42,17 +43,25 @@ variations as (
         p.variation_max
     from par_situation as v
     cross join parametres as p
+),
+
+signalees as (
+    select v.*
+    from variations as v
+    where (select millesime from precedent) is not null
+      and v.jugee
+      and (v.variation is null or abs(v.variation) > v.variation_max)
 )
 
+-- one summary row when a count changed too much: which, from what to what
 select
-    v.situation,
     (select millesime from precedent) as millesime_precedent,
-    v.avant,
-    v.apres,
-    v.variation,
-    v.variation_max
-from variations as v
-where (select millesime from precedent) is not null
-  and v.jugee
-  and (v.variation is null or abs(v.variation) > v.variation_max)
-order by v.situation = 'total' desc, v.situation
+    count(*) as nb_effectifs_signales,
+    string_agg(
+        situation || ' : ' || avant || ' → ' || apres
+        || coalesce(' (' || to_char(variation * 100, 'FMSG990.0') || ' %)', ' (nouveau)'),
+        ' ; ' order by situation = 'total' desc, situation
+    ) as effectifs_signales,
+    min(variation_max) as variation_max
+from signalees
+having count(*) > 0
