@@ -1,5 +1,5 @@
 """DV3F (Cerema, restricted, optional): loading a tiny export, a millésime without DV3F, and the
-sales indicators taking DV3F when present and DVF otherwise (issue 4 §1). Real PostGIS."""
+sales indicators taking DV3F when present and DVF otherwise (docs/rules.md "Indicateurs"). Real PostGIS."""
 
 from __future__ import annotations
 

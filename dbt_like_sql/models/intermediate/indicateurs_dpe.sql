@@ -2,7 +2,7 @@
 -- "Indicateurs").
 --
 -- Rules:
---   * DPE of the last ref.parametres.dpe_fenetre_ans calendar years of the millésime (N-4 .. N for 5);
+--   * DPE of the last ref.parametres.dpe_fenetre_ans calendar years of the millésime (N included);
 --   * a DPE carrying a registration number known to the registry of the millésime attaches to that
 --     registration directly (rattachement 'immatriculation'), whatever its location;
 --   * any other DPE attaches by location to the TUP whose polygon contains its point, and through

@@ -3,7 +3,7 @@
 --
 -- Rules:
 --   * mutations of the last ref.parametres.ventes_fenetre_ans calendar years of the millésime
---     (N-4 .. N for 5);
+--     (N included);
 --   * DV3F has one row per mutation: its price (valeurfonc) is counted once by construction;
 --   * a sale = a mutation with at least one apartment (nblocapt > 0, or an apartment typology
 --     codtypbien 12…) on a parcel (l_idpar, FF idpar) of the TUP; a mutation spanning several

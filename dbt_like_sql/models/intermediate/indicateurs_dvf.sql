@@ -2,7 +2,7 @@
 --
 -- Rules:
 --   * mutations of the last ref.parametres.ventes_fenetre_ans calendar years of the millésime
---     (N-4 .. N for 5);
+--     (N included);
 --   * exact duplicate lines of the raw files (same line_hash) are counted once;
 --   * a sale = a mutation with at least one apartment (code_type_local 2) on a parcel of the TUP;
 --   * a mutation's price (valeur_fonciere, repeated on each of its lines) is counted once;

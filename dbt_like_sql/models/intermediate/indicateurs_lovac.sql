@@ -3,7 +3,7 @@
 --
 -- Rules: a dwelling is vacant when FF occupation ff_ccthp = 'V'; it is vacant for the long term
 -- when its vacancy began more than ref.parametres.vacance_longue_ans years before the millésime
--- (N - debutvacance > 2 for 2).
+-- (N - debutvacance > vacance_longue_ans).
 -- A dwelling attaches to the TUP of its parcel (ff_idpar). Counts of a TUP holding several
 -- registrations are indicative (coproff.indicatif).
 -- Key: idtup.
