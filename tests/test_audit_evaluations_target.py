@@ -72,11 +72,17 @@ def test_a_failed_build_s_evaluations_do_not_target_the_published_version(fresh_
     _sample(fresh_db)
     build_all(fresh_db, int(M))
     model = next(m for m in project() if m.table == "coproff.coproff")
-    published = materialize([model_asset(model)], partition_key=M, resources={"postgis": fresh_db},
-                            instance=instance)
     broken = model_asset(dataclasses.replace(
         model, sql=f"select * from ({model.sql}\n) q union all "
                    f"select * from ({model.sql}\n) q where num_immat = 'AA0000001'"))
+    never = materialize([broken], partition_key=M, resources={"postgis": fresh_db}, instance=instance,
+                        raise_on_error=False)
+    assert not never.success and not _materializations(instance)
+    for e in never.get_asset_check_evaluations():
+        assert e.target_materialization_data is None
+        assert e.metadata["version_publiee"].value.startswith("aucune matérialisation"), e.check_name
+    published = materialize([model_asset(model)], partition_key=M, resources={"postgis": fresh_db},
+                            instance=instance)
     failed = materialize([broken], partition_key=M, resources={"postgis": fresh_db}, instance=instance,
                          raise_on_error=False)
     assert not failed.success

@@ -86,7 +86,7 @@ def _published_version(context: AssetExecutionContext, key: AssetKey) -> str:
     records = context.instance.fetch_materializations(
         AssetRecordsFilter(asset_key=key, asset_partitions=[context.partition_key]), limit=1).records
     if not records:
-        return "aucune : ce millésime n'a jamais été publié"
+        return "aucune matérialisation de ce millésime dans Dagster : rien n'a été publié par un run"
     r = records[0]
     return f"matérialisation du run {r.event_log_entry.run_id} (id {r.storage_id}), inchangée"
 
