@@ -175,6 +175,14 @@ def test_geometry_in_another_srid_fails(fresh_db):
     assert not result.passed and "2154" in sample(result)
 
 
+def test_a_polygon_inside_france_fails_as_not_a_point_without_breaking_the_audit(fresh_db):
+    build(fresh_db, extra_sql=f"alter table {FRESH} alter column geom type geometry(Geometry, 4326); "
+                              f"update {FRESH} set geom = st_buffer(geom, 0.001) where num_immat = 'AA0000001'")
+    result = run(fresh_db, "geometry_srid_4326_in_france")
+    assert result.error is None and not result.passed and result.offending == 1
+    assert result.sample[0][:3] == ("RNC_AA0000001", 4326, "POLYGON")
+
+
 def test_null_geometry_while_the_registry_has_a_point_fails(fresh_db):
     build(fresh_db, extra_sql=f"update {FRESH} set geom = null where num_immat = 'AA0000001'")
     result = run(fresh_db, "geometry_null_only_without_source_point")

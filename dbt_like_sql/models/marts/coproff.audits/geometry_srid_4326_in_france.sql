@@ -10,20 +10,24 @@ with referentiel as (
     where millesime = :millesime and geom is not null
 ),
 
-territoires as (
-    select code, st_makeenvelope(lon_min, lat_min, lon_max, lat_max, 4326) as boite
+-- the boxes of the covered territories (a few rows)
+territoires as materialized (
+    select code, lon_min, lat_min, lon_max, lat_max
     from ref.territoires
     where couvert_registre
 ),
 
+-- in the box of a covered territory, bounds included; only WGS84 points are compared
+-- (CASE: st_x is never evaluated on another geometry type)
 situees as (
     select
         r.idcopro,
         r.geom,
-        (
-            select min(t.code) from territoires as t
-            where st_srid(r.geom) = 4326 and st_intersects(r.geom, t.boite)
-        ) as territoire
+        case when st_srid(r.geom) = 4326 and geometrytype(r.geom) = 'POINT' then exists (
+            select 1 from territoires as t
+            where st_x(r.geom) between t.lon_min and t.lon_max
+              and st_y(r.geom) between t.lat_min and t.lat_max
+        ) else false end as en_france
     from referentiel as r
 )
 
@@ -31,9 +35,9 @@ select
     idcopro,
     st_srid(geom) as srid,
     geometrytype(geom) as type,
-    round(st_x(geom)::numeric, 5) as x,
-    round(st_y(geom)::numeric, 5) as y
+    case when geometrytype(geom) = 'POINT' then round(st_x(geom)::numeric, 5) end as x,
+    case when geometrytype(geom) = 'POINT' then round(st_y(geom)::numeric, 5) end as y
 from situees
 -- a WGS84 point inside one of the covered territories
-where st_srid(geom) <> 4326 or geometrytype(geom) <> 'POINT' or territoire is null
+where not en_france
 order by idcopro
