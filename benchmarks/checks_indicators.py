@@ -21,7 +21,7 @@ import time
 
 import sqlalchemy as sa
 
-from coproff_platform.checks.audits import audits_for
+from coproff_platform.checks.audits import audits_for, run_audit
 from coproff_platform.config import database_url
 from coproff_platform.models.build import build_model
 from coproff_platform.models.project import project, topological_order
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     for a in audits_for("coproff/coproff"):
         started = time.monotonic()
         with db.engine.connect() as conn:
-            result = a.fn(conn, table, m)
+            result = run_audit(conn, a, table, m)
         status = "passed" if result.passed else "FAILED"
         print(f"  {a.name:<45} {status:<7} {time.monotonic() - started:8.2f} s")
 

@@ -99,7 +99,7 @@ def test_a_duplicated_idcopro_blocks_the_swap_and_the_published_millesime_stays(
         build_model(fresh_db, broken, M, audits_for("coproff/coproff"))
     outcomes = {o.audit.name: o.result for o in failure.value.audits}
     assert not outcomes["idcopro_unique_and_well_formed"].passed
-    assert "RNC_AA0000001" in outcomes["idcopro_unique_and_well_formed"].metadata["sample"].value
+    assert outcomes["idcopro_unique_and_well_formed"].sample[0][:3] == ("RNC_AA0000001", 2, "doublon")
     assert not outcomes["every_registration_once"].passed
     with fresh_db.engine.connect() as conn:
         after = conn.execute(sa.text("select idcopro from coproff.coproff where millesime = :m order by 1"),

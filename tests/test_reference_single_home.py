@@ -37,12 +37,6 @@ LAMBERT_93 = reference.local_srid(None)
 # list at merge; a file listed here is still scanned by the other files' rules, only its own
 # findings are tolerated. Never add a file to silence a new finding: read the reference instead.
 PENDING_BY_OWNER: dict[str, tuple[str, ...]] = {
-    # audit: the checks on the referential (France boxes, gap classes, thresholds) become SQL audits
-    "audit": (
-        "coproff_platform/checks/referential.py",
-        "coproff_platform/checks/thresholds.py",
-        "tests/test_checks_referential.py",
-    ),
     # src: GX expectations (ctpdl, TUP types, mandates, SRIDs) and the source contracts
     "src": (
         "coproff_platform/checks/expectations.py",

@@ -4,10 +4,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from dagster import AssetKey, DagsterInstance, MetadataValue, materialize
+from dagster import AssetKey, DagsterInstance, MarkdownMetadataValue, materialize
 
 from coproff_platform.assets.models import model_asset
-from coproff_platform.checks.audits import AuditResult, audit
 from coproff_platform.models.build import SchemaChanged, build_model
 from coproff_platform.models.project import ModelProjectError, load_project, project
 from coproff_platform.partitions import millesime_partitions
@@ -36,7 +35,7 @@ def test_dependency_graph_is_read_from_the_sql(tmp_path):
     deps = {k.to_user_string() for k in assets["coproff.c"].dependency_keys}
     assert deps == {"intermediate/a", "staging/ff_parcelle", "staging/ff_tup"}
     assert assets["coproff.c"].key == AssetKey(["coproff", "c"])
-    assert assets["coproff.c"].group_names_by_key[AssetKey(["coproff", "c"])] == "marts"
+    assert assets["coproff.c"].group_names_by_key[AssetKey(["coproff", "c"])] == "coproff"  # groups are named after the schema (ui.py)
 
 
 def test_the_project_graph_chains_matching_referential_and_duplicates():
@@ -152,15 +151,19 @@ def test_a_changed_column_type_stops_with_a_clear_error_and_keeps_the_table(fres
     assert published(fresh_db) == [(2023, "B", 2020)]
 
 
-@audit("coproff/probe", blocking=True, name="no_vacancy_before_2020")
-def no_vacancy_before_2020(conn, table: str, millesime: int) -> AuditResult:
-    """Test audit: no dwelling vacant since before 2020."""
-    bad = conn.execute(sa.text(f"select count(*) from {table} where debutvacance < 2020")).scalar_one()
-    return AuditResult(bad == 0, {"offending_rows": bad, "sample": MetadataValue.md("| ff_idlocal |"),
-                                  "years": [2015]})
+NO_VACANCY_BEFORE_2020 = """-- audit: no_vacancy_before_2020
+-- severity: blocking
+-- threshold: none
+-- description: Audit d'essai : aucun logement vacant depuis avant 2020.
+select ff_idlocal, debutvacance
+from coproff.probe
+where millesime = :millesime and debutvacance < 2020
+order by ff_idlocal
+"""
 
 
 def test_a_failing_blocking_audit_keeps_the_previous_millesime_and_fails_the_run(fresh_db, tmp_path):
+    write(tmp_path, "marts/probe.audits/no_vacancy_before_2020.sql", NO_VACANCY_BEFORE_2020)
     model = probe_project(tmp_path)
     asset_def = model_asset(model)
     assert [s.name for s in asset_def.check_specs] == ["no_vacancy_before_2020"]
@@ -184,9 +187,10 @@ def test_a_failing_blocking_audit_keeps_the_previous_millesime_and_fails_the_run
     [evaluation] = failed.get_asset_check_evaluations()
     assert not evaluation.passed
     assert evaluation.severity.value == "ERROR"
-    assert evaluation.metadata["offending_rows"].value == 2
-    assert evaluation.metadata["sample"] == MetadataValue.md("| ff_idlocal |")  # Markdown kept as Markdown
-    assert evaluation.metadata["years"].value == [2015]
+    assert evaluation.metadata["lignes_en_faute"].value == 2
+    table = evaluation.metadata["échantillon"]
+    assert isinstance(table, MarkdownMetadataValue) and "| ff_idlocal | debutvacance |" in table.value
+    assert "| X | 2015 |" in table.value and "| Y | 2015 |" in table.value
     assert published(fresh_db) == [(2023, "B", 2021)]  # the previous version is still published
 
 

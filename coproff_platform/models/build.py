@@ -5,7 +5,8 @@ Write-audit-publish inside one transaction (`PostGISResource.replace_millesime`)
      (`PARTITION BY LIST (millesime)`, primary key and indexes from the model's dictionary);
   2. `INSERT INTO <fresh> SELECT ... FROM (<model sql>)` with the millésime as the bound
      parameter `:millesime` (never formatted into the SQL);
-  3. every audit registered on the model's asset runs on the fresh table;
+  3. every audit of the model (`<model>.audits/*.sql`, `checks/audits.py`) runs on the fresh table,
+     each in a savepoint;
   4. when no blocking audit failed, the fresh table replaces the millésime's partition; otherwise
      `AuditFailed` is raised and everything rolls back: the previous version stays published.
 
@@ -24,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from coproff_platform.checks.audits import Audit, AuditResult
+from coproff_platform.checks.audits import Audit, AuditResult, audits_of, run_audit
 from coproff_platform.checks.metadata_hooks import metadata_for
 from coproff_platform.contracts.tables import literal
 from coproff_platform.metadata import markdown_table
@@ -186,16 +187,8 @@ def preview(conn: Connection, table: str, columns: list[tuple[str, str]]) -> str
 
 
 def run_audits(conn: Connection, audits: list[Audit], table: str, millesime: int) -> list[AuditOutcome]:
-    """Runs each audit in its own savepoint, so a broken audit cannot poison the transaction."""
-    outcomes = []
-    for a in audits:
-        try:
-            with conn.begin_nested():
-                result = a.fn(conn, table, millesime)
-        except Exception as exc:  # an audit that crashes counts as failed, with the reason
-            result = AuditResult(False, {"error": f"{type(exc).__name__}: {exc}"}, f"audit raised: {exc}")
-        outcomes.append(AuditOutcome(a, result))
-    return outcomes
+    """Runs each audit on the fresh `table`, each in its own savepoint (a broken audit fails alone)."""
+    return [AuditOutcome(a, run_audit(conn, a, table, millesime)) for a in audits]
 
 
 def analyze_sources(conn: Connection, model: Model, millesime: int) -> list[str]:
@@ -293,21 +286,6 @@ def _build_model(
     )
 
 
-def metadata_value(value: Any) -> Any:
-    """Audit metadata as values Dagster accepts: Dagster metadata values and plain scalars as they
-    are, lists and dicts as JSON, anything else as text."""
-    from dagster import MetadataValue
-
-    if isinstance(value, (MetadataValue, str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, (list, tuple, dict)):
-        try:
-            return MetadataValue.json(value if isinstance(value, dict) else list(value))
-        except Exception:  # not JSON-serialisable: keep it readable
-            return str(value)
-    return str(value)
-
-
 def build_all(
     postgis: PostGISResource,
     millesime: int,
@@ -319,12 +297,10 @@ def build_all(
 
     For tests and benchmarks; Dagster runs the same `build_model` per asset.
     """
-    from coproff_platform.checks.audits import audits_for
     from coproff_platform.models.project import project, topological_order
 
     chosen = topological_order(models if models is not None else list(project()))
     reports = {}
     for model in chosen:
-        key = "/".join(model.asset_key_path)
-        reports[model.table] = build_model(postgis, model, millesime, audits_for(key) if with_audits else [])
+        reports[model.table] = build_model(postgis, model, millesime, audits_of(model) if with_audits else [])
     return reports

@@ -1,0 +1,104 @@
+"""Audit evaluations are attached to the materialization they judged (real Dagster instance).
+
+Dagster records, with each check evaluation, the materialization it judged: the latest
+materialization of the partition at the moment the evaluation is logged. A model asset must
+therefore record its materialization before its audit results; and when a blocking audit stops
+the build, nothing was materialized, so the evaluations must not point at the published version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+from dagster import AssetCheckKey, AssetKey, instance_for_test, materialize
+from dagster._core.loader import LoadingContextForTest
+from dagster._core.storage.event_log.base import AssetRecordsFilter
+
+from coproff_platform.assets.models import model_asset
+from coproff_platform.models.build import build_all
+from coproff_platform.models.fixtures import PARIS, Fixture
+from coproff_platform.models.project import project
+from coproff_platform.partitions import millesime_partitions
+
+X, Y = PARIS
+M = "2023"
+COPROFF = AssetKey(["coproff", "coproff"])
+
+
+def _sample(db) -> None:
+    fx = Fixture()
+    fx.copro_tup("75115000DF0001", X, Y, nloghcopro=10)
+    fx.copro_tup("75115000DF0003", X + 200, Y, nloghcopro=8)  # FF-only
+    fx.registration("AA0000001", x=X, y=Y, idpar=["75115000DF0001"], lots_hab=10)
+    fx.write(db)
+
+
+@pytest.fixture
+def instance(tmp_path):
+    with instance_for_test(temp_dir=str(tmp_path)) as inst:
+        inst.add_dynamic_partitions(millesime_partitions.name, [M])
+        yield inst
+
+
+def _materializations(instance):
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=COPROFF, asset_partitions=[M]), limit=10).records
+    return {r.event_log_entry.run_id: r.storage_id for r in records}
+
+
+def test_each_run_s_evaluations_target_that_run_s_own_materialization(fresh_db, instance):
+    _sample(fresh_db)
+    build_all(fresh_db, int(M))  # the upstream tables
+    coproff = model_asset(next(m for m in project() if m.table == "coproff.coproff"))
+    runs = []
+    for _ in range(2):  # two materializations of one partition
+        result = materialize([coproff], partition_key=M, resources={"postgis": fresh_db}, instance=instance)
+        runs.append(result)
+    materializations = _materializations(instance)
+    assert len(materializations) == 2
+    for result in runs:
+        evaluations = [e for e in result.get_asset_check_evaluations() if e.asset_key == COPROFF]
+        assert evaluations
+        for e in evaluations:
+            assert e.target_materialization_data is not None, e.check_name
+            # the evaluation judged the materialization of its own run, not the one before
+            assert e.target_materialization_data.run_id == result.run_id, e.check_name
+            assert e.target_materialization_data.storage_id == materializations[result.run_id], e.check_name
+
+
+def test_a_failed_build_s_evaluations_do_not_target_the_published_version(fresh_db, instance):
+    _sample(fresh_db)
+    build_all(fresh_db, int(M))
+    model = next(m for m in project() if m.table == "coproff.coproff")
+    broken = model_asset(dataclasses.replace(
+        model, sql=f"select * from ({model.sql}\n) q union all "
+                   f"select * from ({model.sql}\n) q where num_immat = 'AA0000001'"))
+    never = materialize([broken], partition_key=M, resources={"postgis": fresh_db}, instance=instance,
+                        raise_on_error=False)
+    assert not never.success and not _materializations(instance)
+    for e in never.get_asset_check_evaluations():
+        assert e.target_materialization_data is None
+        assert e.metadata["version_publiee"].value.startswith("aucune matérialisation"), e.check_name
+    published = materialize([model_asset(model)], partition_key=M, resources={"postgis": fresh_db},
+                            instance=instance)
+    failed = materialize([broken], partition_key=M, resources={"postgis": fresh_db}, instance=instance,
+                         raise_on_error=False)
+    assert not failed.success
+    assert set(_materializations(instance)) == {published.run_id}  # nothing new was materialized
+    evaluations = {e.check_name: e for e in failed.get_asset_check_evaluations() if e.asset_key == COPROFF}
+    assert not evaluations["idcopro_unique_and_well_formed"].passed
+    for name, e in evaluations.items():
+        # not the published materialization: the judged table was never published
+        assert e.target_materialization_data is None, name
+        assert e.partition == M
+        assert e.metadata["version_jugee"].value.startswith("reconstruction non publiée"), name
+        assert published.run_id in e.metadata["version_publiee"].value, name
+    # What Dagster 1.13's UI makes of it (the method its asset-check view calls): an evaluation
+    # without target is placed by timestamp on the partition's latest materialization, i.e. the
+    # published one. This is why the metadata above says which version was judged.
+    [record] = instance.event_log_storage.get_asset_check_execution_history(
+        AssetCheckKey(COPROFF, "idcopro_unique_and_well_formed"), limit=1)
+    assert record.run_id == failed.run_id
+    assert asyncio.run(record.targets_latest_materialization(LoadingContextForTest(instance)))
