@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from dagster import DagsterInstance, materialize
 from sqlalchemy.engine import make_url
 
-from coproff_platform.assets.publication import READER_ROLE, publication, sql_literal
+from coproff_platform.assets.publication import publication
+from coproff_platform.publish import READER_ROLE
+from coproff_platform.resources.postgis import literal as sql_literal
 from coproff_platform.partitions import register_millesime
 from coproff_platform.resources.postgis import PostGISResource
 
@@ -112,37 +114,49 @@ def test_published_millesimes_are_registered_and_latest_view_follows(marts):
         assert conn.execute(sa.text("select count(*) from coproff.appariement_dernier")).scalar() == 2
 
 
-def test_keys_and_indexes_are_added_only_when_missing(marts):
+def test_republishing_an_unchanged_millesime_touches_no_view(marts):
+    """DROP VIEW would make readers of the view wait: an unchanged view is left as it is."""
     assert publish(marts, "2023").success
-    assert publish(marts, "2023").success  # republishing adds nothing twice
-    with marts.engine.connect() as conn:
-        pk = conn.execute(sa.text(
-            "select pg_get_constraintdef(oid) from pg_constraint "
-            "where conrelid = 'coproff.coproff'::regclass and contype = 'p'")).scalar()
-        assert pk == "PRIMARY KEY (millesime, idcopro)"
-        indexes = conn.execute(sa.text(
-            "select a.attname, am.amname from pg_index i join pg_class c on c.oid = i.indexrelid "
-            "join pg_am am on am.oid = c.relam "
-            "join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0] "
-            "where i.indrelid = 'coproff.coproff'::regclass")).all()
-    leading = sorted(indexes)
-    assert ("geom", "gist") in leading
-    for column in ("idcopro", "num_immat", "code_commune"):
-        assert (column, "btree") in leading
-    assert [c for c, _ in leading].count("idtup") == 1  # the runner's index was kept, not duplicated
+    oids = lambda: scalar(marts, "select array_agg(oid::int order by relname) from pg_class "
+                                 "where relnamespace = 'coproff'::regnamespace and relkind = 'v'")
+    before = oids()
+    assert publish(marts, "2023").success
+    assert oids() == before
+    # A column added to the table: its views are recreated with it, the others stay.
+    with marts.engine.begin() as conn:
+        conn.execute(sa.text("alter table coproff.appariement add column score real"))
+        conn.execute(sa.text("comment on column coproff.appariement.score is 'Score'"))
+    assert publish(marts, "2023").success
+    assert scalar(marts, "select count(*) from coproff.appariement_dernier where score is null") == 2
+    assert scalar(marts, "select to_regclass('coproff.coproff_dernier')::oid::int") in before
 
 
-def test_comment_check_names_what_is_undocumented(marts):
+def test_a_relation_without_comment_blocks_publication_and_the_previous_version_stays(marts):
     result = publish(marts, "2023")
     [ev] = result.get_asset_check_evaluations()
     assert ev.passed and ev.partition == "2023"
+    first_run = result.run_id
+    published_at = scalar(marts, "select published_at from coproff.millesimes where millesime = 2023")
     with marts.engine.begin() as conn:
         conn.execute(sa.text("alter table coproff.coproff add column surface integer"))
     result = publish(marts, "2023")
+    assert not result.success
     [ev] = result.get_asset_check_evaluations()
-    assert not ev.passed
-    missing = ev.metadata["missing"].value
+    assert not ev.passed and ev.partition == "2023"
+    missing = ev.metadata["relations ou colonnes sans commentaire"].value
     assert "coproff.coproff.surface" in missing and "coproff.coproff_dernier.surface" in missing
+    # Nothing was committed: same registry row, views without the new column.
+    assert scalar(marts, "select published_at from coproff.millesimes where millesime = 2023") == published_at
+    assert scalar(marts, "select count(*) from pg_attribute where attrelid = 'coproff.coproff_dernier'::regclass "
+                         "and attname = 'surface'") == 0
+    # The failed run says which version consumers still read, since when and by which run.
+    [obs] = [e.event_specific_data.asset_observation for e in result.all_events
+             if e.event_type_value == "ASSET_OBSERVATION"]
+    assert obs.partition == "2023"
+    assert obs.metadata["toujours publié"].value is True
+    assert obs.metadata["exécution de publication"].value == first_run
+    assert obs.metadata["publié depuis"].value == published_at.timestamp()
+    assert obs.metadata["exécution en échec"].value == result.run_id
 
 
 def test_a_volunteer_syndic_name_is_never_published(marts):
