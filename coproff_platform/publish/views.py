@@ -5,6 +5,12 @@ A view freezes its column list when it is created, so a view is (re)created only
 missing or its columns no longer match its table's: DROP VIEW needs an ACCESS EXCLUSIVE lock,
 which would make readers of the view wait. Republishing an unchanged millésime touches no view.
 Each view carries the comments of its table (table and columns).
+
+QGIS opens a view only with a key column it can check unique, and takes the first column when
+nobody chooses one (its browser proposes the view's columns in order). So every view starts with
+a single-column key unique within one millésime: the primary key's column other than
+`millesime` (`idcopro` for the referential), `millesime` itself for a table with one row per
+millésime, or a column `cle` joining the key's columns with `/` when the key has several.
 """
 
 from __future__ import annotations
@@ -41,8 +47,41 @@ def _existing_views(conn: Connection) -> set[str]:
     ).scalars())
 
 
-def _copy_comments(conn: Connection, source: str, view: str, table_comment: str) -> None:
+KEY_COLUMN = "cle"
+KEY_COMMENT = ("Clé unique de la ligne dans le millésime ({columns} joints par « / ») : identifiant "
+               "des entités pour QGIS")
+
+
+def primary_key(conn: Connection, table: PublishedTable) -> list[str]:
+    """The table's primary key columns, in key order (from the model's dictionary via the runner)."""
+    return list(conn.execute(
+        sa.text("select a.attname::text from pg_constraint c "
+                "cross join lateral unnest(c.conkey) with ordinality as k(attnum, pos) "
+                "join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum "
+                "where c.conrelid = to_regclass(:t) and c.contype = 'p' order by k.pos"),
+        {"t": table.qualified},
+    ).scalars())
+
+
+def view_select(conn: Connection, table: PublishedTable) -> tuple[str, list[str], str | None]:
+    """(select list, column names, comment of a synthetic key column or None): the key first."""
+    key = primary_key(conn, table)
+    within = [c for c in key if c != "millesime"] or (["millesime"] if key else [])
+    if len(within) == 1:
+        first = within[0]
+        names = [first] + [c for c in table.columns if c != first]
+        return ", ".join(ident(c) for c in names), names, None
+    if len(within) > 1 and KEY_COLUMN not in table.columns:
+        expr = "concat_ws('/', " + ", ".join(f"{ident(c)}::text" for c in within) + f") as {KEY_COLUMN}"
+        names = [KEY_COLUMN, *table.columns]
+        return ", ".join([expr, *(ident(c) for c in table.columns)]), names, KEY_COMMENT.format(columns=", ".join(within))
+    return ", ".join(ident(c) for c in table.columns), list(table.columns), None
+
+
+def _copy_comments(conn: Connection, source: str, view: str, table_comment: str, key_comment: str | None) -> None:
     conn.execute(sa.text(f"comment on view {SCHEMA}.{ident(view)} is {literal(table_comment)}"))
+    if key_comment:
+        conn.execute(sa.text(f"comment on column {SCHEMA}.{ident(view)}.{KEY_COLUMN} is {literal(key_comment)}"))
     for name, comment in conn.execute(
         sa.text(
             "select a.attname, col_description(a.attrelid, a.attnum) from pg_attribute a "
@@ -58,16 +97,17 @@ def _ensure_view(conn: Connection, table: PublishedTable, view: str, where: str,
                  existing: set[str]) -> str | None:
     """Creates `view` over `table` when missing or stale; returns what it did (None: untouched)."""
     qualified = f"{SCHEMA}.{ident(view)}"
+    select, names, key_comment = view_select(conn, table)
     done = None
     if view in existing:
-        if _columns(conn, qualified) == list(table.columns):
+        if _columns(conn, qualified) == names:
             # Comments may have changed with the dictionary: COMMENT takes no lock readers wait on.
-            _copy_comments(conn, table.name, view, comment)
+            _copy_comments(conn, table.name, view, comment, key_comment)
             return None
         conn.execute(sa.text(f"drop view {qualified}"))
         done = f"recreated {qualified}"
-    conn.execute(sa.text(f"create view {qualified} as select * from {table.qualified} where {where}"))
-    _copy_comments(conn, table.name, view, comment)
+    conn.execute(sa.text(f"create view {qualified} as select {select} from {table.qualified} where {where}"))
+    _copy_comments(conn, table.name, view, comment, key_comment)
     return done or f"created {qualified}"
 
 
