@@ -214,3 +214,40 @@ def test_reader_role_reads_coproff_and_nothing_else(marts):
     finally:
         with marts.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text(f"drop role if exists {login}"))
+
+
+def test_after_a_failed_rebuild_the_kept_version_is_observed(marts, monkeypatch):
+    """A build of a published millésime fails upstream (publication never runs): the sensor
+    `publication_conservee` records on coproff/publication which version consumers still read."""
+    from dagster import AssetKey, DagsterEventType, EventRecordsFilter, Failure, asset, build_run_status_sensor_context
+
+    from coproff_platform.assets.publication import publication_conservee
+    from coproff_platform.partitions import millesime_partitions
+
+    monkeypatch.setenv("COPROFF_DATABASE_URL", marts.database_url)
+    published = publish(marts, "2023")
+    assert published.success
+
+    @asset(key=["coproff", "coproff"], partitions_def=millesime_partitions)
+    def broken_rebuild():
+        raise Failure(description="audit idcopro_unique en échec")
+
+    instance = DagsterInstance.ephemeral()
+    _INSTANCES.append(instance)
+    register_millesime(instance, "2023")
+    failed = materialize([broken_rebuild], partition_key="2023", instance=instance, raise_on_error=False)
+    assert not failed.success
+    failure = next(e for e in failed.all_events if e.event_type == DagsterEventType.RUN_FAILURE)
+    context = build_run_status_sensor_context(
+        sensor_name="publication_conservee", dagster_event=failure, dagster_instance=instance,
+        dagster_run=failed.dagster_run).for_run_failure()
+    publication_conservee(context)
+    [record] = instance.get_event_records(EventRecordsFilter(DagsterEventType.ASSET_OBSERVATION,
+                                                             asset_key=AssetKey(["coproff", "publication"])))
+    observation = record.event_log_entry.dagster_event.event_specific_data.asset_observation
+    assert observation.partition == "2023"
+    meta = observation.metadata
+    assert meta["toujours publié"].value is True
+    assert meta["exécution de publication"].value == published.run_id
+    assert meta["exécution en échec"].value == failed.run_id
+    assert meta["lignes publiées"].value["coproff"] == 3

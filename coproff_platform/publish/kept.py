@@ -36,10 +36,12 @@ def kept_version_metadata(engine: Engine, millesime: int, failed_run_id: str | N
 
 
 def kept_version_observation(engine: Engine, millesime: int, failed_run_id: str | None, cause: str) -> AssetObservation:
+    metadata = kept_version_metadata(engine, millesime, failed_run_id, cause)
+    kept = metadata.get("toujours publié") is True
     return AssetObservation(
         asset_key=PUBLICATION_KEY,
         partition=str(int(millesime)),
-        description="Échec de la reconstruction : la version précédente reste publiée"
-        if failed_run_id else None,
-        metadata=kept_version_metadata(engine, millesime, failed_run_id, cause),
+        description=f"Échec de la construction du millésime {int(millesime)} : "
+        + ("la version précédente reste publiée, inchangée" if kept else "aucune version n'est publiée"),
+        metadata=metadata,
     )
