@@ -251,3 +251,51 @@ def test_after_a_failed_rebuild_the_kept_version_is_observed(marts, monkeypatch)
     assert meta["exécution de publication"].value == published.run_id
     assert meta["exécution en échec"].value == failed.run_id
     assert meta["lignes publiées"].value["coproff"] == 3
+
+
+def test_a_reader_holding_a_view_delays_its_recreation_without_queueing_other_readers(marts, monkeypatch):
+    """A publication that must recreate a view (its table gained a column) waits for a reader's
+    open transaction with a short lock_timeout, steps back, retries, and finally gives up naming
+    that reader; meanwhile other readers of the view are served."""
+    import threading
+    import time
+
+    from coproff_platform.publish import publish as publish_now
+    from coproff_platform.resources.postgis import LockWaitTimeout
+
+    assert publish(marts, "2023").success
+    with marts.engine.begin() as conn:
+        conn.execute(sa.text("alter table coproff.appariement add column score real"))
+        conn.execute(sa.text("comment on column coproff.appariement.score is 'Score'"))
+    monkeypatch.setenv("COPROFF_LOCK_TIMEOUT_MS", "300")
+    monkeypatch.setenv("COPROFF_LOCK_WAIT_MAX_S", "2")
+    url = make_url(marts.database_url)
+    dsn = f"postgresql://postgres@{url.host or '127.0.0.1'}:{url.port or 5432}/{url.database}"
+    outcome: dict = {}
+
+    def publish_in_thread() -> None:
+        try:
+            publish_now(marts.engine, 2023, "run-x")
+        except LockWaitTimeout as exc:
+            outcome["error"] = exc
+
+    with psycopg.connect(dsn + "?application_name=rapport_mensuel") as holder:
+        holder.execute("begin")
+        holder.execute("select count(*) from coproff.appariement_dernier").fetchone()
+        worker = threading.Thread(target=publish_in_thread)
+        worker.start()
+        waits = []
+        with psycopg.connect(dsn) as other:
+            for _ in range(6):
+                started = time.monotonic()
+                other.execute("select count(*) from coproff.appariement_dernier").fetchone()
+                waits.append(time.monotonic() - started)
+                time.sleep(0.15)
+        worker.join(15)
+        holder_pid = holder.info.backend_pid
+        holder.execute("commit")
+    assert max(waits) < 0.8, waits
+    assert f"pid {holder_pid}" in str(outcome["error"]) and "rapport_mensuel" in str(outcome["error"])
+    # Once the reader is gone the same publication goes through and the view gains the column.
+    publish_now(marts.engine, 2023, "run-y")
+    assert scalar(marts, "select count(*) from coproff.appariement_dernier where score is null") == 2

@@ -97,10 +97,14 @@ def publish_in(conn: Connection, millesime: int, run_id: str | None = None) -> P
 def publish(engine: Engine, millesime: int, run_id: str | None = None, policy: LockPolicy | None = None) -> Publication:
     """`publish_in` in a transaction of its own, retried when a lock is not granted quickly (a
     reader holding a view that must be recreated): readers never queue behind the publication."""
+    with engine.connect() as conn:  # what a blocking reader may hold: any relation of the schema
+        relations = list(conn.execute(
+            sa.text("select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                    "where n.nspname = :s and c.relkind in ('r', 'p', 'v')"), {"s": SCHEMA}).scalars())
     return run_transaction_with_lock_retry(
         engine,
         lambda conn: publish_in(conn, millesime, run_id),
-        relations=[f"{SCHEMA}.{MAIN_TABLE}", REGISTRY],
+        relations=relations,
         what=f"publishing millésime {millesime}",
         policy=policy,
     )

@@ -112,7 +112,7 @@ class BlockingSession:
     application_name: str | None
     since: Any  # transaction start (timestamptz) of the holder, or its backend start
     state: str | None
-    relation: str
+    relation: str  # the relations it holds among those asked about, comma-separated
     mode: str
 
     def describe(self) -> str:
@@ -144,10 +144,12 @@ def blocking_sessions(conn: Connection, relations: Sequence[str]) -> list[Blocki
         sa.text(
             """
             select a.pid, a.usename, a.application_name, coalesce(a.xact_start, a.backend_start) as since,
-                   a.state, l.relation::regclass::text as relation, l.mode
+                   a.state, string_agg(distinct l.relation::regclass::text, ', ') as relation,
+                   string_agg(distinct l.mode, ', ') as mode
             from pg_locks l join pg_stat_activity a on a.pid = l.pid
             where l.granted and l.pid <> pg_backend_pid() and l.locktype = 'relation'
               and l.relation = any(cast(:oids as oid[]))
+            group by a.pid, a.usename, a.application_name, a.xact_start, a.backend_start, a.state
             order by since, a.pid
             """
         ),
