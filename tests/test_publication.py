@@ -299,3 +299,22 @@ def test_a_reader_holding_a_view_delays_its_recreation_without_queueing_other_re
     # Once the reader is gone the same publication goes through and the view gains the column.
     publish_now(marts.engine, 2023, "run-y")
     assert scalar(marts, "select count(*) from coproff.appariement_dernier where score is null") == 2
+
+
+def test_the_registry_records_where_the_parcel_units_came_from(marts):
+    # Before the open-cadastre mode exists (no intermediate.tup.source_parcelles column): NULL.
+    assert publish(marts, "2022").success
+    assert scalar(marts, "select source_parcelles is null from coproff.millesimes where millesime = 2022") is True
+    with marts.engine.begin() as conn:
+        conn.execute(sa.text("create table intermediate.tup (millesime smallint, idtup text, source_parcelles text) "
+                             "partition by list (millesime)"))
+        conn.execute(sa.text("create table intermediate.tup_m2023 partition of intermediate.tup for values in (2023)"))
+        conn.execute(sa.text("insert into intermediate.tup values (2023, '75101000AB0001', 'cadastre'), "
+                             "(2023, '75101000AB0002', 'cadastre')"))
+    assert publish(marts, "2023").success
+    assert scalar(marts, "select source_parcelles from coproff.millesimes where millesime = 2023") == "cadastre"
+    with marts.engine.begin() as conn:
+        conn.execute(sa.text("insert into intermediate.tup values (2023, '93010000AC0003', 'ff')"))
+    assert publish(marts, "2023").success
+    assert scalar(marts, "select source_parcelles from coproff.millesimes where millesime = 2023") == "cadastre,ff"
+    assert scalar(marts, "select col_description('coproff.millesimes'::regclass, 5)").startswith("Origine des unités")
