@@ -195,3 +195,43 @@ def test_a_build_killed_mid_swap_leaves_the_published_millesime_and_no_orphan(co
                                     "where millesime = 2023")).scalar()
     assert rows == ["old_0", "old_1", "old_2"]
     fill_coproff(coproff_table, 2023, "rerun", 2)  # the next build is not blocked by anything left over
+
+
+def test_a_new_warehouse_database_is_hardened_and_a_weaker_pipeline_role_is_warned(postgis, caplog):
+    """PostgreSQL grants TEMP, advisory locks and large objects to PUBLIC in a new database; set-up
+    takes them back. A pipeline role that may not (not a superuser) gets a warning, not a failure."""
+    from coproff_platform.resources.postgis import harden_database
+
+    url = make_url(postgis.database_url)
+    scratch = f"{url.database}_harden"
+    weak = f"{url.database}_weak_builder"
+    with postgis.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(f'drop database if exists "{scratch}"'))
+        conn.execute(sa.text(f'create database "{scratch}"'))
+        conn.execute(sa.text(f"drop role if exists {weak}"))
+        conn.execute(sa.text(f"create role {weak} login"))
+    try:
+        def public_can(engine, what: str) -> bool:
+            with engine.connect() as c:
+                return c.execute(sa.text(f"select {what}")).scalar()
+
+        admin = sa.create_engine(url.set(database=scratch).render_as_string(hide_password=False))
+        advisory = "has_function_privilege('public', 'pg_advisory_lock(bigint)', 'execute')"
+        temp = "has_database_privilege('public', current_database(), 'temporary')"
+        assert public_can(admin, advisory) and public_can(admin, temp)  # PostgreSQL's defaults
+        weak_engine = sa.create_engine(url.set(database=scratch, username=weak).render_as_string(hide_password=False))
+        with weak_engine.begin() as conn:
+            not_done = harden_database(conn)
+        assert any("pg_advisory_lock(bigint)" in s for s in not_done)
+        assert "run once as a superuser" in caplog.text and "revoke execute on function" in caplog.text
+        with admin.begin() as conn:
+            assert harden_database(conn) == []
+        assert not public_can(admin, advisory) and not public_can(admin, temp)
+        with admin.begin() as conn:
+            assert harden_database(conn) == []  # idempotent
+        weak_engine.dispose()
+        admin.dispose()
+    finally:
+        with postgis.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text(f'drop database if exists "{scratch}" with (force)'))
+            conn.execute(sa.text(f"drop role if exists {weak}"))

@@ -24,6 +24,7 @@ swap never queues readers behind it for longer than that; after `COPROFF_LOCK_WA
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 import time
@@ -268,17 +269,38 @@ _PUBLIC_FUNCTIONS_REVOKED = r"""
 def harden_database(conn: Connection) -> list[str]:
     """Takes from PUBLIC what PostgreSQL grants it by default and a reader must not have: TEMP on
     the database, advisory-lock and large-object functions. The role running the pipeline (the
-    current user) keeps them explicitly. Idempotent; returns the functions revoked this time."""
-    database = conn.execute(sa.text("select current_database()")).scalar_one()
+    current user) keeps them explicitly. Idempotent; returns what it could not do.
+
+    Revoking needs the database's owner (TEMP) and a superuser (functions of pg_catalog). A role
+    without them gets a warning naming the statements to run once as a superuser, not a failure.
+    """
+    database = ident(conn.execute(sa.text("select current_database()")).scalar_one())
     me = conn.execute(sa.text("select current_user")).scalar_one()
+    statements: list[str] = []
     if conn.execute(sa.text("select has_database_privilege('public', current_database(), 'temporary')")).scalar():
-        conn.execute(sa.text(f'grant temporary on database "{ident(database)}" to "{me}"'))
-        conn.execute(sa.text(f'revoke temporary on database "{ident(database)}" from public'))
-    revoked = list(conn.execute(sa.text(_PUBLIC_FUNCTIONS_REVOKED)).scalars())
-    for signature in revoked:
-        conn.execute(sa.text(f'grant execute on function {signature} to "{me}"'))
-        conn.execute(sa.text(f"revoke execute on function {signature} from public"))
-    return revoked
+        statements += [f'grant temporary on database "{database}" to "{me}"',
+                       f'revoke temporary on database "{database}" from public']
+    for signature in conn.execute(sa.text(_PUBLIC_FUNCTIONS_REVOKED)).scalars():
+        statements += [f'grant execute on function {signature} to "{me}"',
+                       f"revoke execute on function {signature} from public"]
+    for statement in statements:
+        try:
+            with conn.begin_nested():
+                conn.execute(sa.text(statement))
+        except sa.exc.DBAPIError as exc:
+            if not isinstance(getattr(exc, "orig", None), psycopg.errors.InsufficientPrivilege):
+                raise
+    # A REVOKE by a role that is not the grantor only warns: check what PUBLIC still holds.
+    not_done = [f"revoke execute on function {f} from public"
+                for f in conn.execute(sa.text(_PUBLIC_FUNCTIONS_REVOKED)).scalars()]
+    if conn.execute(sa.text("select has_database_privilege('public', current_database(), 'temporary')")).scalar():
+        not_done.insert(0, f'revoke temporary on database "{database}" from public')
+    if not_done:
+        logging.getLogger(__name__).warning(
+            "readers of %s may still create temporary tables, large objects or take the builder's advisory "
+            "locks: role %s may not revoke them; run once as a superuser: %s",
+            database, me, "; ".join(not_done))
+    return not_done
 
 
 class PostGISResource(ConfigurableResource):
