@@ -219,7 +219,7 @@ def test_reader_role_reads_coproff_and_nothing_else(marts):
 def test_after_a_failed_rebuild_the_kept_version_is_observed(marts, monkeypatch):
     """A build of a published millésime fails upstream (publication never runs): the sensor
     `publication_conservee` records on coproff/publication which version consumers still read."""
-    from dagster import AssetKey, DagsterEventType, EventRecordsFilter, Failure, asset, build_run_status_sensor_context
+    from dagster import AssetKey, DagsterEventType, Failure, asset, build_run_status_sensor_context
 
     from coproff_platform.assets.publication import publication_conservee
     from coproff_platform.partitions import millesime_partitions
@@ -242,8 +242,7 @@ def test_after_a_failed_rebuild_the_kept_version_is_observed(marts, monkeypatch)
         sensor_name="publication_conservee", dagster_event=failure, dagster_instance=instance,
         dagster_run=failed.dagster_run).for_run_failure()
     publication_conservee(context)
-    [record] = instance.get_event_records(EventRecordsFilter(DagsterEventType.ASSET_OBSERVATION,
-                                                             asset_key=AssetKey(["coproff", "publication"])))
+    [record] = instance.fetch_observations(AssetKey(["coproff", "publication"]), limit=10).records
     observation = record.event_log_entry.dagster_event.event_specific_data.asset_observation
     assert observation.partition == "2023"
     meta = observation.metadata
