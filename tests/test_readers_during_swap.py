@@ -235,3 +235,21 @@ def test_a_new_warehouse_database_is_hardened_and_a_weaker_pipeline_role_is_warn
         with postgis.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text(f'drop database if exists "{scratch}" with (force)'))
             conn.execute(sa.text(f"drop role if exists {weak}"))
+
+
+def test_pg_dump_whose_snapshot_predates_a_rebuild_dumps_the_old_complete_millesime(coproff_table):
+    """pg_dump works from one REPEATABLE READ snapshot: given one taken before the rebuild (as a
+    dump started before it would hold), it writes the old rows, whole."""
+    with psycopg.connect(dsn(coproff_table)) as holder:
+        holder.execute("begin isolation level repeatable read")
+        [snapshot] = holder.execute("select pg_export_snapshot()").fetchone()
+        fill_coproff(coproff_table, 2023, "new", 5)
+        url = make_url(coproff_table.database_url)
+        dump = subprocess.run(
+            ["pg_dump", "--data-only", "--table=coproff.coproff*", f"--snapshot={snapshot}",
+             "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres", url.database],
+            capture_output=True, text=True, timeout=60)
+        holder.execute("commit")
+    assert dump.returncode == 0, dump.stderr
+    rows = [line for line in dump.stdout.splitlines() if line.startswith("2023\t")]
+    assert sorted(rows) == ["2023\told_0", "2023\told_1", "2023\told_2"]
