@@ -208,6 +208,9 @@ def test_reader_role_reads_coproff_and_nothing_else(marts):
                 "drop view coproff.coproff_dernier",
                 "select count(*) from staging.rnic",
                 "select count(*) from staging.lovac",
+                "select count(*) from coproff.coproff_m2023",  # partitions: read through the parent only
+                "select count(*) from coproff.appariement_m2022",
+                "select count(*) from quality.quarantine",
             ):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     reader.execute(statement)
