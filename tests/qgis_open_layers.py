@@ -6,6 +6,7 @@ pytest. `tests/test_qgis_layers.py` runs it in a subprocess and reads the JSON i
 PostGIS layers are listed and opened through QGIS's own browser items for a saved connection (what
 a user drags into a map): the URI, hence the key, is the one QGIS picks without a manual choice.
 Geometryless tables are listed too (the connection setting "Also list tables with no geometry").
+The provider connection API's own listing (`tables()`) is reported as well.
 """
 
 import json
@@ -14,7 +15,14 @@ import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from qgis.core import QgsApplication, QgsProviderRegistry, QgsVectorLayer  # noqa: E402
+from qgis.core import (  # noqa: E402
+    QgsAbstractDatabaseProviderConnection,
+    QgsApplication,
+    QgsProviderRegistry,
+    QgsVectorLayer,
+)
+
+SYSTEM_SCHEMAS = ("information_schema", "pg_catalog")
 
 
 def describe(layer: QgsVectorLayer, uri: str) -> dict:
@@ -53,11 +61,16 @@ def main(conninfo: str, gpkg: str) -> None:
     metadata = QgsProviderRegistry.instance().providerMetadata("postgres")
     connection = metadata.createConnection(conninfo, {"saveUsername": True, "allowGeometrylessTables": True})
     metadata.saveConnection(connection, "coproff")
+    flags = (QgsAbstractDatabaseProviderConnection.TableFlag.Vector
+             | QgsAbstractDatabaseProviderConnection.TableFlag.Aspatial
+             | QgsAbstractDatabaseProviderConnection.TableFlag.View)
+    listed = sorted(f"{t.schema()}.{t.tableName()}" for t in connection.tables("", flags)
+                    if t.schema() not in SYSTEM_SCHEMAS)
     provider = next(p for p in QgsApplication.dataItemProviderRegistry().providers() if p.dataProviderKey() == "postgres")
     layers: dict = {}
     browse(provider.createDataItem("", None), layers)
     gpkg_layer = QgsVectorLayer(f"{gpkg}|layername=coproff", "coproff", "ogr")
-    print(json.dumps({"postgis": layers, "gpkg": describe(gpkg_layer, gpkg), "log": log}), flush=True)
+    print(json.dumps({"listed": listed, "postgis": layers, "gpkg": describe(gpkg_layer, gpkg), "log": log}), flush=True)
     # Browser items parented from Python crash QGIS 3.22 when the interpreter tears them down
     # (SIGSEGV after this point, seen every run): leave without running destructors.
     os._exit(0)

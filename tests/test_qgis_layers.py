@@ -18,9 +18,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from coproff_platform.contracts.tables import create_all
 from coproff_platform.exports import export_gpkg
 from coproff_platform.publish import READER_ROLE, publish
-from coproff_platform.resources.postgis import PostGISResource, literal
+from coproff_platform.resources.postgis import SCHEMAS, PostGISResource, literal
 
 PROBE = Path(__file__).with_name("qgis_open_layers.py")
 DEBIAN_PYTHON = "/usr/bin/python3"
@@ -45,8 +46,17 @@ def _fill(db: PostGISResource, millesime: int, n: int) -> None:
                        [(millesime, "FF_0000", f"FF_{i:04d}", 0.5) for i in range(1, n)])
 
 
-@pytest.fixture
-def published(fresh_db: PostGISResource, tmp_path: Path) -> dict:
+@pytest.fixture(scope="module")
+def published(postgis: PostGISResource, tmp_path_factory) -> dict:
+    """One QGIS session for the module (it takes seconds): schemas reset as `fresh_db` does."""
+    tmp_path = tmp_path_factory.mktemp("qgis")
+    with postgis.engine.begin() as conn:
+        for schema in SCHEMAS:
+            conn.execute(sa.text(f"drop schema if exists {schema} cascade"))
+    postgis.ensure_database()
+    with postgis.engine.begin() as conn:
+        create_all(conn)
+    fresh_db = postgis
     with fresh_db.engine.begin() as conn:
         conn.execute(sa.text(
             "create table coproff.coproff (millesime smallint not null, idcopro text not null, nom_copro text, "
@@ -98,6 +108,8 @@ def test_a_reader_lists_exactly_the_published_layers(published):
         "coproff.coproff", "coproff.doublons", "coproff.millesimes",
         "coproff.coproff_dernier", "coproff.doublons_dernier", "coproff.coproff_2022", "coproff.coproff_2023",
     }  # no partition (coproff_m2023), no staging, intermediate or quality table
+    # The provider connection API lists the same relations.
+    assert {name for name in published["listed"] if not name.startswith("public.")} == ours
 
 
 def test_every_published_layer_opens_with_a_key_qgis_chose(published):
