@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from dagster import DagsterInstance, materialize
 
 from coproff_platform.assets.exports import EXPORT_ASSETS
-from coproff_platform.publish import publish
+from coproff_platform.assets.publication import publish
 from coproff_platform.cli import main as coproff
 from coproff_platform.partitions import register_millesime
 from coproff_platform.resources.postgis import PostGISResource
@@ -24,7 +24,7 @@ POINTS = {  # idcopro -> (lon, lat): Paris, Bondy, Saint-Denis de La Réunion
 
 
 @pytest.fixture
-def published(fresh_db: PostGISResource) -> PostGISResource:
+def published(fresh_db: PostGISResource, document_coproff) -> PostGISResource:
     with fresh_db.engine.begin() as conn:
         conn.execute(sa.text(
             "create table coproff.coproff (idcopro text not null, millesime smallint not null, "
@@ -33,13 +33,6 @@ def published(fresh_db: PostGISResource) -> PostGISResource:
         conn.execute(sa.text(
             "create table coproff.stats_situations (millesime smallint not null, situation text, nb_copro integer) "
             "partition by list (millesime)"))
-        # Publication refuses relations without comments (the data dictionary is published too).
-        conn.execute(sa.text("""do $$ declare r record; begin
-            for r in select c.relname, a.attname from pg_class c join pg_attribute a on a.attrelid = c.oid
-                     where c.relnamespace = 'coproff'::regnamespace and c.relkind = 'p' and a.attnum > 0 loop
-              execute format('comment on table coproff.%I is %L', r.relname, 'Table ' || r.relname);
-              execute format('comment on column coproff.%I.%I is %L', r.relname, r.attname, 'Colonne ' || r.attname);
-            end loop; end $$"""))
     for millesime in (2022, 2023):
         with fresh_db.replace_millesime("coproff.coproff", millesime) as swap:
             swap.copy_rows(["idcopro", "millesime", "situation", "lots_hab", "l_idpar"], [
@@ -51,7 +44,9 @@ def published(fresh_db: PostGISResource) -> PostGISResource:
                                           "where idcopro = :i"), {"x": lon, "y": lat, "i": idcopro})
         with fresh_db.replace_millesime("coproff.stats_situations", millesime) as swap:
             swap.copy_rows(["millesime", "situation", "nb_copro"], [(millesime, "rnic_1_1", 2), (millesime, "ff_only", 1)])
-    publish(fresh_db.engine, 2023)
+    with fresh_db.engine.begin() as conn:
+        document_coproff(conn)  # publication blocks on undocumented relations
+        publish(conn, 2023)
     return fresh_db
 
 

@@ -94,9 +94,14 @@ def publish_in(conn: Connection, millesime: int, run_id: str | None = None) -> P
     return Publication(millesime, counts, views, view_changes, parcelles, registry_changes)
 
 
-def publish(engine: Engine, millesime: int, run_id: str | None = None, policy: LockPolicy | None = None) -> Publication:
+def publish(engine: Engine | Connection, millesime: int, run_id: str | None = None,
+            policy: LockPolicy | None = None) -> Publication:
     """`publish_in` in a transaction of its own, retried when a lock is not granted quickly (a
-    reader holding a view that must be recreated): readers never queue behind the publication."""
+    reader holding a view that must be recreated): readers never queue behind the publication.
+
+    Given a Connection instead of an Engine, publishes in the caller's transaction (no retry)."""
+    if isinstance(engine, Connection):
+        return publish_in(engine, millesime, run_id)
     with engine.connect() as conn:  # what a blocking reader may hold: any relation of the schema
         relations = list(conn.execute(
             sa.text("select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
