@@ -320,3 +320,18 @@ def test_the_registry_records_where_the_parcel_units_came_from(marts):
     assert publish(marts, "2023").success
     assert scalar(marts, "select source_parcelles from coproff.millesimes where millesime = 2023") == "cadastre,ff"
     assert scalar(marts, "select col_description('coproff.millesimes'::regclass, 5)").startswith("Origine des unités")
+
+
+def test_published_join_columns_are_indexed_by_their_dictionary():
+    """Keys and indexes live only in the models' .yml: each published table declares its primary key
+    and an index on every column consumers join or filter on (and its point)."""
+    from coproff_platform.models.project import project
+
+    join_columns = {"idcopro", "idcopro_a", "idcopro_b", "idtup", "num_immat", "code_commune", "geom"}
+    for model in project():
+        if model.schema != "coproff":
+            continue
+        assert model.dictionary.primary_key and model.dictionary.primary_key[0] == "millesime", model.name
+        documented = {c.name for c in model.dictionary.columns}
+        missing = sorted((documented & join_columns) - set(model.dictionary.indexes))
+        assert not missing, f"{model.path.with_suffix('.yml')}: add {missing} to indexes"
