@@ -15,7 +15,6 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
-    AssetObservation,
     DefaultSensorStatus,
     Failure,
     MaterializeResult,
