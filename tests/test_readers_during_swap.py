@@ -60,11 +60,12 @@ def fill_coproff(db: PostGISResource, millesime: int, prefix: str, n: int) -> No
         swap.copy_rows(["millesime", "idcopro"], [(millesime, f"{prefix}_{i}") for i in range(n)])
 
 
-def test_a_repeatable_read_reader_keeps_the_old_complete_millesime_across_a_rebuild(coproff_table):
+@pytest.mark.parametrize("isolation", ["repeatable read", "serializable"])
+def test_a_repeatable_read_reader_keeps_the_old_complete_millesime_across_a_rebuild(coproff_table, isolation):
     """Its snapshot is taken on another published table before the swap; after the swap commits it
     still reads the old millésime whole (a DETACH/ATTACH swap showed it 0 rows)."""
     with psycopg.connect(dsn(coproff_table)) as reader:
-        reader.execute("begin isolation level repeatable read")
+        reader.execute(f"begin isolation level {isolation}")
         assert reader.execute("select count(*) from coproff.doublons").fetchone() == (1,)  # snapshot taken
         fill_coproff(coproff_table, 2023, "new", 5)
         old = reader.execute("select array_agg(idcopro order by idcopro) from coproff.coproff where millesime = 2023").fetchone()
