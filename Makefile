@@ -44,6 +44,7 @@ run: venv postgis sample materialize
 
 test: venv postgis
 	@COPROFF_DATABASE_URL=$(COPROFF_TEST_DATABASE_URL) bash scripts/ensure_postgis.sh
+	@bash scripts/ensure_qgis.sh
 	$(BIN)/pytest -q
 
 dev: venv postgis $(DAGSTER_HOME)/dagster.yaml

@@ -5,7 +5,7 @@ from dagster import Definitions
 from coproff_platform.assets.evaluation import EVALUATION_ASSETS
 from coproff_platform.assets.exports import EXPORT_ASSETS
 from coproff_platform.assets.models import MODEL_ASSETS
-from coproff_platform.assets.publication import PUBLICATION_ASSETS
+from coproff_platform.assets.publication import PUBLICATION_ASSETS, PUBLICATION_SENSORS
 from coproff_platform.assets.reference import REFERENCE_ASSETS
 from coproff_platform.assets.sources import SOURCE_ASSETS
 from coproff_platform.automation import JOBS, SCHEDULES, SENSORS
@@ -17,6 +17,6 @@ defs = Definitions(
     asset_checks=ALL_CHECKS,
     jobs=JOBS,
     schedules=SCHEDULES,
-    sensors=SENSORS,
+    sensors=[*SENSORS, *PUBLICATION_SENSORS],
     resources=resources_from_env(),
 )

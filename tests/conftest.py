@@ -48,3 +48,28 @@ def fresh_db(postgis: PostGISResource) -> PostGISResource:
 def realdata() -> Path:
     assert REALDATA.is_dir(), f"real data not found at {REALDATA}"
     return REALDATA
+
+
+@pytest.fixture
+def document_coproff():
+    """Returns a function that gives every undocumented table, view and column of schema coproff a
+    placeholder COMMENT: hand-made marts can then be published (publication blocks without them)."""
+
+    def document(conn) -> None:
+        conn.execute(sa.text("""
+            do $$ declare r record; begin
+              for r in select c.relname, c.relkind from pg_class c
+                       where c.relnamespace = 'coproff'::regnamespace and c.relkind in ('r', 'p', 'v')
+                         and not c.relispartition and obj_description(c.oid, 'pg_class') is null loop
+                execute format('comment on %s coproff.%I is %L',
+                               case r.relkind when 'v' then 'view' else 'table' end, r.relname, 'Table ' || r.relname);
+              end loop;
+              for r in select c.relname, a.attname from pg_class c join pg_attribute a on a.attrelid = c.oid
+                       where c.relnamespace = 'coproff'::regnamespace and c.relkind in ('r', 'p', 'v')
+                         and not c.relispartition and a.attnum > 0 and not a.attisdropped
+                         and col_description(c.oid, a.attnum) is null loop
+                execute format('comment on column coproff.%I.%I is %L', r.relname, r.attname, 'Colonne ' || r.attname);
+              end loop;
+            end $$"""))
+
+    return document

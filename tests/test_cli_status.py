@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from dagster import DagsterInstance, materialize
 
-from coproff_platform.assets.publication import publication, sql_literal
+from coproff_platform.assets.publication import publication
+from coproff_platform.resources.postgis import literal as sql_literal
 from coproff_platform.cli import main as coproff
 from coproff_platform.partitions import register_millesime
 
@@ -40,7 +41,8 @@ def test_status_lists_millesimes_runs_and_check_results(fresh_db, tmp_path, monk
     # A column loses its comment: the next publication's check fails and status names it.
     with fresh_db.engine.begin() as conn:
         conn.execute(sa.text("alter table coproff.coproff add column surface integer"))
-    materialize([publication], partition_key="2023", resources={"postgis": fresh_db}, instance=instance)
+    materialize([publication], partition_key="2023", resources={"postgis": fresh_db}, instance=instance,
+                raise_on_error=False)  # the comment check now blocks the publication
     assert coproff(["status", "--millesime", "2023"]) == 0
     out = capsys.readouterr().out
     assert "millésime 2023: 1 checks, 1 failed (1 ERROR, 0 WARN)" in out

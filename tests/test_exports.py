@@ -24,7 +24,7 @@ POINTS = {  # idcopro -> (lon, lat): Paris, Bondy, Saint-Denis de La Réunion
 
 
 @pytest.fixture
-def published(fresh_db: PostGISResource) -> PostGISResource:
+def published(fresh_db: PostGISResource, document_coproff) -> PostGISResource:
     with fresh_db.engine.begin() as conn:
         conn.execute(sa.text(
             "create table coproff.coproff (idcopro text not null, millesime smallint not null, "
@@ -45,6 +45,7 @@ def published(fresh_db: PostGISResource) -> PostGISResource:
         with fresh_db.replace_millesime("coproff.stats_situations", millesime) as swap:
             swap.copy_rows(["millesime", "situation", "nb_copro"], [(millesime, "rnic_1_1", 2), (millesime, "ff_only", 1)])
     with fresh_db.engine.begin() as conn:
+        document_coproff(conn)  # publication blocks on undocumented relations
         publish(conn, 2023)
     return fresh_db
 

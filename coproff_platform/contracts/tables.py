@@ -13,6 +13,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+# The one SQL-literal helper of the code base (COMMENT ON takes no bound parameters), re-exported.
+from coproff_platform.resources.postgis import literal  # noqa: F401
+
 
 @dataclass(frozen=True)
 class Col:
@@ -297,9 +300,6 @@ def create_table(conn: Connection, table: Table) -> None:
         conn.execute(sa.text(f"comment on column {table.qualified}.{c.name} is {literal(c.comment)}"))
 
 
-def literal(text: str) -> str:
-    """A SQL string literal; COMMENT ON takes no bound parameters."""
-    return "'" + text.replace("'", "''").replace(":", r"\:") + "'"
 
 
 def create_all(conn: Connection) -> None:

@@ -30,7 +30,7 @@ from coproff_platform.checks.metadata_hooks import metadata_for
 from coproff_platform.contracts.tables import literal
 from coproff_platform.metadata import markdown_table
 from coproff_platform.models.project import Model
-from coproff_platform.resources.postgis import PostGISResource, ident
+from coproff_platform.resources.postgis import PostGISResource, ident, with_lock_retry
 
 PREVIEW_ROWS = 5
 
@@ -250,7 +250,9 @@ def _build_model(
         conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:k))"), {"k": model.table})
         analyze_sources(conn, model, millesime)
         columns = query_columns(conn, model, millesime)
-        schema_changes = ensure_parent(conn, model, columns)
+        # ALTER TABLE takes ACCESS EXCLUSIVE: short lock_timeout and retries, so readers never queue.
+        schema_changes = with_lock_retry(conn, lambda: ensure_parent(conn, model, columns),
+                                         relations=[model.table], what=f"evolving {model.table}")
     with postgis.replace_millesime(model.table, millesime) as swap:
         # JIT compiles the large matching plans for seconds and saves nothing at this scale
         swap.conn.execute(sa.text("set local jit = off"))
