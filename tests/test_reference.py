@@ -24,7 +24,8 @@ def test_rows_are_typed_from_the_dictionary():
     distance = next(r for r in reference.table("parametres") if r.code == "reference_distance_max_m")
     assert reference.parameter(distance.code) == int(distance.valeur)
     assert isinstance(reference.parameter(distance.code), int)
-    assert reference.parameter("ouverture_registre") == dt.date(2016, 11, 1)
+    opening = next(r for r in reference.table("parametres") if r.unite == "date")
+    assert reference.parameter(opening.code) == dt.date.fromisoformat(opening.valeur)
     assert isinstance(reference.parameter("part_ecart_faible_min"), float)
     with pytest.raises(KeyError, match="no parameter 'inexistant'"):
         reference.parameter("inexistant")

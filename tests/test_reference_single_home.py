@@ -11,7 +11,7 @@ file and line, when a file writes one of the lists again:
 * a parameter's value next to its meaning: on one line, the value of a `parametres.csv` row with
   its code, or with the environment variable its description names, or written as a quantity of
   its unit on a line about its topic ("periods widened by 4 years", "within 100 m of the
-  cadastral reference").
+  cadastral reference"), or a date parameter's date anywhere.
 
 Lists deliberately not scanned: DPE labels (single letters, published as columns nb_dpe_a ..
 nb_dpe_g), situations (the codes the population rule produces, in coproff_base.sql).
@@ -166,7 +166,10 @@ def parameter_patterns() -> list[tuple[str, re.Pattern[str], re.Pattern[str] | N
         named = re.compile(rf"(?:{names}).*{value}|{value}.*(?:{names})")
         unit, topic = _UNIT_WORDS.get(row.unite), TOPICS.get(row.code)
         quantity = None
-        if unit and topic:
+        if row.unite == "date":  # a precise date is its own meaning: ISO or date(y, m, d)
+            y, m, d = (int(x) for x in row.valeur.split("-"))
+            quantity = re.compile(rf"{re.escape(row.valeur)}|date\(\s*{y}\s*,\s*{m}\s*,\s*{d}\s*\)")
+        elif unit and topic:
             amount = rf"(?<![\w.±-]){re.escape(row.valeur)}[  -]?{unit}\b"
             quantity = re.compile(rf"(?i)(?=.*(?:{topic})).*{amount}")
         out.append((row.code, named, quantity))
@@ -256,5 +259,6 @@ def test_a_parameter_value_next_to_its_meaning_is_found():
         "limit 100",
         "-- within 2 years of the registration's own TUP (a rule of its own)",
         '("750000000002", T1, "V", 2020),  # 3 years ago',
+        "REGISTRY_OPENING = dt.date(2016, 11, 1)",
     ]
-    assert [f.line for f in find_parameters("x.sql", lines)] == [1, 2, 3]
+    assert [f.line for f in find_parameters("x.sql", lines)] == [1, 2, 3, 8]
