@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .. import config
-from .generator import DEFAULT_COPROS, DEFAULT_DEPARTEMENTS, SampleSpec, generate, parse_years
+from .generator import DEFAULT_COPROS, DEFAULT_DEPARTEMENTS, SampleSpec, check_years, generate, parse_years
 from .geography import NATIONAL_TOTAL, resolve_departements
 
 
@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         years = parse_years(args.millesime, args.years)
+        check_years(years)
         deps = resolve_departements(args.departements)
     except ValueError as exc:
         print(f"coproff sample: {exc}", file=sys.stderr)

@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TextIO
 
-from . import render
+from . import render, writers
 from .geography import DEPARTEMENTS, to_wgs84
-from .world import GAP_CLASSES, WorldBuilder
+from .world import GAP_CLASSES, GAP_NOT_FILLED, REGISTRY_OPENING, WorldBuilder, first_millesime
 
 MARKER = ".coproff_sample"
-SOURCES = ("rnic", "ff", "dpe", "dvf", "lovac")
 DEFAULT_COPROS = 4000
 DEFAULT_DEPARTEMENTS = "75,93,974"
 
@@ -62,6 +61,7 @@ def generate(spec: SampleSpec, landing: Path, truth: Path, log: Callable[[str], 
     `jobs` > 1 builds départements in parallel processes (each writes its own files); the output is
     byte-identical whatever the number of jobs.
     """
+    check_years(spec.millesimes)
     for y in spec.millesimes:
         _check_replaceable(landing / str(y))
         _check_replaceable(truth / str(y))
@@ -72,9 +72,6 @@ def generate(spec: SampleSpec, landing: Path, truth: Path, log: Callable[[str], 
     for p in (*tmp_land.values(), *tmp_truth.values()):
         shutil.rmtree(p, ignore_errors=True)
         p.mkdir(parents=True)
-    for p in tmp_land.values():
-        for s in SOURCES:
-            (p / s).mkdir()
     for p in tmp_truth.values():
         (p / "parts").mkdir()
     planted: dict[int, Counter] = {y: Counter() for y in spec.millesimes}
@@ -181,28 +178,21 @@ def _run_task(task: _Task) -> _Result:
             for f in parts.values():
                 f.close()
         planted[y], rows[y] = c, counts["rows"]
-        logs.append(f"  [?/{len(spec.departements)}] {task.code} {dep.name} {y}: rnic {counts['rnic']}, "
-                    f"parcelles {counts['parcelles']}, tup {counts['tup']}, dpe {counts['dpe']}, dvf {counts['dvf']}, "
-                    f"lovac {counts['lovac']} rows ({time.monotonic() - td:.1f} s)")
+        written = ", ".join(f"{k} {v}" for k, v in counts.items() if k != "rows")
+        logs.append(f"  [?/{len(spec.departements)}] {task.code} {dep.name} {y}: {written} rows "
+                    f"({time.monotonic() - td:.1f} s)")
     return _Result(task.code, planted, rows, extent, logs)
 
 
 def _write_departement(world, year: int, spec: SampleSpec, land: Path, truth_files: dict[str, TextIO],
                        planted: Counter) -> dict[str, int]:
-    code = world.dep.code
     view = render.YearView.of(world, year)
+    ctx = writers.WriteContext(world, view, spec.seed, spec.rnic_format == "labels", land)
     counts: dict[str, int] = {}
-    with open(land / "rnic" / f"rnic_{code}.csv", "w", encoding="utf-8", newline="") as f:
-        counts["rnic"] = render.write_rnic(f, world, view, spec.seed, spec.rnic_format == "labels", True)
-    with open(land / "ff" / f"pnb10_parcelle_{code}.csv", "w", encoding="utf-8", newline="") as fp, \
-            open(land / "ff" / f"tup_{code}.csv", "w", encoding="utf-8", newline="") as ft:
-        counts["parcelles"], counts["tup"] = render.write_ff(fp, ft, world, year, True)
-    with open(land / "dpe" / f"dpe_{code}.csv", "w", encoding="utf-8", newline="") as f:
-        counts["dpe"] = render.write_dpe(f, world, view, spec.seed, True)
-    with open(land / "dvf" / f"dvf_{code}.csv", "w", encoding="utf-8", newline="") as f:
-        counts["dvf"], dvf_dups = render.write_dvf(f, world, view, spec.seed, True)
-    with open(land / "lovac" / f"lovac_{code}.csv", "w", encoding="utf-8", newline="") as f:
-        counts["lovac"] = render.write_lovac(f, world, year, spec.seed, True)
+    for source, writer in writers.writers():
+        rows = writer(ctx) if writer is not None else None
+        if rows is not None:
+            counts[source] = rows
     links, dups, ps = render.truth_rows(world, view)
     truth_files["links"].writelines(f"{a},{b}\n" for a, b in links)
     truth_files["duplicates"].writelines(f"{a},{b},{k}\n" for a, b, k in dups)
@@ -211,8 +201,7 @@ def _write_departement(world, year: int, spec: SampleSpec, land: Path, truth_fil
     for _, _, kind in dups:
         c[f"duplicates:{kind}"] += 1
     c["principal_secondaire"] += len(ps)
-    c["dvf:lines"] += counts["dvf"]
-    c["dvf:exact_duplicate_lines"] += dvf_dups
+    c.update(ctx.extra)
     for k, v in counts.items():
         c[f"files:{k}"] += v
     planted.update(c)
@@ -226,7 +215,7 @@ def _planted_doc(spec: SampleSpec, year: int, c: Counter, per_dep: dict[str, int
     matched = situations.get("rnic_1_1", 0) + situations.get("rnic_1_n", 0)
     registered = matched + situations.get("rnic_unmatched", 0)
     gaps = {name: c.get(f"gap:{name}", 0) for name, _ in GAP_CLASSES}
-    gaps["non_renseigne"] = c.get("gap:non_renseigne", 0)
+    gaps[GAP_NOT_FILLED] = c.get(f"gap:{GAP_NOT_FILLED}", 0)
     compared = c.get("construction:compared", 0)
     return {
         "millesime": year,
@@ -276,6 +265,16 @@ def parse_years(millesime: int | None, years: str | None) -> tuple[int, ...]:
     if millesime is None:
         raise ValueError("give --millesime or --years")
     return (millesime,)
+
+
+def check_years(years: tuple[int, ...]) -> None:
+    """Refuse millésimes before the registry's first September export (no registration to draw)."""
+    first = first_millesime()
+    early = [y for y in years if y < first]
+    if early:
+        raise ValueError(
+            f"millésime {early[0]}: le registre d'immatriculation a ouvert le {REGISTRY_OPENING.isoformat()} "
+            f"(parametres.csv, ouverture_registre), le premier millésime est {first}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ from coproff_platform.normalise import luhn_ok
 
 from .formats import (DPE_COLUMNS, DVF_COLUMNS, FF_PARCELLE_COLUMNS, FF_TUP_COLUMNS, LOVAC_COLUMNS,
                       RNIC_COLUMNS, RNIC_DATES, RNIC_LABELS, RNIC_NUMERIC, csv_line, q)
+from . import refdata
 from .geography import REGIONS, dep3, epci, to_wgs84
 from .world import Reg, Tup, World, construction_coherent, gap_class
 
@@ -221,43 +222,54 @@ def _rect(srid: int, x0: float, y0: float, x1: float, y1: float) -> str:
     return f'"SRID={srid};MULTIPOLYGON((({a} {b},{c} {b},{c} {d},{a} {d},{a} {b})))"'
 
 
-def write_ff(parcel_out: TextIO, tup_out: TextIO, world: World, year: int, write_header: bool) -> tuple[int, int]:
+def write_ff_parcelle(out: TextIO, world: World, year: int, write_header: bool) -> int:
+    """`pnb10_parcelle` rows: every parcel, with its locals once its building exists."""
     srid = world.dep.srid
     if write_header:
-        parcel_out.write(",".join(FF_PARCELLE_COLUMNS) + "\n")
-        tup_out.write(",".join(FF_TUP_COLUMNS) + "\n")
-    np_ = 0
+        out.write(",".join(FF_PARCELLE_COLUMNS) + "\n")
+    n = 0
     for t in world.tups:
         built = t.an_const < year
         com = world.communes[t.commune]
         ccodep, ccocom = com.code[:2], com.code[2:]
         jann = str(t.jannatmin) if (built and t.jannatmin) else ""
-        total_area = 0
-        idpars = []
         for pid in t.parcels:
             p = world.parcels[pid]
             area = int(round((p.x1 - p.x0) * (p.y1 - p.y0)))
-            total_area += area
-            idpars.append(p.idpar)
             if built:
                 nlocal, nlogh, ctpdl = p.nlocal, p.nlogh, p.ctpdl
             else:
                 nlocal = nlogh = 0
                 ctpdl = ""
-            parcel_out.write(
+            out.write(
                 f"{p.idpar},{t.idtup},{com.code},{ccodep},{ccocom},000,{p.ccosec},{p.dnupla},{area},"
                 f"{jann if (built and nlocal) else ''},{nlocal},{nlogh},{ctpdl},{_rect(srid, p.x0, p.y0, p.x1, p.y1)}\n")
-            np_ += 1
+            n += 1
+    return n
+
+
+def write_ff_tup(out: TextIO, world: World, year: int, write_header: bool) -> int:
+    """The derived `TUP` table: one row per TUP (polygon and point in the local projection)."""
+    srid = world.dep.srid
+    if write_header:
+        out.write(",".join(FF_TUP_COLUMNS) + "\n")
+    for t in world.tups:
+        built = t.an_const < year
+        com = world.communes[t.commune]
+        ccodep = com.code[:2]
+        jann = str(t.jannatmin) if (built and t.jannatmin) else ""
+        idpars = [world.parcels[pid].idpar for pid in t.parcels]
+        total_area = sum(int(round((p.x1 - p.x0) * (p.y1 - p.y0))) for p in (world.parcels[i] for i in t.parcels))
         if built:
             ctpdl, nlocal, nlogh, nlc = t.ctpdl, t.nlocal, t.nlogh, t.nloghcopro
         else:
             ctpdl, nlocal, nlogh, nlc = "", 0, 0, 0
         cx, cy = (t.x0 + t.x1) / 2, (t.y0 + t.y1) / 2
-        tup_out.write(
+        out.write(
             f'{t.idtup},{t.typetup},{com.code},{ccodep},"{{{",".join(idpars)}}}",{len(idpars)},{total_area},'
             f"{ctpdl},{nlocal},{nlogh},{nlc},{jann},{_rect(srid, t.x0, t.y0, t.x1, t.y1)},"
             f"SRID={srid};POINT({cx:.2f} {cy:.2f})\n")
-    return np_, len(world.tups)
+    return len(world.tups)
 
 
 # ---------------------------------------------------------------------------------------------- DPE
@@ -280,8 +292,12 @@ def _address(world: World, t: Tup) -> tuple[str, int, tuple[str, str, str]]:
     return p.idpar, p.numero, world.streets[t.commune][p.street]
 
 
+# The current DPE schema (dpe03existant) starts on this day; earlier millésimes have no DPE source.
+DPE_FIRST_DAY: date = refdata.parameter("dpe_format_actuel_depuis")
+
+
 def write_dpe(out: TextIO, world: World, view: YearView, seed: int, write_header: bool) -> int:
-    """DPE issued from July 2021 to September of the millésime, per building."""
+    """DPE issued from `DPE_FIRST_DAY` to September of the millésime, per building."""
     dep = world.dep
     if write_header:
         out.write("\ufeff" + ",".join(DPE_COLUMNS) + "\n")
@@ -294,9 +310,10 @@ def write_dpe(out: TextIO, world: World, view: YearView, seed: int, write_header
     n = 0
     prefix = dep.code[:2]
     drom_offset = {"971": 0, "972": 1, "973": 2, "974": 3, "976": 4}.get(dep.code)
-    for issue_year in range(2021, year + 1):
+    first = DPE_FIRST_DAY
+    for issue_year in range(first.year, year + 1):
         rng = random.Random(f"dpe:{seed}:{dep.code}:{world.final_year}:{issue_year}")
-        start = date(2021, 7, 1) if issue_year == 2021 else date(issue_year, 1, 1)
+        start = first if issue_year == first.year else date(issue_year, 1, 1)
         days = (date(issue_year, 12, 31) - start).days
         k = 0
         rows = []

@@ -27,31 +27,45 @@ from datetime import date, timedelta
 
 from coproff_platform.normalise import luhn_ok
 
+from . import refdata
 from .geography import Commune, Departement, communes, local_extent
 
-# CoproFF 2023 shares of the referential (SOURCES.md §6).
-SHARE_RNIC_1_1 = 508_728 / 908_579
-SHARE_RNIC_1_N = 50_930 / 908_579
-SHARE_UNMATCHED = 3_154 / 908_579
-SHARE_FF_ONLY = 345_767 / 908_579
+# CoproFF 2023 shares of the referential, from the `situations` reference table.
+_SITUATIONS = refdata.situation_counts()
+_TOTAL_2023 = sum(_SITUATIONS.values())
+SHARE_RNIC_1_1 = _SITUATIONS["rnic_1_1"] / _TOTAL_2023
+SHARE_RNIC_1_N = _SITUATIONS["rnic_1_n"] / _TOTAL_2023
+SHARE_UNMATCHED = _SITUATIONS["rnic_unmatched"] / _TOTAL_2023
+SHARE_FF_ONLY = _SITUATIONS["ff_only"] / _TOTAL_2023
 SHARE_SANS_COPRO_FF = 0.10  # of matched registrations
 SHARE_DOUBLE_COMPTE = 0.20  # of the above, an FF copropriété sits on the neighbouring TUP
 SHARE_DUP_PAIRS = 0.015  # re-registrations, of registrations
 SHARE_PRINCIPAL_GROUPS = 0.004  # principal + secondary groups, of rows
 SHARE_NEAR_FF_UNMATCHED = 0.4  # of unmatched registrations, an FF-only copropriété 100–300 m away
 
-# Gap classes between FF dwellings and RNIC dwelling lots (SOURCES.md §6), and the share not filled.
-GAP_CLASSES = [("aucun", 48), ("1", 19), ("<10%", 3), ("<25%", 6), ("<50%", 8), ("<100%", 7), (">=100%", 8)]
+# Gap classes between FF dwellings and RNIC dwelling lots and their CoproFF 2023 shares
+# (`classes_ecart_logements`); the class without a share is "not filled".
+_GAP_ROWS = [g for g in refdata.gap_classes() if g.part_coproff_2023 is not None]
+GAP_CLASSES = [(g.code, g.part_coproff_2023) for g in _GAP_ROWS]
+GAP_NOT_FILLED = next(g.code for g in refdata.gap_classes() if g.part_coproff_2023 is None)
 _GAP_NAMES = [c for c, _ in GAP_CLASSES]
 _GAP_CUM = list(accumulate(w for _, w in GAP_CLASSES))
 SHARE_LOTS_HAB_NOT_FILLED = 0.025
-SHARE_CONSTRUCTION_COHERENT = 0.74  # FF year vs RNIC period widened by 4 years (SOURCES.md §6)
+SHARE_CONSTRUCTION_COHERENT = 0.74  # FF year vs RNIC period widened (CoproFF 2023: ~70% coherent)
+COHERENCE_MARGIN = int(refdata.parameter("coherence_construction_marge_ans"))
 
-PERIODS = [
-    ("AVANT_1949", 1800, 1948), ("DE_1949_A_1960", 1949, 1960), ("DE_1961_A_1974", 1961, 1974),
-    ("DE_1975_A_1993", 1975, 1993), ("DE_1994_A_2000", 1994, 2000), ("DE_2001_A_2010", 2001, 2010),
-    ("A_COMPTER_DE_2011", 2011, 2100),
-]
+# Construction periods (`periodes_construction`); open ends closed at plausible years for drawing.
+OLDEST_YEAR, NEWEST_YEAR = 1800, 2100
+PERIODS = [(code, lo if lo is not None else OLDEST_YEAR, hi if hi is not None else NEWEST_YEAR)
+           for code, lo, hi in refdata.periods()]
+UNKNOWN_PERIOD = refdata.table("valeurs_periode_inconnue")[0].valeur
+REGISTRY_OPENING: date = refdata.parameter("ouverture_registre")
+REGISTRATION_DEADLINES = refdata.registration_deadlines()
+
+
+def first_millesime() -> int:
+    """The first millésime with registrations: an export of September after the registry opened."""
+    return REGISTRY_OPENING.year if REGISTRY_OPENING <= date(REGISTRY_OPENING.year, 9, 30) else REGISTRY_OPENING.year + 1
 
 VOID_W = 400.0  # width of the empty square at each commune's lower-left corner (m)
 COMMUNE_GAP = 80.0  # between communes (m); the empty squares keep unmatched points > 100 m from parcels
@@ -170,7 +184,7 @@ def period_of(year: int) -> str:
     for name, lo, hi in PERIODS:
         if lo <= year <= hi:
             return name
-    return "NON_CONNUE"
+    return UNKNOWN_PERIOD
 
 
 def period_bounds(name: str) -> tuple[int, int] | None:
@@ -185,23 +199,35 @@ def construction_coherent(p_constr: str, jannatmin: int | None) -> bool | None:
     bounds = period_bounds(p_constr)
     if bounds is None or not jannatmin:
         return None
-    return bounds[0] - 4 <= jannatmin <= bounds[1] + 4
+    return bounds[0] - COHERENCE_MARGIN <= jannatmin <= bounds[1] + COHERENCE_MARGIN
 
 
 def gap_class(ff: int, rnic: int | None) -> str:
-    """Gap between FF dwellings and RNIC dwelling lots, relative to the RNIC count."""
+    """Gap class between FF dwellings and RNIC dwelling lots, relative to the RNIC count
+    (`classes_ecart_logements`: an exact gap, else the first class whose `part_max` exceeds it)."""
     if rnic is None or rnic <= 0:
-        return "non_renseigne"
+        return GAP_NOT_FILLED
     gap = abs(ff - rnic)
-    if gap == 0:
-        return "aucun"
-    if gap == 1:
-        return "1"
-    r = gap / rnic
-    for name, lim in (("<10%", 0.10), ("<25%", 0.25), ("<50%", 0.50), ("<100%", 1.0)):
-        if r < lim:
-            return name
-    return ">=100%"
+    for g in _GAP_ROWS:
+        if g.ecart_exact is not None:
+            if gap == g.ecart_exact:
+                return g.code
+        elif g.part_max is None or gap / rnic < g.part_max:
+            return g.code
+    return _GAP_ROWS[-1].code
+
+
+def _gap_share_bounds(code: str) -> tuple[float, float]:
+    """Relative gap range [lo, hi) of a proportional class (hi 2.5 for the open last class)."""
+    lo = 0.0
+    for g in _GAP_ROWS:
+        if g.ecart_exact is not None:
+            continue
+        hi = g.part_max if g.part_max is not None else 2.5
+        if g.code == code:
+            return lo, hi
+        lo = hi
+    raise KeyError(code)
 
 
 def _siret(rng: random.Random, valid: bool = True) -> str:
@@ -299,16 +325,16 @@ class WorldBuilder:
     def construction_year(self) -> int:
         rng = self.rng
         name, lo, hi = rng.choices(PERIODS, cum_weights=self.period_cum)[0]
-        if name == "AVANT_1949":
+        if name == PERIODS[0][0]:
             lo = 1850
-        if name == "A_COMPTER_DE_2011":
+        if name == PERIODS[-1][0]:
             hi = self.final_year - 1
         return rng.randint(lo, hi)
 
     def p_constr(self, year: int) -> str:
         r = self.rng.random()
         if r < 0.06:
-            return "NON_CONNUE"
+            return UNKNOWN_PERIOD
         if r < 0.08:
             return "non renseigné"
         if r < 0.15:  # declared period off by one class
@@ -338,21 +364,21 @@ class WorldBuilder:
         rng = self.rng
         cls = rng.choices(_GAP_NAMES, cum_weights=_GAP_CUM)[0]
         for _ in range(50):
-            if cls == "aucun":
+            exact = next(g.ecart_exact for g in _GAP_ROWS if g.code == cls)
+            if exact == 0:
                 return lots, lots
-            if cls == "1":
-                ff = lots + rng.choice((-1, 1))
+            if exact is not None:
+                ff = lots + rng.choice((-exact, exact))
                 if ff < 2:
-                    ff = lots + 1
+                    ff = lots + exact
                 return lots, ff
-            lo, hi = {"<10%": (0.0, 0.10), "<25%": (0.10, 0.25), "<50%": (0.25, 0.50),
-                      "<100%": (0.50, 1.0), ">=100%": (1.0, 2.5)}[cls]
+            lo, hi = _gap_share_bounds(cls)
             need_min = math.ceil(2 / hi) + 1 if hi <= 1 else 2  # gap >= 2 must fit under hi
             if lots < need_min:
                 lots = rng.randint(need_min, need_min * 3)
             r = rng.uniform(max(lo, 2 / lots), hi)
             gap = max(2, int(round(r * lots)))
-            sign = 1 if cls == ">=100%" else rng.choice((-1, 1))
+            sign = 1 if hi > 1 else rng.choice((-1, 1))
             ff = lots + sign * gap
             if ff < 2:
                 ff = lots + gap
@@ -429,7 +455,7 @@ class WorldBuilder:
                 # some are brand new buildings FF has not seen yet (never a double count: FF shows nothing)
                 if not double_count and rng.random() < 0.25:
                     d["an_const"] = rng.randint(self.final_year - 1, self.final_year)
-                    d["p_constr"] = "A_COMPTER_DE_2011"
+                    d["p_constr"] = PERIODS[-1][0]
                 spec = copro_tup("reg_sans_copro", d["lots"], d["an_const"])
                 set_ff_no_copro(spec)
                 if d["an_const"] >= self.final_year - 1:
@@ -828,17 +854,24 @@ class WorldBuilder:
         lots_total = lots_hbc + (int(lots * rng.uniform(0.3, 1.5)) if rng.random() < 0.8 else 0)
         lots_stat = int(lots * rng.uniform(0.2, 1.3)) if rng.random() < 0.6 else 0
         lots_total = max(lots_total, lots_hbc + lots_stat if rng.random() < 0.7 else lots_total)
-        # registration date: the 2016–2018 legal waves (bigger first), later notary registrations of new buildings
-        if an >= 2016:
-            start = date(max(an, 2017), 1, 1)
+        # registration date: the legal waves of `echeances_immatriculation` (bigger copropriétés
+        # first), late registrations until the export, notary registrations of new buildings
+        opening = REGISTRY_OPENING
+        if an >= opening.year:
+            start = date(max(an, opening.year + 1), 1, 1)
             di = start + timedelta(days=rng.randint(0, 420))
         else:
-            r = rng.random()
-            if r < 0.72:
-                span = (date(2016, 11, 1), date(2018, 12, 31))
+            deadline = next(d for lo, hi, d in REGISTRATION_DEADLINES if lots >= lo and (hi is None or lots <= hi))
+            late_end = max(self.cutoff_final, deadline + timedelta(days=1))
+            if rng.random() < 0.72:
+                span = (opening, deadline)
             else:
-                span = (date(2019, 1, 1), self.cutoff_final)
+                span = (deadline + timedelta(days=1), late_end)
             di = span[0] + timedelta(days=rng.randint(0, (span[1] - span[0]).days))
+        # registrations dated after the export are not in this millésime: keep them, compressed
+        # into the months the registry was open (an early millésime holds fewer of each wave)
+        if di > self.cutoff_final:
+            di = opening + timedelta(days=rng.randint(0, (self.cutoff_final - opening).days))
         di = min(di, self.cutoff_final - timedelta(days=rng.randint(0, 30)))
         parcel = world.parcels[pid] if pid is not None else None
         streets = world.streets[c]
@@ -883,7 +916,8 @@ class WorldBuilder:
         reg.syndic_a = rng.randrange(len(world.syndics))
         reg.syndic_b = rng.randrange(len(world.syndics))
         if rng.random() < 0.35:
-            reg.syndic_change = date(2017, 1, 1) + timedelta(days=rng.randint(0, (self.cutoff_final - date(2017, 1, 1)).days))
+            first = date(REGISTRY_OPENING.year + 1, 1, 1)
+            reg.syndic_change = first + timedelta(days=rng.randint(0, max(0, (self.cutoff_final - first).days)))
         reg.benevole = rng.random() < 0.08
         reg.status_u, reg.extra_u = rng.random(), rng.random()
         reg.bad_postcode = rng.random() < 0.003
