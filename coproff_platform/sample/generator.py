@@ -24,6 +24,13 @@ from .world import GAP_CLASSES, GAP_NOT_FILLED, REGISTRY_OPENING, WorldBuilder, 
 
 MARKER = ".coproff_sample"
 DEFAULT_COPROS = 4000
+# Ground truth files (read by the evaluation only) and their headers.
+TRUTH_FILES = {
+    "links": "num_immat,idtup",
+    "duplicates": "num_immat_a,num_immat_b,kind",
+    "principal_secondaire": "num_immat_principal,num_immat_secondaire",
+    "cases": "num_immat,situation,cas_point,cas_reference",
+}
 DEFAULT_DEPARTEMENTS = "75,93,974"
 
 
@@ -106,8 +113,7 @@ def generate(spec: SampleSpec, landing: Path, truth: Path, log: Callable[[str], 
             collect(_run_task(task))
     # truth files: département parts concatenated in the requested order (deterministic)
     for y in spec.millesimes:
-        for name, header in (("links", "num_immat,idtup"), ("duplicates", "num_immat_a,num_immat_b,kind"),
-                             ("principal_secondaire", "num_immat_principal,num_immat_secondaire")):
+        for name, header in TRUTH_FILES.items():
             with open(tmp_truth[y] / f"{name}.csv", "w", encoding="utf-8", newline="") as out:
                 out.write(header + "\n")
                 for code in spec.departements:
@@ -171,7 +177,7 @@ def _run_task(task: _Task) -> _Result:
     for y, land, truth in zip(spec.millesimes, task.land, task.truth):
         c: Counter = Counter()
         parts = {name: open(truth / "parts" / f"{task.code}.{name}.csv", "w", encoding="utf-8", newline="")
-                 for name in ("links", "duplicates", "principal_secondaire")}
+                 for name in TRUTH_FILES}
         try:
             counts = _write_departement(world, y, spec, land, parts, c)
         finally:
@@ -197,6 +203,7 @@ def _write_departement(world, year: int, spec: SampleSpec, land: Path, truth_fil
     truth_files["links"].writelines(f"{a},{b}\n" for a, b in links)
     truth_files["duplicates"].writelines(f"{a},{b},{k}\n" for a, b, k in dups)
     truth_files["principal_secondaire"].writelines(f"{a},{b}\n" for a, b in ps)
+    truth_files["cases"].writelines(",".join(row) + "\n" for row in render.case_rows(world, view))
     c = render.planted_counts(world, view)
     for _, _, kind in dups:
         c[f"duplicates:{kind}"] += 1
@@ -246,6 +253,8 @@ def _planted_doc(spec: SampleSpec, year: int, c: Counter, per_dep: dict[str, int
         "references": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("refs:")},
         "points": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("point:")},
         "unmatched_points": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("unmatched_point:")},
+        "references_listed": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("refs_listed:")},
+        "reference_forms": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("ref_form:")},
         "defects": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("defect:")},
         "ff_pdl_moins_de_2_logements": c.get("ff_pdl_moins_de_2_logements", 0),
         "typetup": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("typetup:")},

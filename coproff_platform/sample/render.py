@@ -141,12 +141,7 @@ def write_rnic(out: TextIO, world: World, view: YearView, seed: int, labels: boo
             if r.extra_u > 0.9:
                 compl[1] = f"{r.nom} - {r.numero_voie} {postcode} {com.name.upper()}"
             n_compl = sum(1 for c in compl if c != NC) + (2 if r.extra_u > 0.97 else 0)
-        if lon is None:
-            lon_s = lat_s = ""
-        elif r.truncated:
-            lon_s, lat_s = f"{lon:.4f}".rstrip("0").rstrip("."), f"{lat:.4f}".rstrip("0").rstrip(".")
-        else:
-            lon_s, lat_s = f"{lon:.6f}", f"{lat:.6f}"
+        lon_s, lat_s = _coordinates(lon, lat, r.decimals)
         refs: list[str] = []
         for i in range(3):
             if i < len(r.refs):
@@ -156,8 +151,7 @@ def write_rnic(out: TextIO, world: World, view: YearView, seed: int, labels: boo
                     code, prefixe = com.registry_code, idpar[2:5]
                 else:
                     code, prefixe = idpar[:5], idpar[5:8]
-                section, numero = idpar[8:10], idpar[10:14]
-                refs += [code + prefixe + section + numero, code, prefixe, section, numero]
+                refs += _reference(code, prefixe, idpar[8:10], idpar[10:14], r.ref_forms[i] if i < len(r.ref_forms) else "normale")
             else:
                 refs += ["", NC, NC, NC, NC]
         in_qp = com.weight >= 2 and r.extra_u > 0.85
@@ -192,6 +186,30 @@ def write_rnic(out: TextIO, world: World, view: YearView, seed: int, labels: boo
         out.write(",".join(values) + "\n")
         n += 1
     return n
+
+
+def _coordinates(lon: float | None, lat: float | None, decimals: int) -> tuple[str, str]:
+    """The registry writes 4–6 decimals with trailing zeros dropped, never 3 or fewer on both axes."""
+    if lon is None or lat is None:
+        return "", ""
+    lon_s = f"{lon:.{decimals}f}".rstrip("0")
+    lat_s = f"{lat:.{decimals}f}".rstrip("0")
+    if len(lon_s.split(".")[1]) <= 3 and len(lat_s.split(".")[1]) <= 3:
+        lon_s = f"{lon:.{decimals}f}"
+    return lon_s.rstrip("."), lat_s.rstrip(".")
+
+
+def _reference(code: str, prefixe: str, section: str, numero: str, form: str) -> list[str]:
+    """`reference_cadastrale_N` and its four components, written in one of the real forms."""
+    if form == "composantes":  # components only: empty reference, unpadded section and numéro
+        return ["", code, prefixe, section.lstrip("0") or section, numero.lstrip("0") or numero]
+    if form == "minuscules":
+        section = section.lower()
+    elif form == "lettre_o" and section.startswith("0"):
+        section = "O" + section[1:]
+    elif form == "section_alteree":
+        section = section[-1] + "-"  # e.g. `L-` for `0L`: no section reads like that
+    return [code + prefixe + section + numero, code, prefixe, section, numero]
 
 
 def _wgs84_points(world: World, regs: list[Reg]) -> tuple[list[float | None], list[float | None]]:
@@ -481,6 +499,19 @@ def write_lovac(out: TextIO, world: World, year: int, seed: int, write_header: b
 
 
 # ---------------------------------------------------------------------------------------------- truth
+def case_rows(world: World, view: YearView) -> list[tuple[str, str, str, str]]:
+    """Planted case of each registration (truth only): situation, point case, first reference case.
+    The evaluation groups its misses by these."""
+    out = []
+    for r in view.present:
+        if r.tup is None:
+            situation = "rnic_unmatched"
+        else:
+            situation = "rnic_1_1" if view.regs_on_tup[r.tup] == 1 else "rnic_1_n"
+        out.append((r.num_immat, situation, r.point_case or "inconnu", r.ref_kind))
+    return out
+
+
 def truth_rows(world: World, view: YearView) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]], list[tuple[str, str]]]:
     """(links, duplicates, principal/secondary pairs) of the millésime."""
     present = {r.index: r for r in view.present}
@@ -522,12 +553,10 @@ def planted_counts(world: World, view: YearView) -> Counter:
                 c["construction:compared"] += 1
                 c["construction:coherent"] += int(ok)
         c[f"refs:{r.ref_kind}"] += 1
-        if r.x is None:
-            c["point:missing"] += 1
-        if r.street_point:
-            c["point:street"] += 1
-        if r.truncated:
-            c["point:truncated"] += 1
+        c[f"point:{r.point_case or 'inconnu'}"] += 1
+        c[f"refs_listed:{len(r.refs)}"] += 1
+        for form in r.ref_forms:
+            c[f"ref_form:{form}"] += 1
         if r.bad_postcode:
             c["defect:code_postal_hors_departement"] += 1
         if r.numero_voie.endswith((",", " ")):
@@ -537,7 +566,7 @@ def planted_counts(world: World, view: YearView) -> Counter:
             c["defect:siret_cle_invalide_possible"] += 1
     for r in view.present:
         if r.tup is None:
-            c[f"unmatched_point:{'missing' if r.x is None else 'centre' if r.centre else 'park'}"] += 1
+            c[f"unmatched_point:{r.point_case}"] += 1
     for ti, t in enumerate(world.tups):
         if ff_copro_visible(t, year) and view.regs_on_tup[ti] == 0:
             c["situation:ff_only"] += 1

@@ -6,15 +6,19 @@ the Fichiers fonciers the year after completion, syndics change over time. Every
 `random.Random` seeded by (seed, département, last millésime, size), so a run is reproducible and a
 département does not depend on which other départements are generated.
 
-Layout (local projection, metres): each commune is a rectangle holding rows of parcels separated by
-streets; rows are cut into blocks by cross streets; a TUP is one parcel or 2–4 contiguous parcels of
-one row. The lower-left corner of each commune is an empty square (a park around the town hall):
-the commune centre used for badly geocoded registrations, and the place where unmatched
-registrations sit, more than 100 m from any parcel. Truth and the issue 3 matching rules agree by
-construction: a registration's listed references are either its own TUP's parcels (point within
-100 m) or unusable (missing, unknown parcel, or a parcel more than 100 m away); without a usable
-reference its point lies inside its own TUP, or 1–4 m outside the front of a TUP holding an FF
-copropriété (so the nearest-TUP rule still finds it).
+Layout (local projection, metres): each commune is a rectangle of blocks; a block is two
+back-to-back rows of parcels between two streets (the lower row faces the street below, the upper
+row the street above), cut by cross streets; each TUP has its own depth behind the street front; a
+TUP is one parcel or 2–4 contiguous parcels of one row. The lower-left corner of each commune is an
+empty square (a park around the town hall) where a few unmatched registrations sit (a new
+development not in the parcels yet, never the commune's centre).
+
+The registry side imitates the real rows measured against a real cadastre (docs/sample.md): the
+point is the address point on the street side of the address parcel (30% inside, most 0–3 m
+outside, none past 9.2 m), references are listed in the real shares and forms, some are absent
+from the parcels (divisions, renumbering) or far (section typos), some points sit on the
+neighbouring parcel, and registrations at one address share one coordinate. The matching rules are
+*not* consulted: the ground truth is the copropriété's TUP, whatever a rule would find.
 """
 
 from __future__ import annotations
@@ -87,6 +91,11 @@ class Parcel:
     nlocal: int = 0
     nlogh: int = 0
     ctpdl: str = ""
+    faces_up: bool = False  # street side: y1 (the row faces the street above) or y0 (below)
+
+    @property
+    def front_y(self) -> float:
+        return self.y1 if self.faces_up else self.y0
 
 
 @dataclass(slots=True)
@@ -124,7 +133,7 @@ class Reg:
     x: float | None
     y: float | None
     refs: list[str]  # idpar (FF form) listed, possibly bogus
-    ref_kind: str  # own, missing, far, unknown
+    ref_kind: str  # first reference: aucune, propre, absente, lointaine
     nb_parcelles: int
     date_immat: date
     an_const: int
@@ -144,9 +153,10 @@ class Reg:
     syndic_b: int = 0
     syndic_change: date | None = None
     benevole: bool = False
-    truncated: bool = False
-    centre: bool = False
-    street_point: bool = False
+    ref_forms: list[str] = field(default_factory=list)  # how each listed reference is written
+    decimals: int = 6  # coordinates written with this many decimals (trailing zeros dropped)
+    on_parcel: bool = True  # the point is at its own address parcel (not a neighbour's)
+    point_case: str = ""  # planted case of the point (truth only: cases.csv)
     residence_service: str = "non"
     cooperatif: str = "non"
     reglement: str = ""
@@ -310,6 +320,8 @@ class WorldBuilder:
         self.street_range = (12.0, 16.0) if dense else (14.0, 22.0)
         self.filler_ratio = (0.15 if dep.code == "75" else 0.3) if dense else 0.9
         self.cutoff_final = date(final_year, 9, 30)
+        self._numbers_cache: dict[tuple[int, str], set[int]] | None = None
+        self._by_number_cache: dict[tuple[int, str], list[Parcel]] | None = None
 
     # ------------------------------------------------------------------ attributes
     def num_immat(self) -> str:
@@ -650,7 +662,8 @@ class WorldBuilder:
                 if not 0 <= j < len(tups):
                     continue
                 n = tups[j]
-                touching = n.commune == t.commune and n.y0 == t.y0 and (n.x1 == t.x0 or n.x0 == t.x1)
+                same_front = world.parcels[n.parcels[0]].front_y == world.parcels[t.parcels[0]].front_y
+                touching = n.commune == t.commune and same_front and (n.x1 == t.x0 or n.x0 == t.x1)
                 if not touching or j in planted or not n.role.startswith("ff_") or not n.ctpdl:
                     continue
                 if abs(n.nloghcopro - lots) <= max(2, 0.25 * lots):
@@ -668,23 +681,31 @@ class WorldBuilder:
         return len(world.streets[c]) - 1
 
     def _layout_commune(self, world: World, c: int, width: float, void_h: float, units: list[list[_TupSpec]]) -> float:
-        """Rows of blocks of parcels, in the commune's own frame; returns the height used."""
+        """Blocks of two back-to-back rows of parcels between streets, cut by cross streets, in the
+        commune's own frame; returns the height used. The lower row of a block faces the street
+        below it, the upper row the street above; each TUP has its own depth (gardens and courtyards
+        of varied sizes behind the street front)."""
         rng = self.rng
         commune = self.communes[c]
         near_queue = [u for u in units if u[0].near_partner is not None]
         queue = [u for u in units if u[0].near_partner is None]
         rng.shuffle(queue)
-        # sections: two-letter in Paris-like communes, otherwise one-letter first (padded `0A` in idpar)
-        two_letters = self.dep.dense or commune.code != commune.registry_code or rng.random() < 0.4
+        # sections: one-letter (padded `0A` in idpar) in most communes of every kind of
+        # département; two-letter in Paris, Lyon, Marseille arrondissements and some large communes
+        two_letters = commune.code != commune.registry_code or rng.random() < 0.3
         sec_i = rng.randint(0, 20) if two_letters else 0
         sec_count, sec_size, dnupla = 0, rng.randint(60, 180), 0
 
+        one_letter_i = 0
+
         def next_section() -> str:
-            nonlocal sec_i
+            # communes mix one-letter sections (A–Z, written 0A in idpar) and two-letter ones (AA…)
+            nonlocal sec_i, one_letter_i
+            if not two_letters and one_letter_i < 26 and rng.random() < 0.55:
+                one_letter_i += 1
+                return "0" + chr(64 + one_letter_i)
             sec_i += 1
-            if not two_letters and sec_i <= 26:
-                return "0" + chr(64 + sec_i)
-            k = sec_i % 676
+            k = 26 + sec_i % 650
             return chr(65 + k // 26) + chr(65 + k % 26)
 
         section = next_section()
@@ -693,7 +714,9 @@ class WorldBuilder:
         d_lo, d_hi = self.depth_range
         y = 0.0
         qi = 0
+        row = 0
         while qi < len(queue) or near_queue:
+            faces_up = row % 2 == 1
             depth = round(rng.uniform(d_lo, d_hi), 1)
             in_void_band = y < void_h
             x = VOID_W + rng.uniform(s_lo, s_hi) if in_void_band else 0.0
@@ -723,6 +746,9 @@ class WorldBuilder:
                 for spec in unit:
                     px0 = x
                     pids = []
+                    # each TUP its own depth, aligned on the street front of its row
+                    d_t = round(depth * rng.uniform(0.6, 1.0), 1)
+                    ty0 = y + depth - d_t if faces_up else y
                     for w in spec.widths:
                         sec_count += 1
                         if sec_count > sec_size:
@@ -732,16 +758,18 @@ class WorldBuilder:
                         idpar = f"{ccodep}{ccocom}000{section}{dnupla:04d}"
                         pids.append(len(world.parcels))
                         world.parcels.append(Parcel(idpar, len(world.tups), c, section, f"{dnupla:04d}",
-                                                    x, y, x + w, y + depth, street, numero))
+                                                    x, ty0, x + w, ty0 + d_t, street, numero, faces_up=faces_up))
                         numero += rng.choice((2, 2, 2, 4, 6))
                         x += w
-                    self._make_tup(world, spec, c, pids, px0, y, x, depth)
+                    self._make_tup(world, spec, c, pids, px0, ty0, x, d_t)
                 block_len += uw
                 if block_len >= block_target:
                     x += rng.uniform(s_lo, s_hi)
                     block_len, block_target = 0.0, rng.uniform(110, 260)
                     numero += rng.choice((2, 4))
-            y += depth + rng.uniform(s_lo, s_hi)
+            # the upper row of a block backs onto the lower one; a street follows it
+            y += depth + (rng.uniform(s_lo, s_hi) if faces_up else rng.uniform(0.0, 1.5))
+            row += 1
         return y
 
     def _make_tup(self, world: World, spec: _TupSpec, c: int, pids: list[int], x0: float, y0: float, x1: float,
@@ -792,14 +820,21 @@ class WorldBuilder:
         for spec in specs:
             tup = world.tups[spec.tup_index]
             group_regs: list[int] = []
+            kind = spec.regs[0].get("group")
+            point_of_parcel: dict[int, Reg] = {}
             for k, d in enumerate(spec.regs):
-                pid = tup.parcels[k % len(tup.parcels)]
+                # a re-registration or a secondary syndicate has the address of the first one
+                pid = tup.parcels[0] if kind in ("dup", "ps") else tup.parcels[k % len(tup.parcels)]
                 reg = self._reg(world, d, tup, pid, k, spec)
+                first = point_of_parcel.setdefault(pid, reg)
+                if first is not reg and first.x is not None and reg.x is not None:
+                    # registrations at one address share one coordinate (the address point)
+                    reg.x, reg.y, reg.decimals, reg.on_parcel = first.x, first.y, first.decimals, first.on_parcel
+                    reg.point_case = first.point_case
                 draft_to_reg[d["id"]] = reg.index
                 group_regs.append(reg.index)
                 if d.get("dc_partner") is not None:
                     world.dc_pairs.append((reg.index, d["dc_partner"].tup_index))
-            kind = spec.regs[0].get("group")
             if kind == "dup":
                 a, b = world.regs[group_regs[0]], world.regs[group_regs[1]]
                 self._make_duplicate(world, a, b)
@@ -810,10 +845,8 @@ class WorldBuilder:
                     s.principal, s.num_principal = "non", p.num_immat
                     world.ps_pairs.append((p.index, s.index))
         # unmatched registrations: in the commune's empty square, or without a point
-        centre_used = False  # at least one per département is geocoded at its commune's centre
         for d, c in zip(unmatched, unm_commune):
             reg = self._reg(world, d, None, None, 0, None, commune=c)
-            ox, oy = world.origins[c]
             cx, cy = world.commune_centre(c)
             spec_i = near_specs.get(d["id"])
             partner_spec = units[spec_i][0] if spec_i is not None else None
@@ -821,25 +854,27 @@ class WorldBuilder:
                 t = world.tups[partner_spec.tup_index]
                 reg.x = t.x0 - rng.uniform(130, 160)
                 reg.y = (t.y0 + t.y1) / 2
+                reg.point_case = "parc_proche_copro_ff"
                 world.near_pairs.append((reg.index, partner_spec.tup_index))
                 reg.lots_hab = t.nloghcopro + rng.choice((0, 0, 1, -1))
                 reg.lots_hab = max(2, reg.lots_hab)
                 reg.lots_hbc = max(reg.lots_hbc, reg.lots_hab)
                 reg.lots_total = max(reg.lots_total, reg.lots_hbc)
+            elif rng.random() < 0.5:
+                reg.x = reg.y = None
+                reg.point_case = "sans_point"
             else:
-                r = rng.random()
-                if r < 0.35 or not centre_used:
-                    centre_used = True
-                    reg.x, reg.y, reg.centre = cx, cy, True
-                elif r < 0.55:
-                    reg.x = reg.y = None
-                else:
-                    reg.x, reg.y = cx + rng.uniform(-40, 40), cy + rng.uniform(-40, 40)
+                # an address of a new development not in the parcels yet: in the park, never at its centre
+                a = rng.uniform(0, 2 * math.pi)
+                r = rng.uniform(30, 110)
+                reg.x, reg.y = cx + r * math.cos(a), cy + r * math.sin(a)
+                reg.point_case = "hors_parcelles"
             if rng.random() < 0.25:
-                # a reference to a parcel that does not exist in the Fichiers fonciers
+                # a reference to a parcel that does not exist in the parcels
                 com = self.communes[c]
                 reg.refs = [f"{com.code[:2]}{com.code[2:]}000ZZ{rng.randint(9000, 9999):04d}"]
-                reg.ref_kind = "unknown"
+                reg.ref_kind = "absente"
+                reg.ref_forms = [self._ref_form()]
                 reg.nb_parcelles = 1
         world.regs.sort(key=lambda r: r.index)
 
@@ -908,7 +943,7 @@ class WorldBuilder:
         else:
             nom = "non connu"
         reg = Reg(
-            index=len(world.regs), num_immat=self.num_immat(), commune=c, tup=spec.tup_index if spec is not None else None, parcel=pid, x=None, y=None, refs=[], ref_kind="missing",
+            index=len(world.regs), num_immat=self.num_immat(), commune=c, tup=spec.tup_index if spec is not None else None, parcel=pid, x=None, y=None, refs=[], ref_kind="aucune",
             nb_parcelles=0, date_immat=di, an_const=an, p_constr=d["p_constr"],
             lots_hab=None if d.get("lots_hab_missing") else lots, lots_total=lots_total, lots_hbc=lots_hbc,
             lots_stat=lots_stat, nom=nom, numero_voie=voie, address_style=style,
@@ -931,65 +966,153 @@ class WorldBuilder:
         self._place(world, reg, tup, parcel, spec)
         return reg
 
+    def _ref_form(self) -> str:
+        """How a listed reference is written (measured on real registry rows): the normal
+        14-character form, components only (empty reference, unpadded section and numéro), lower
+        case, the letter O for the padding zero, or a garbled section."""
+        u = self.rng.random()
+        if u < 0.021:
+            return "composantes"
+        if u < 0.035:
+            return "minuscules"
+        if u < 0.046:
+            return "lettre_o"
+        if u < 0.05:
+            return "section_alteree"
+        return "normale"
+
     def _place(self, world: World, reg: Reg, tup: Tup, parcel: Parcel | None, spec: _TupSpec | None) -> None:
-        """Point and references of a registration sitting on `tup` (see the module docstring)."""
+        """References and point of a registration whose copropriété sits on `tup` (truth).
+
+        References: none 37%, one 48%, two 6%, three 8%: the address parcel first, then the other
+        parcels of the TUP, then neighbours of the row. A listed reference is absent from the
+        parcels in 12.5% of cases (a number from before or after a division, in the same
+        section), far (>= 100 m) in 3% (a section typo whose number exists in another section, or a
+        number typo), and for 4.5% of registrations the address point sits on the neighbouring
+        parcel while the reference names the right one.
+        Point: the address point, on the street side of the address parcel: 30% inside (0.3–5 m
+        behind the front), 43% 0–1 m outside, 22% 1–3 m, 5% 3–9.2 m, never past mid-street.
+        """
         rng = self.rng
         assert parcel is not None
-        bx, by = (parcel.x0 + parcel.x1) / 2, (parcel.y0 + parcel.y1) / 2
-        if len(tup.parcels) > 1 and rng.random() < 0.3:
-            bx = (tup.x0 + tup.x1) / 2
-        nx = max(-45.0, min(45.0, rng.gauss(0, 15)))
-        ny = max(-45.0, min(45.0, rng.gauss(0, 15)))
-        r = rng.random()
-        if r < 0.38:
-            kind = "missing"
-        elif r < 0.41:
-            kind = "far"
-        elif r < 0.42:
-            kind = "unknown"
-        else:
-            kind = "own"
-        reg.ref_kind = kind
-        if kind == "own":
-            own = [world.parcels[p].idpar for p in tup.parcels]
-            first = parcel.idpar
-            others = [p for p in own if p != first]
-            rng.shuffle(others)
-            reg.refs = [first] + others[: rng.choice((0, 1, 2))] if len(own) > 1 else [first]
-            reg.nb_parcelles = len(reg.refs) if rng.random() < 0.8 else rng.choice((0, len(own), len(own) + rng.randint(1, 4)))
-            reg.x, reg.y = bx + nx, by + ny
-            r2 = rng.random()
-            if r2 < 0.006:
-                reg.x = reg.y = None  # missing point: the reference alone is accepted
-            elif r2 < 0.03:
-                reg.truncated = True
-            return
-        if kind == "far":
-            far = self._far_parcel(world, reg.parcel)
-            if far is None:
-                kind = reg.ref_kind = "missing"
+        u = rng.random()
+        nref = 0 if u < 0.37 else 1 if u < 0.85 else 2 if u < 0.91 else 3
+        pid = reg.parcel
+        assert pid is not None
+        listed = [pid] + [i for i in tup.parcels if i != pid]
+        k = 1
+        while len(listed) < nref and k <= 4:
+            for j in (pid + k, pid - k):  # neighbours in the row (same commune and front)
+                if 0 <= j < len(world.parcels) and len(listed) < nref and j not in listed:
+                    n = world.parcels[j]
+                    if n.commune == parcel.commune and n.faces_up == parcel.faces_up:
+                        listed.append(j)
+            k += 1
+        refs, forms, kinds = [], [], []
+        for target_i in listed[:nref]:
+            target = world.parcels[target_i]
+            v = rng.random()
+            if v < 0.125:
+                refs.append(self._renumbered(world, target))
+                kinds.append("absente")
+            elif v < 0.155:
+                far = self._section_typo(world, target) or self._far_parcel(world, target_i)
+                if far is None:
+                    refs.append(target.idpar)
+                    kinds.append("propre")
+                else:
+                    refs.append(far)
+                    kinds.append("lointaine")
             else:
-                reg.refs = [far]
-                reg.nb_parcelles = 1
-        elif kind == "unknown":
-            com = self.communes[reg.commune]
-            reg.refs = [f"{com.code[:2]}{com.code[2:]}000{parcel.ccosec}{rng.randint(8000, 9999):04d}"]
-            reg.nb_parcelles = 1
-        if kind == "missing":
+                refs.append(target.idpar)
+                kinds.append("propre")
+            forms.append(self._ref_form())
+        reg.refs, reg.ref_forms = refs, forms
+        reg.ref_kind = kinds[0] if kinds else "aucune"
+        if nref == 0:
             reg.nb_parcelles = 0 if rng.random() < 0.9 else 1
-        # without a usable reference the point must designate the TUP itself
-        use_street = (tup.holds_ff_copro and tup.an_const < 2015 and rng.random() < 0.04
-                      and (tup.x1 - tup.x0) > 10)
-        if use_street:
-            reg.x = bx if tup.x0 + 5 < bx < tup.x1 - 5 else (tup.x0 + tup.x1) / 2
-            reg.y = tup.y0 - rng.uniform(1.0, 4.0)
-            reg.street_point = True
+        elif nref < 3:
+            reg.nb_parcelles = nref if rng.random() < 0.85 else rng.choice((0, nref + 1))
         else:
-            reg.x = min(parcel.x1 - 1.5, max(parcel.x0 + 1.5, bx + nx))
-            reg.y = min(parcel.y1 - 1.5, max(parcel.y0 + 1.5, by + ny))
+            reg.nb_parcelles = 3 if rng.random() < 0.4 else rng.randint(4, 10)
+        # the address point
+        host = parcel
+        if kinds and kinds[0] == "propre" and rng.random() < 0.045:
+            neighbours = [world.parcels[j] for j in (pid - 1, pid + 1)
+                          if 0 <= j < len(world.parcels)]
+            neighbours = [n for n in neighbours if n.commune == parcel.commune and n.faces_up == parcel.faces_up
+                          and n.tup != parcel.tup and abs(n.front_y - parcel.front_y) < 0.01
+                          and min(abs(n.x0 - parcel.x1), abs(parcel.x0 - n.x1)) < 0.01]
+            if neighbours:
+                host = rng.choice(neighbours)
+                reg.point_case = "sur_parcelle_voisine"
+        if nref and rng.random() < 0.006:
+            reg.x = reg.y = None  # missing point: the references alone
+            reg.point_case = "sans_point"
+            return
+        w = host.x1 - host.x0
+        margin = min(2.0, w / 4)
+        x = rng.triangular(host.x0 + margin, host.x1 - margin)
+        v = rng.random()
+        if v < 0.30:
+            d = -rng.uniform(0.3, min(5.0, (host.y1 - host.y0) * 0.4))
+            case = "dans_parcelle"
+        elif v < 0.73:
+            d, case = rng.uniform(0.05, 1.0), "facade_0_1m"
+        elif v < 0.95:
+            d, case = rng.uniform(1.0, 3.0), "facade_1_3m"
+        else:
+            d, case = rng.uniform(3.0, min(9.2, self.street_range[0] / 2 - 0.2)), "facade_3_10m"
+        reg.x = x
+        reg.y = host.front_y + (d if host.faces_up else -d)
+        reg.on_parcel = host is parcel
+        if not reg.point_case:
+            reg.point_case = case
+        # the registry keeps 6 decimals (5 for some geocoders); dropped trailing zeros make 4–5
+        reg.decimals = 6 if rng.random() < 0.9 else 5
+
+    def _renumbered(self, world: World, parcel: Parcel) -> str:
+        """A number of the same section that is not in the parcels: the mother parcel before a
+        division, or a child parcel created after the parcels' date."""
+        existing = self._numbers_by_section(world)
+        key = (parcel.commune, parcel.ccosec)
+        numbers = existing[key]
+        n = int(parcel.dnupla)
+        for cand in (n + 1, n - 1, n + 2, n - 2, max(numbers) + 1 + self.rng.randint(0, 5)):
+            if 0 < cand <= 9999 and cand not in numbers:
+                return f"{parcel.idpar[:10]}{cand:04d}"
+        return f"{parcel.idpar[:10]}{max(numbers) + 1:04d}"
+
+    def _section_typo(self, world: World, parcel: Parcel) -> str | None:
+        """The same number in another section of the commune, at least 100 m away (one letter typed wrong)."""
+        by_number = self._parcels_by_number(world)
+        for other in by_number.get((parcel.commune, parcel.dnupla), ()):
+            if other is parcel or other.ccosec == parcel.ccosec:
+                continue
+            dx = max(other.x0 - parcel.x1, parcel.x0 - other.x1, 0.0)
+            dy = max(other.y0 - parcel.y1, parcel.y0 - other.y1, 0.0)
+            if math.hypot(dx, dy) >= 100:
+                return other.idpar
+        return None
+
+    def _numbers_by_section(self, world: World) -> dict[tuple[int, str], set[int]]:
+        if self._numbers_cache is None:
+            cache: dict[tuple[int, str], set[int]] = {}
+            for p in world.parcels:
+                cache.setdefault((p.commune, p.ccosec), set()).add(int(p.dnupla))
+            self._numbers_cache = cache
+        return self._numbers_cache
+
+    def _parcels_by_number(self, world: World) -> dict[tuple[int, str], list[Parcel]]:
+        if self._by_number_cache is None:
+            cache: dict[tuple[int, str], list[Parcel]] = {}
+            for p in world.parcels:
+                cache.setdefault((p.commune, p.dnupla), []).append(p)
+            self._by_number_cache = cache
+        return self._by_number_cache
 
     def _far_parcel(self, world: World, pid: int) -> str | None:
-        """A parcel of the same section more than 150 m away (a typo in the parcel number)."""
+        """A parcel of the same section at least 100 m away (a typo in the parcel number)."""
         rng = self.rng
         parcel = world.parcels[pid]
         n = len(world.parcels)
@@ -999,7 +1122,7 @@ class WorldBuilder:
                 continue
             dx = max(cand.x0 - parcel.x1, parcel.x0 - cand.x1, 0.0)
             dy = max(cand.y0 - parcel.y1, parcel.y0 - cand.y1, 0.0)
-            if math.hypot(dx, dy) > 150:
+            if math.hypot(dx, dy) >= 100:
                 return cand.idpar
         return None
 
