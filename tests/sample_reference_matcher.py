@@ -36,13 +36,21 @@ def normalise_reference(row: dict[str, str], i: int) -> str | None:
     code, pre, sec, num = (row[f"{k}_{i}"] for k in ("code_insee_commune", "prefixe", "section", "numero_parcelle"))
     if "non connu" in (code, pre, sec, num) or not code:
         return None
+    sec = sec.upper()
+    if len(sec) == 2 and sec[0] == "O":  # the letter O written for the padding zero
+        sec = "0" + sec[1]
     if code in PLM and pre != "000":
         code, pre = PLM[code] + pre, "000"
     return f"{code}{pre}{sec.rjust(2, '0')}{num.rjust(4, '0')}"
 
 
-def match(landing: Path) -> dict[str, str]:
-    """num_immat -> idtup ('' when no TUP) following issue 3 §2."""
+def match(landing: Path, independent: bool = False) -> dict[str, str]:
+    """num_immat -> idtup ('' when no TUP).
+
+    Default: the first matching rules (reference within 100 m, TUP at the point, TUP holding an FF
+    copropriété within 100 m). `independent=True`: a plain reading of the same data that knows
+    nothing of FF copropriétés (reference within 100 m, else the TUP at the point, else the nearest
+    TUP within 10 m, the farthest a real address point lies from its parcel)."""
     tups: dict[str, tuple[tuple[float, float, float, float], bool]] = {}
     parcel: dict[str, tuple[str, tuple[float, float, float, float]]] = {}
     srid_of_dep: dict[str, int] = {}
@@ -91,16 +99,17 @@ def match(landing: Path) -> dict[str, str]:
                 if inside:
                     chosen = inside[0]
                 else:
-                    best = min(((_dist(x, y, tups[k][0]), k) for k in set(near) if tups[k][1]), default=None)
-                    if best and best[0] <= 100:
+                    best = min(((_dist(x, y, tups[k][0]), k) for k in set(near) if independent or tups[k][1]),
+                               default=None)
+                    if best and best[0] <= (10 if independent else 100):
                         chosen = best[1]
             out[num] = chosen.split(":", 1)[1] if chosen else ""
     return out
 
 
-def score(landing: Path, truth: Path) -> tuple[float, float, int]:
+def score(landing: Path, truth: Path, independent: bool = False) -> tuple[float, float, int]:
     """(precision, recall, registrations) of the reference matcher against links.csv."""
-    got = match(landing)
+    got = match(landing, independent)
     truth_links = {r["num_immat"]: r["idtup"] for r in csv.DictReader(open(truth / "links.csv", encoding="utf-8"))}
     predicted = [n for n, t in got.items() if t]
     correct_pred = sum(1 for n in predicted if got[n] == truth_links.get(n))
