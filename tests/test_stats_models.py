@@ -23,10 +23,20 @@ def query_model(conn, relative: str, millesime: int) -> list[dict]:
 def _tables(conn) -> None:
     conn.execute(sa.text("create schema if not exists intermediate"))
     conn.execute(sa.text(
-        "create table intermediate.tup_match (millesime smallint, num_immat char(9), idtup text)"))
+        "create table intermediate.tup_match (millesime smallint, num_immat char(9), idtup text, "
+        "methode text, motif text, distance_m numeric)"))
+    # the columns the rules read first; the other columns intermediate.coproff_base reads stay NULL
     conn.execute(sa.text(
         "create table intermediate.tup (millesime smallint, idtup text, copro_ff boolean, "
-        "nloghcopro integer, an_const integer, geomtup geometry(MultiPolygon, 4326))"))
+        "nloghcopro integer, an_const integer, geomtup geometry(MultiPolygon, 4326), idcom char(5), "
+        "code_departement text, typetup text, ctpdl text, nlogh integer, nlocal integer, "
+        "geompoint geometry(Point, 4326))"))
+
+
+def _build_population(conn, millesime: int) -> None:
+    """intermediate.coproff_base from the hand-made tables, by its own SQL (synthese reads it)."""
+    sql = (MODELS / "intermediate/coproff_base.sql").read_text().replace(":millesime", str(int(millesime)))
+    conn.execute(sa.text(f"create table intermediate.coproff_base as select * from ({sql}\n) as q"))
 
 
 # num_immat, idtup, lots_hab, nloghcopro, p_constr, an_const, date_immat, expected class, expected coherence
@@ -72,6 +82,7 @@ def synthese(fresh_db):
         conn.execute(sa.text(
             "insert into intermediate.tup values (:m, 'F01', true, 8, 1930, null), (:m, 'F02', false, 1, 1930, null)"),
             {"m": M})
+        _build_population(conn, M)
         rows = query_model(conn, "intermediate/synthese.sql", M)
     return {r["idcopro"]: r for r in rows}
 
