@@ -9,14 +9,15 @@ total between départements.
 
 from __future__ import annotations
 
+from coproff_platform import reference
+
 from dataclasses import dataclass
 from functools import lru_cache
 
 from pyproj import Transformer
 
 # Local projections of the Fichiers fonciers (SOURCES.md §2).
-SRID_BY_DROM = {"971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
-NATIONAL_TOTAL = 908_579  # CoproFF 2023 rows
+NATIONAL_TOTAL = sum(r.nb_coproff_2023 for r in reference.table("situations"))  # CoproFF 2023 rows
 
 REGIONS = {
     "01": "Guadeloupe", "02": "Martinique", "03": "Guyane", "04": "La Réunion", "06": "Mayotte",
@@ -37,7 +38,7 @@ class Departement:
 
     @property
     def srid(self) -> int:
-        return SRID_BY_DROM.get(self.code, 2154)
+        return reference.local_srid(self.code)  # `territoires.srid_local`
 
     @property
     def dense(self) -> bool:
@@ -142,7 +143,8 @@ def _separate_boxes() -> None:
     The generated parcels of two départements must never overlap (matching joins them in one table).
     Hand-drawn boxes (`_SPECIAL_BBOX`) are kept; the other box of an overlapping pair is cut back.
     """
-    codes = [c for c in DEPARTEMENTS if c not in SRID_BY_DROM]
+    # metropolitan départements (the `territoires` row without a département code)
+    codes = [c for c in DEPARTEMENTS if reference.territory_of_departement(c).code_departement is None]
     for _ in range(6):
         changed = False
         for i, a in enumerate(codes):

@@ -24,6 +24,12 @@ from .world import Reg, Tup, World, construction_coherent, gap_class
 
 NC = "non connu"
 
+# Mandate statuses of the registry (`mandats`): current, none, expired without / with a successor.
+_MANDATS = sorted(refdata.table("mandats"), key=lambda r: r.ordre)
+MANDAT_EN_COURS = next(m.libelle for m in _MANDATS if m.en_cours)
+PAS_DE_MANDAT = next(m.libelle for m in _MANDATS if not m.en_cours and not m.expire)
+EXPIRE_SANS_SUCCESSEUR, EXPIRE_AVEC_SUCCESSEUR = (m.libelle for m in _MANDATS if m.expire)
+
 
 def cutoff(year: int) -> date:
     """Millésime N = RNIC export of September N."""
@@ -96,22 +102,22 @@ def write_rnic(out: TextIO, world: World, view: YearView, seed: int, labels: boo
         syndic = world.syndics[r.syndic_b if r.syndic_change and r.syndic_change <= cut else r.syndic_a]
         newer = dup_newer.get(r.index)
         if newer is not None:
-            mandat = "Mandat expiré avec successeur déclaré" if r.status_u < 0.6 else "Mandat expiré sans successeur déclaré"
+            mandat = EXPIRE_AVEC_SUCCESSEUR if r.status_u < 0.6 else EXPIRE_SANS_SUCCESSEUR
             fin = newer.date_immat - timedelta(days=int(30 + 300 * u1))
         elif r.status_u < 0.56 or r.dup_of is not None:
-            mandat = "Mandat en cours"
+            mandat = MANDAT_EN_COURS
             fin = cut + timedelta(days=int(30 + 1000 * u1))
         elif r.status_u < 0.91:
-            mandat = "Pas de mandat en cours"
+            mandat = PAS_DE_MANDAT
             fin = cut - timedelta(days=int(100 + 1500 * u1))
         elif r.status_u < 0.99:
-            mandat = "Mandat expiré sans successeur déclaré"
+            mandat = EXPIRE_SANS_SUCCESSEUR
             fin = cut - timedelta(days=int(30 + 700 * u1))
         else:
-            mandat = "Mandat expiré avec successeur déclaré"
+            mandat = EXPIRE_AVEC_SUCCESSEUR
             fin = cut - timedelta(days=int(30 + 300 * u1))
-        fin_s = fin.isoformat() if u2 > 0.15 or mandat == "Mandat en cours" else ""
-        if mandat == "Pas de mandat en cours":
+        fin_s = fin.isoformat() if u2 > 0.15 or mandat == MANDAT_EN_COURS else ""
+        if mandat == PAS_DE_MANDAT:
             type_syndic, ident, raison, siret, ape, com_rep = NC, NC, NC, NC, NC, NC
         elif r.benevole:
             type_syndic = "bénévole"
@@ -291,9 +297,11 @@ def write_ff_tup(out: TextIO, world: World, year: int, write_header: bool) -> in
 
 
 # ---------------------------------------------------------------------------------------------- DPE
-_LABELS = ["A", "B", "C", "D", "E", "F", "G"]
+# DPE labels A–G from `etiquettes_dpe` (in order); the sample's weights and consumption ranges per
+# label, best label first.
+_LABELS = [r.code for r in sorted(refdata.table("etiquettes_dpe"), key=lambda r: r.ordre)]
 _LABEL_W = [3, 7, 20, 30, 22, 11, 7]
-_CONSO = {"A": (40, 70), "B": (71, 110), "C": (111, 180), "D": (181, 250), "E": (251, 330), "F": (331, 420), "G": (421, 600)}
+_CONSO = dict(zip(_LABELS, [(40, 70), (71, 110), (111, 180), (181, 250), (251, 330), (331, 420), (421, 600)]))
 
 
 def _ademe_period(year: int) -> str:
@@ -346,7 +354,7 @@ def write_dpe(out: TextIO, world: World, view: YearView, seed: int, write_header
             for _ in range(count):
                 d = start + timedelta(days=rng.randint(0, days))
                 label = rng.choices(_LABELS, _LABEL_W)[0]
-                ges = _LABELS[max(0, min(6, _LABELS.index(label) + rng.choice((-1, 0, 0, 1, -2))))]
+                ges = _LABELS[max(0, min(len(_LABELS) - 1, _LABELS.index(label) + rng.choice((-1, 0, 0, 1, -2))))]
                 k += 1
                 collective, u_num, surf = rng.random() < 0.2, rng.random(), round(rng.uniform(18, 110), 1)
                 u1, u2 = rng.random(), rng.random()
