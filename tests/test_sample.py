@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from pyproj import Transformer
 
+from coproff_platform import reference
 from coproff_platform.sample import SampleSpec, generate, profile, writers
 from coproff_platform.sample import cli as sample_cli
 from coproff_platform.sample.formats import DVF_COLUMNS, RNIC_COLUMNS, RNIC_LABELS
 from coproff_platform.sample.generator import split_rows
-from coproff_platform.sample.world import construction_coherent, gap_class, luhn_ok
+from coproff_platform.sample.world import TUP_SIMPLE, construction_coherent, gap_class, luhn_ok
 
 from conftest import REALDATA
 from sample_reference_matcher import normalise_reference, score
@@ -65,12 +66,8 @@ def test_rnic_values_follow_the_real_value_sets(default_sample):
     assert all(re.fullmatch(r"[A-Z]{2}\d{7}", r["numero_d_immatriculation"]) for r in rows)
     assert len({r["numero_d_immatriculation"] for r in rows}) == len(rows)
     assert {r["type_de_syndic_benevole_professionnel_non_connu"] for r in rows} == {"professionnel", "bénévole", "non connu"}
-    assert {r["mandat_en_cours_dans_la_copropriete"] for r in rows} == {
-        "Mandat en cours", "Pas de mandat en cours", "Mandat expiré sans successeur déclaré",
-        "Mandat expiré avec successeur déclaré"}
-    assert {r["periode_de_construction"] for r in rows} <= {
-        "AVANT_1949", "DE_1949_A_1960", "DE_1961_A_1974", "DE_1975_A_1993", "DE_1994_A_2000", "DE_2001_A_2010",
-        "A_COMPTER_DE_2011", "NON_CONNUE", "non renseigné"}
+    assert {r["mandat_en_cours_dans_la_copropriete"] for r in rows} == {m.libelle for m in reference.table("mandats")}
+    assert {r["periode_de_construction"] for r in rows} <= {*reference.periods(), "NON_CONNUE", "non renseigné"}
     sirets = [r["siret_du_representant_legal"] for r in rows if r["siret_du_representant_legal"].isdigit()]
     assert sirets and sum(luhn_ok(s) for s in sirets) / len(sirets) > 0.95
     missing = sum(1 for r in rows if not r["reference_cadastrale_1"])
@@ -101,10 +98,10 @@ def test_ff_tups_follow_the_idtup_rule_and_local_projections(default_sample):
     tups = _rows(landing / "ff" / "tup_974.csv") + _rows(landing / "ff" / "tup_75.csv")
     for t in tups:
         first = t["l_idpar"].strip("{}").split(",")[0]
-        prefix = {"SIMPLE": "", "UF": "uf", "PDLMP": "pdlmp"}[t["typetup"]]
+        prefix = "" if t["typetup"] == TUP_SIMPLE else t["typetup"].lower()
         assert t["idtup"] == prefix + first
         assert int(t["nparcel"]) == len(t["l_idpar"].strip("{}").split(","))
-    assert {t["typetup"] for t in tups} == {"SIMPLE", "UF", "PDLMP"}
+    assert {t["typetup"] for t in tups} == {r.code for r in reference.table("types_tup")}
     reunion = [t for t in tups if t["idcom"].startswith("974")]
     assert all(t["geomtup"].startswith("SRID=2975;MULTIPOLYGON(((") for t in reunion)
     assert all(t["ccodep"] == "97" for t in reunion)
@@ -204,10 +201,10 @@ def test_double_counts_are_unambiguous(default_sample):
 
 
 def test_sample_does_not_agree_with_the_first_rules_by_construction_but_a_plain_reading_finds_it(default_sample):
-    """The first matching rules (reference, point inside, FF copropriété within 100 m) no longer
-    score 1.0 by construction; an independent plain reading (reference within 100 m, else the TUP at
-    the point, else the nearest TUP within 10 m) agrees with the truth on at least 95%, the target
-    set for real registry rows on a real cadastre."""
+    """The first matching rules (reference, point inside, nearby FF copropriété) no longer score 1.0
+    by construction; an independent plain reading (a nearby reference, else the TUP at the point,
+    else the nearest TUP within 10 m) agrees with the truth on at least 95%, the target set for real
+    registry rows on a real cadastre."""
     landing, truth = default_sample
     precision, recall, n = score(landing, truth)
     assert n > 2000

@@ -20,7 +20,7 @@ from typing import Callable, TextIO
 
 from . import render, writers
 from .geography import DEPARTEMENTS, to_wgs84
-from .world import GAP_CLASSES, GAP_NOT_FILLED, REGISTRY_OPENING, WorldBuilder, first_millesime
+from .world import COHERENCE_MARGIN, GAP_CLASSES, GAP_NOT_FILLED, REGISTRY_OPENING, WorldBuilder, first_millesime
 
 MARKER = ".coproff_sample"
 DEFAULT_COPROS = 4000
@@ -245,7 +245,8 @@ def _planted_doc(spec: SampleSpec, year: int, c: Counter, per_dep: dict[str, int
         },
         "construction": {
             "definition": "rnic_1_1 rows on a TUP holding an FF copropriété with jannatmin and a known "
-                          "periode_de_construction; coherent = jannatmin within the period widened by 4 years",
+                          f"periode_de_construction; coherent = jannatmin within the period widened by "
+                          f"{COHERENCE_MARGIN} years",
             "compared": compared,
             "coherent": c.get("construction:coherent", 0),
             "coherent_rate": round(c.get("construction:coherent", 0) / compared, 4) if compared else None,

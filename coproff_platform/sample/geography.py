@@ -16,7 +16,6 @@ from functools import lru_cache
 
 from pyproj import Transformer
 
-# Local projections of the Fichiers fonciers (SOURCES.md §2).
 NATIONAL_TOTAL = sum(r.nb_coproff_2023 for r in reference.table("situations"))  # CoproFF 2023 rows
 
 REGIONS = {
@@ -118,12 +117,15 @@ _SPECIAL_BBOX = {
     "92": (2.120, 48.730, 2.222, 48.950),
     "93": (2.290, 48.906, 2.600, 49.010),
     "94": (2.310, 48.690, 2.615, 48.812),
-    "971": (-61.80, 15.95, -61.20, 16.50),
-    "972": (-61.23, 14.40, -60.81, 14.88),
-    "973": (-52.60, 4.70, -52.10, 5.10),
-    "974": (55.22, -21.37, 55.83, -20.88),
-    "976": (45.04, -12.99, 45.29, -12.64),
 }
+
+def _overseas_box(code: str) -> tuple[float, float, float, float]:
+    """Layout box of an overseas département: the central half of its `territoires` box."""
+    t = reference.territory_of_departement(code)
+    cx, cy = (t.lon_min + t.lon_max) / 2, (t.lat_min + t.lat_max) / 2
+    hx, hy = (t.lon_max - t.lon_min) / 4, (t.lat_max - t.lat_min) / 4
+    return (round(cx - hx, 4), round(cy - hy, 4), round(cx + hx, 4), round(cy + hy, 4))
+
 
 DEPARTEMENTS: dict[str, Departement] = {}
 for _code, _name, _reg, _lon, _lat, _w in _METRO:
@@ -133,7 +135,7 @@ for _code, _name, _reg, _w in [
     ("971", "Guadeloupe", "01", 3000), ("972", "Martinique", "02", 3000), ("973", "Guyane", "03", 1000),
     ("974", "La Réunion", "04", 6000), ("976", "Mayotte", "06", 300),
 ]:
-    DEPARTEMENTS[_code] = Departement(_code, _name, _reg, _SPECIAL_BBOX[_code], _w)
+    DEPARTEMENTS[_code] = Departement(_code, _name, _reg, _overseas_box(_code), _w)
 DEPARTEMENTS = dict(sorted(DEPARTEMENTS.items()))
 
 

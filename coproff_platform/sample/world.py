@@ -63,6 +63,14 @@ OLDEST_YEAR, NEWEST_YEAR = 1800, 2100
 PERIODS = [(code, lo if lo is not None else OLDEST_YEAR, hi if hi is not None else NEWEST_YEAR)
            for code, lo, hi in refdata.periods()]
 UNKNOWN_PERIOD = refdata.table("valeurs_periode_inconnue")[0].valeur
+# TUP types in `types_tup` order: a parcel alone, contiguous parcels of one owner, the parcels of a
+# multi-parcel divided property; their idtup carries the lower-case type as prefix (not SIMPLE).
+TUP_SIMPLE, TUP_UF, TUP_PDLMP = (r.code for r in refdata.table("types_tup"))
+# Divided properties that are copropriétés (`types_pdl` rows named so), in file order, with the
+# sample's weights (lots, lots and volumes, volumes); a building not divided, for fillers.
+COPRO_PDL = [r.code for r in refdata.table("types_pdl") if r.libelle.startswith("Copropriété")]
+COPRO_PDL_WEIGHTS = [88, 5, 7]
+PDL_NON_DIVISE = next(r.code for r in refdata.table("types_pdl") if r.libelle.startswith("Bâti non divisé"))
 REGISTRY_OPENING: date = refdata.parameter("ouverture_registre")
 REGISTRATION_DEADLINES = refdata.registration_deadlines()
 
@@ -205,7 +213,7 @@ def period_bounds(name: str) -> tuple[int, int] | None:
 
 
 def construction_coherent(p_constr: str, jannatmin: int | None) -> bool | None:
-    """SOURCES.md §6: FF year within the RNIC period widened by 4 years; None when not comparable."""
+    """FF year within the RNIC period widened by `COHERENCE_MARGIN` years; None when not comparable."""
     bounds = period_bounds(p_constr)
     if bounds is None or not jannatmin:
         return None
@@ -357,7 +365,7 @@ class WorldBuilder:
 
     def jannatmin(self, year: int) -> int:
         """FF year of the oldest local: the construction year, or (planted incoherence) a year outside
-        the RNIC period widened by 4 years: an older building kept on the parcel, or a later record."""
+        the RNIC period widened by the coherence margin: an older building kept on the parcel, or a later record."""
         rng = self.rng
         if rng.random() < SHARE_CONSTRUCTION_COHERENT:
             return max(1800, year + rng.randint(-2, 1))
@@ -431,17 +439,17 @@ class WorldBuilder:
         def copro_tup(role: str, lots_ff: int, an_const: int, multi_bias: float = 0.0) -> _TupSpec:
             r = rng.random()
             if r < 0.07 + multi_bias:
-                typetup, npar = "PDLMP", rng.randint(2, 4)
+                typetup, npar = TUP_PDLMP, rng.randint(2, 4)
             elif r < 0.15 + multi_bias:
-                typetup, npar = "UF", rng.randint(2, 4)
+                typetup, npar = TUP_UF, rng.randint(2, 4)
             else:
-                typetup, npar = "SIMPLE", 1
+                typetup, npar = TUP_SIMPLE, 1
             spec = _TupSpec(role, typetup, self.widths(npar, 1.15 if lots_ff > 40 else 1.0))
             spec.an_const = an_const
             return spec
 
         def set_ff_copro(spec: _TupSpec, ff: int, an_const: int) -> None:
-            spec.ctpdl = rng.choices(["CL", "CV", "CLV"], [88, 7, 5])[0]
+            spec.ctpdl = rng.choices(COPRO_PDL, COPRO_PDL_WEIGHTS)[0]
             spec.nloghcopro = ff
             spec.nlogh = ff + (rng.randint(1, 3) if rng.random() < 0.08 else 0)
             spec.nlocal = spec.nlogh + int(ff * rng.uniform(0.3, 1.8)) + rng.randint(0, 4)
@@ -481,7 +489,7 @@ class WorldBuilder:
                     # the same copropriété appears in FF on the neighbouring TUP: same building, so
                     # similar dwellings and (mostly) a construction year within the declared period
                     partner = copro_tup("ff_double_compte", d["lots"], d["an_const"])
-                    partner.typetup, partner.widths = "SIMPLE", self.widths(1)
+                    partner.typetup, partner.widths = TUP_SIMPLE, self.widths(1)
                     ff = max(2, d["lots"] + rng.choice((0, 0, 1, -1)))
                     set_ff_copro(partner, ff, d["an_const"])
                     if rng.random() < 0.85:
@@ -525,7 +533,7 @@ class WorldBuilder:
             if kind == "dup":
                 drafts[1]["lots"] = drafts[0]["lots"]
             spec = copro_tup("reg_1_n", 0, an, multi_bias=0.35 if kind == "multi" else 0.0)
-            if kind == "multi" and spec.typetup == "SIMPLE":
+            if kind == "multi" and spec.typetup == TUP_SIMPLE:
                 spec.widths = self.widths(1, 1.6)
             total = drafts[0]["lots"] if kind == "dup" else sum(d["lots"] for d in drafts)
             set_ff_copro(spec, max(2, total + rng.choice((0, 0, 0, 1, -1, 2))), an)
@@ -547,7 +555,7 @@ class WorldBuilder:
             d = self.draft_reg()
             d["unmatched"] = True
             if i < n_near:
-                spec = _TupSpec("ff_near_unmatched", "SIMPLE", self.widths(1))
+                spec = _TupSpec("ff_near_unmatched", TUP_SIMPLE, self.widths(1))
                 spec.an_const = min(d["an_const"], self.final_year - 1)
                 d["an_const"] = spec.an_const
                 set_ff_copro(spec, max(2, d["lots"] + rng.choice((0, 0, 1, -1))), spec.an_const)
@@ -561,25 +569,25 @@ class WorldBuilder:
             r = rng.random()
             year = self.construction_year()
             if r < 0.55:
-                spec = _TupSpec("filler_house", "SIMPLE", self.widths(1, 0.8))
+                spec = _TupSpec("filler_house", TUP_SIMPLE, self.widths(1, 0.8))
                 spec.nlogh, spec.nlocal = 1, rng.randint(1, 3)
             elif r < 0.65:
-                spec = _TupSpec("filler_house", "UF", self.widths(2, 0.7))
+                spec = _TupSpec("filler_house", TUP_UF, self.widths(2, 0.7))
                 spec.nlogh, spec.nlocal = 1, rng.randint(1, 3)
             elif r < 0.8:
-                spec = _TupSpec("filler_building", "SIMPLE", self.widths(1))
+                spec = _TupSpec("filler_building", TUP_SIMPLE, self.widths(1))
                 spec.nlogh = rng.randint(2, 30)
                 spec.nlocal = spec.nlogh + rng.randint(0, 8)
             elif r < 0.9:
-                spec = _TupSpec("filler_activity", "SIMPLE", self.widths(1))
+                spec = _TupSpec("filler_activity", TUP_SIMPLE, self.widths(1))
                 spec.nlocal = rng.randint(1, 6)
             elif r < 0.97:  # divided property with one dwelling: NOT a copropriété
-                spec = _TupSpec("filler_pdl_1_logement", "SIMPLE", self.widths(1))
-                spec.ctpdl = rng.choice(["CL", "CL", "CV", "BND"])
+                spec = _TupSpec("filler_pdl_1_logement", TUP_SIMPLE, self.widths(1))
+                spec.ctpdl = rng.choice([COPRO_PDL[0], COPRO_PDL[0], COPRO_PDL[-1], PDL_NON_DIVISE])
                 spec.nlogh = spec.nloghcopro = 1
                 spec.nlocal = rng.randint(2, 6)
             else:
-                spec = _TupSpec("filler_vacant", "SIMPLE", self.widths(1))
+                spec = _TupSpec("filler_vacant", TUP_SIMPLE, self.widths(1))
             spec.an_const = min(year, self.final_year - 1)
             if spec.nlocal:
                 spec.jannatmin = self.jannatmin(spec.an_const)
@@ -776,7 +784,7 @@ class WorldBuilder:
                   depth: float) -> None:
         rng = self.rng
         first = world.parcels[pids[0]].idpar
-        idtup = first if spec.typetup == "SIMPLE" else ("uf" if spec.typetup == "UF" else "pdlmp") + first
+        idtup = first if spec.typetup == TUP_SIMPLE else spec.typetup.lower() + first
         t = Tup(idtup, spec.typetup, c, pids, x0, y0, x1, y0 + depth, spec.role, spec.ctpdl, spec.nlocal, spec.nlogh, spec.nloghcopro,
                 spec.jannatmin, spec.an_const)
         spec.tup_index = len(world.tups)
@@ -794,7 +802,7 @@ class WorldBuilder:
                 p.nlocal, p.nlogh = int(rest_lo * share), int(rest_lg * share)
                 rest_lo -= p.nlocal
                 rest_lg -= p.nlogh
-            if spec.ctpdl and (spec.typetup == "PDLMP" or k == 0):
+            if spec.ctpdl and (spec.typetup == TUP_PDLMP or k == 0):
                 p.ctpdl = spec.ctpdl
 
     def _syndics(self) -> list[tuple[str, str, str, str]]:
