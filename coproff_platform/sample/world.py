@@ -293,6 +293,20 @@ def _stochastic_round(rng: random.Random, x: float) -> int:
 
 
 @dataclass(slots=True)
+class RegDraft:
+    """A registration before layout: what the plan decides (the layout adds point and references)."""
+
+    id: int
+    an_const: int  # true construction year
+    lots: int  # dwelling lots declared
+    p_constr: str  # declared construction period
+    group: str | None = None  # 1-N group kind: dup (re-registration), ps (principal/secondary), multi
+    lots_hab_missing: bool = False
+    unmatched: bool = False
+    dc_partner: "_TupSpec | None" = None  # FF-only neighbour of a planted double count
+
+
+@dataclass(slots=True)
 class _TupSpec:
     role: str
     typetup: str
@@ -303,7 +317,7 @@ class _TupSpec:
     nloghcopro: int = 0
     jannatmin: int | None = None
     an_const: int = 1900
-    regs: list[dict] = field(default_factory=list)  # registration drafts placed on this TUP
+    regs: list["RegDraft"] = field(default_factory=list)  # registration drafts placed on this TUP
     dc_partner: bool = False  # second TUP of a double-count pair (FF-only neighbour)
     near_partner: int | None = None  # unmatched registration draft id for non_apparie_proche_ff
     tup_index: int = -1
@@ -410,15 +424,15 @@ class WorldBuilder:
         lo, hi = self.width_range
         return [round(self.rng.uniform(lo, hi) * scale, 1) for _ in range(n)]
 
-    def draft_reg(self, big: bool = False) -> dict:
+    def draft_reg(self, big: bool = False) -> "RegDraft":
         """A registration before layout: construction year, dwelling lots, declared period."""
         year = self.construction_year()
         lots = self.lots_hab(big)
         self.draft_serial += 1
-        return {"an_const": year, "lots": lots, "p_constr": self.p_constr(year), "id": self.draft_serial}
+        return RegDraft(self.draft_serial, year, lots, self.p_constr(year))
 
     # ------------------------------------------------------------------ plan
-    def plan(self) -> tuple[list[list[_TupSpec]], list[dict], dict[int, int]]:
+    def plan(self) -> tuple[list[list[_TupSpec]], list[RegDraft], dict[int, int]]:
         """Units (lists of contiguous TUP specs) per commune and unmatched drafts."""
         rng = self.rng
         n = self.n_rows
@@ -474,39 +488,39 @@ class WorldBuilder:
                 double_count = dc_left > 0
                 # some are brand new buildings FF has not seen yet (never a double count: FF shows nothing)
                 if not double_count and rng.random() < 0.25:
-                    d["an_const"] = rng.randint(self.final_year - 1, self.final_year)
-                    d["p_constr"] = PERIODS[-1][0]
-                spec = copro_tup("reg_sans_copro", d["lots"], d["an_const"])
+                    d.an_const = rng.randint(self.final_year - 1, self.final_year)
+                    d.p_constr = PERIODS[-1][0]
+                spec = copro_tup("reg_sans_copro", d.lots, d.an_const)
                 set_ff_no_copro(spec)
-                if d["an_const"] >= self.final_year - 1:
+                if d.an_const >= self.final_year - 1:
                     spec.nlogh = spec.nlocal = 0
                     spec.jannatmin = None
                 if not double_count and rng.random() < 0.1:
-                    d["lots_hab_missing"] = True
+                    d.lots_hab_missing = True
                 spec.regs.append(d)
                 if double_count:
                     dc_left -= 1
                     # the same copropriété appears in FF on the neighbouring TUP: same building, so
                     # similar dwellings and (mostly) a construction year within the declared period
-                    partner = copro_tup("ff_double_compte", d["lots"], d["an_const"])
+                    partner = copro_tup("ff_double_compte", d.lots, d.an_const)
                     partner.typetup, partner.widths = TUP_SIMPLE, self.widths(1)
-                    ff = max(2, d["lots"] + rng.choice((0, 0, 1, -1)))
-                    set_ff_copro(partner, ff, d["an_const"])
+                    ff = max(2, d.lots + rng.choice((0, 0, 1, -1)))
+                    set_ff_copro(partner, ff, d.an_const)
                     if rng.random() < 0.85:
-                        partner.jannatmin = max(1800, d["an_const"] + rng.randint(-2, 1))
+                        partner.jannatmin = max(1800, d.an_const + rng.randint(-2, 1))
                     partner.dc_partner = True
-                    d["dc_partner"] = partner
+                    d.dc_partner = partner
                     units.append([spec, partner] if rng.random() < 0.5 else [partner, spec])
                 else:
                     units.append([spec])
                 continue
             if rng.random() < SHARE_LOTS_HAB_NOT_FILLED:
-                d["lots_hab_missing"] = True
-                ff = max(2, int(d["lots"] * rng.uniform(0.8, 1.2)))
+                d.lots_hab_missing = True
+                ff = max(2, int(d.lots * rng.uniform(0.8, 1.2)))
             else:
-                d["lots"], ff = self.ff_dwellings_for_gap(d["lots"])
-            spec = copro_tup("reg_1_1", ff, d["an_const"])
-            set_ff_copro(spec, ff, d["an_const"])
+                d.lots, ff = self.ff_dwellings_for_gap(d.lots)
+            spec = copro_tup("reg_1_1", ff, d.an_const)
+            set_ff_copro(spec, ff, d.an_const)
             spec.regs.append(d)
             units.append([spec])
 
@@ -526,16 +540,16 @@ class WorldBuilder:
             rows_left -= s
         for kind, size in groups:
             drafts = [self.draft_reg(big=(kind == "ps")) for _ in range(size)]
-            an = drafts[0]["an_const"]
+            an = drafts[0].an_const
             for d in drafts:
-                d["an_const"], d["p_constr"] = an, drafts[0]["p_constr"] if kind != "multi" else d["p_constr"]
-                d["group"] = kind
+                d.an_const, d.p_constr = an, drafts[0].p_constr if kind != "multi" else d.p_constr
+                d.group = kind
             if kind == "dup":
-                drafts[1]["lots"] = drafts[0]["lots"]
+                drafts[1].lots = drafts[0].lots
             spec = copro_tup("reg_1_n", 0, an, multi_bias=0.35 if kind == "multi" else 0.0)
             if kind == "multi" and spec.typetup == TUP_SIMPLE:
                 spec.widths = self.widths(1, 1.6)
-            total = drafts[0]["lots"] if kind == "dup" else sum(d["lots"] for d in drafts)
+            total = drafts[0].lots if kind == "dup" else sum(d.lots for d in drafts)
             set_ff_copro(spec, max(2, total + rng.choice((0, 0, 0, 1, -1, 2))), an)
             spec.regs.extend(drafts)
             units.append([spec])
@@ -549,18 +563,18 @@ class WorldBuilder:
             units.append([spec])
 
         # unmatched registrations; some have an FF-only copropriété 100–300 m away
-        unmatched: list[dict] = []
+        unmatched: list[RegDraft] = []
         near_specs: dict[int, int] = {}
         for i in range(n_unm):
             d = self.draft_reg()
-            d["unmatched"] = True
+            d.unmatched = True
             if i < n_near:
                 spec = _TupSpec("ff_near_unmatched", TUP_SIMPLE, self.widths(1))
-                spec.an_const = min(d["an_const"], self.final_year - 1)
-                d["an_const"] = spec.an_const
-                set_ff_copro(spec, max(2, d["lots"] + rng.choice((0, 0, 1, -1))), spec.an_const)
-                spec.near_partner = d["id"]
-                near_specs[d["id"]] = len(units)
+                spec.an_const = min(d.an_const, self.final_year - 1)
+                d.an_const = spec.an_const
+                set_ff_copro(spec, max(2, d.lots + rng.choice((0, 0, 1, -1))), spec.an_const)
+                spec.near_partner = d.id
+                near_specs[d.id] = len(units)
                 units.append([spec])
             unmatched.append(d)
 
@@ -606,7 +620,7 @@ class WorldBuilder:
             by_commune[c].append(unit)
             if unit[0].near_partner is not None:
                 near_commune[unit[0].near_partner] = c  # the unmatched registration goes to the same commune
-        unm_commune = [near_commune.get(d["id"], rng.choices(range(ncom), cum_weights=self.commune_cum)[0])
+        unm_commune = [near_commune.get(d.id, rng.choices(range(ncom), cum_weights=self.commune_cum)[0])
                        for d in unmatched]
 
         world = World(self.dep, self.dep_index, self.final_year, self.communes, [(0.0, 0.0)] * ncom, [0.0] * ncom,
@@ -819,7 +833,7 @@ class WorldBuilder:
         return out
 
     # ------------------------------------------------------------------ registrations
-    def _registrations(self, world: World, units: list[list[_TupSpec]], unmatched: list[dict],
+    def _registrations(self, world: World, units: list[list[_TupSpec]], unmatched: list[RegDraft],
                        unm_commune: list[int], near_specs: dict[int, int]) -> None:
         rng = self.rng
         draft_to_reg: dict[int, int] = {}
@@ -828,7 +842,7 @@ class WorldBuilder:
         for spec in specs:
             tup = world.tups[spec.tup_index]
             group_regs: list[int] = []
-            kind = spec.regs[0].get("group")
+            kind = spec.regs[0].group
             point_of_parcel: dict[int, Reg] = {}
             for k, d in enumerate(spec.regs):
                 # a re-registration or a secondary syndicate has the address of the first one
@@ -839,10 +853,10 @@ class WorldBuilder:
                     # registrations at one address share one coordinate (the address point)
                     reg.x, reg.y, reg.decimals, reg.on_parcel = first.x, first.y, first.decimals, first.on_parcel
                     reg.point_case = first.point_case
-                draft_to_reg[d["id"]] = reg.index
+                draft_to_reg[d.id] = reg.index
                 group_regs.append(reg.index)
-                if d.get("dc_partner") is not None:
-                    world.dc_pairs.append((reg.index, d["dc_partner"].tup_index))
+                if d.dc_partner is not None:
+                    world.dc_pairs.append((reg.index, d.dc_partner.tup_index))
             if kind == "dup":
                 a, b = world.regs[group_regs[0]], world.regs[group_regs[1]]
                 self._make_duplicate(world, a, b)
@@ -856,9 +870,9 @@ class WorldBuilder:
         for d, c in zip(unmatched, unm_commune):
             reg = self._reg(world, d, None, None, 0, None, commune=c)
             cx, cy = world.commune_centre(c)
-            spec_i = near_specs.get(d["id"])
+            spec_i = near_specs.get(d.id)
             partner_spec = units[spec_i][0] if spec_i is not None else None
-            if partner_spec is not None and partner_spec.near_partner == d["id"]:
+            if partner_spec is not None and partner_spec.near_partner == d.id:
                 t = world.tups[partner_spec.tup_index]
                 reg.x = t.x0 - rng.uniform(130, 160)
                 reg.y = (t.y0 + t.y1) / 2
@@ -886,13 +900,13 @@ class WorldBuilder:
                 reg.nb_parcelles = 1
         world.regs.sort(key=lambda r: r.index)
 
-    def _reg(self, world: World, d: dict, tup: Tup | None, pid: int | None, k: int, spec: _TupSpec | None,
+    def _reg(self, world: World, d: RegDraft, tup: Tup | None, pid: int | None, k: int, spec: _TupSpec | None,
              commune: int | None = None) -> Reg:
         rng = self.rng
         c = tup.commune if tup is not None else commune
         assert c is not None
-        an = d["an_const"]
-        lots = d["lots"]
+        an = d.an_const
+        lots = d.lots
         lots_hbc = lots + (rng.randint(1, 4) if rng.random() < 0.3 else 0)
         lots_total = lots_hbc + (int(lots * rng.uniform(0.3, 1.5)) if rng.random() < 0.8 else 0)
         lots_stat = int(lots * rng.uniform(0.2, 1.3)) if rng.random() < 0.6 else 0
@@ -918,7 +932,7 @@ class WorldBuilder:
         di = min(di, self.cutoff_final - timedelta(days=rng.randint(0, 30)))
         parcel = world.parcels[pid] if pid is not None else None
         streets = world.streets[c]
-        if parcel is not None and tup is not None and d.get("group") == "multi" and k >= len(tup.parcels):
+        if parcel is not None and tup is not None and d.group == "multi" and k >= len(tup.parcels):
             # several copropriétés on one parcel: the others open on another street (corner buildings)
             st = streets[(parcel.street + 1 + k // len(tup.parcels)) % len(streets)]
             numero = 1 + (parcel.numero * 7 + k) % 150
@@ -952,8 +966,8 @@ class WorldBuilder:
             nom = "non connu"
         reg = Reg(
             index=len(world.regs), num_immat=self.num_immat(), commune=c, tup=spec.tup_index if spec is not None else None, parcel=pid, x=None, y=None, refs=[], ref_kind="aucune",
-            nb_parcelles=0, date_immat=di, an_const=an, p_constr=d["p_constr"],
-            lots_hab=None if d.get("lots_hab_missing") else lots, lots_total=lots_total, lots_hbc=lots_hbc,
+            nb_parcelles=0, date_immat=di, an_const=an, p_constr=d.p_constr,
+            lots_hab=None if d.lots_hab_missing else lots, lots_total=lots_total, lots_hbc=lots_hbc,
             lots_stat=lots_stat, nom=nom, numero_voie=voie, address_style=style,
         )
         reg.syndic_a = rng.randrange(len(world.syndics))
