@@ -638,15 +638,7 @@ class WorldBuilder:
             world.void_h[c] = void_h
             extents.append((first_parcel, first_tup, width, max(height, void_h)))
         ex0, ey0, ex1, ey1 = local_extent(self.dep)
-        x, y, shelf_h = ex0, ey0, 0.0
-        # shelves of communes sorted by decreasing height waste little room
-        for c in sorted(range(ncom), key=lambda c: (-extents[c][3], c)):
-            w, h = extents[c][2], extents[c][3]
-            if x + w > ex1 and x > ex0:
-                x, y, shelf_h = ex0, y + shelf_h + COMMUNE_GAP, 0.0
-            world.origins[c] = (float(round(x)), float(round(y)))
-            x += w + COMMUNE_GAP
-            shelf_h = max(shelf_h, h)
+        self._place_communes(world, [(e[2], e[3]) for e in extents], (ex0, ey0, ex1, ey1))
         for c in range(ncom):
             ox, oy = world.origins[c]
             p_end = extents[c + 1][0] if c + 1 < ncom else len(world.parcels)
@@ -663,6 +655,47 @@ class WorldBuilder:
         world.overflow_m = max(0.0, ux1 - ex1, uy1 - ey1)
         world.used_extent = (ex0, ey0, max(ux1, ex0), max(uy1, ey0))
         return world
+
+    def _place_communes(self, world: World, sizes: list[tuple[float, float]],
+                        box: tuple[float, float, float, float]) -> None:
+        """Spread the communes over the département like towns in the countryside: a grid of cells
+        with the box's proportions, each commune at a random spot of its own cell. When a commune
+        is larger than a cell (dense départements), pack them in shelves of the width that gives
+        the packed block the box's proportions, centred in the box (never one long strip)."""
+        rng = self.rng
+        ex0, ey0, ex1, ey1 = box
+        bw, bh = ex1 - ex0, ey1 - ey0
+        n = len(sizes)
+        cols = max(1, round(math.sqrt(n * bw / bh)))
+        rows = math.ceil(n / cols)
+        cw, ch = bw / cols, bh / rows
+        order = list(range(n))
+        rng.shuffle(order)
+        if all(w + COMMUNE_GAP <= cw and h + COMMUNE_GAP <= ch for w, h in sizes):
+            for cell, c in enumerate(order):
+                w, h = sizes[c]
+                x = ex0 + (cell % cols) * cw + rng.uniform(0, cw - w - COMMUNE_GAP)
+                y = ey0 + (cell // cols) * ch + rng.uniform(0, ch - h - COMMUNE_GAP)
+                world.origins[c] = (float(round(x)), float(round(y)))
+            return
+        area = sum((w + COMMUNE_GAP) * (h + COMMUNE_GAP) for w, h in sizes)
+        widest = max(w for w, _ in sizes) + COMMUNE_GAP
+        shelf_w = min(bw, max(widest, math.sqrt(area * bw / bh) * 1.15))
+        # shelves of communes sorted by decreasing height waste little room
+        placed: dict[int, tuple[float, float]] = {}
+        x, y, shelf_h = 0.0, 0.0, 0.0
+        for c in sorted(range(n), key=lambda c: (-sizes[c][1], c)):
+            w, h = sizes[c]
+            if x + w > shelf_w and x > 0:
+                x, y, shelf_h = 0.0, y + shelf_h + COMMUNE_GAP, 0.0
+            placed[c] = (x, y)
+            x += w + COMMUNE_GAP
+            shelf_h = max(shelf_h, h)
+        used_h = y + shelf_h
+        ox = ex0 + max(0.0, (bw - shelf_w) / 2)
+        oy = ey0 + max(0.0, (bh - used_h) / 2)
+        for c, (x, y) in placed.items():
+            world.origins[c] = (float(round(ox + x)), float(round(oy + y)))
 
     def _no_accidental_double_counts(self, world: World) -> None:
         """Keep the truth unambiguous: a registration on a TUP where FF shows no copropriété must
