@@ -201,7 +201,8 @@ def _coordinates(lon: float | None, lat: float | None, decimals: int) -> tuple[s
     lon_s = f"{lon:.{decimals}f}".rstrip("0")
     lat_s = f"{lat:.{decimals}f}".rstrip("0")
     if len(lon_s.split(".")[1]) <= 3 and len(lat_s.split(".")[1]) <= 3:
-        lon_s = f"{lon:.{decimals}f}"
+        # both axes round at 3 decimals or fewer (1 in ~10^6): move by 10^-6 degree (< 10 cm)
+        lon_s = f"{lon + 10 ** -decimals:.{decimals}f}".rstrip("0")
     return lon_s.rstrip("."), lat_s.rstrip(".")
 
 
