@@ -399,3 +399,23 @@ def test_sources_come_from_the_declarations_and_other_writers_can_be_added(tmp_p
         writers._REGISTERED.pop("extra_source")
     extra_rows = _rows(tmp_path / "l" / "2023" / "extra" / "extra_974.csv")
     assert [r["num_immat"] for r in extra_rows] == [r["numero_d_immatriculation"] for r in _rnic(tmp_path / "l" / "2023")]
+
+
+def test_profile_command_prints_each_measure_against_the_real_one(default_sample, capsys):
+    import argparse
+
+    landing, _ = default_sample
+    parser = argparse.ArgumentParser()
+    sample_cli.add_arguments(parser)
+    code = sample_cli.run(parser.parse_args(["--millesime", "2023", "--profile", "--departements", "93",
+                                             "--landing", str(landing.parent)]))
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith("millésime 2023, départements 93\n")
+    for name in profile.targets():
+        assert f"  {name} " in out
+    assert "points_dans_parcelle" in out and "réel 0.300 ± 0.060" in out
+    # nothing to measure: a clear message and exit code 2, nothing generated
+    code = sample_cli.run(parser.parse_args(["--millesime", "2019", "--profile", "--landing", str(landing.parent)]))
+    assert code == 2 and "has no rnic/ and ff/ folders" in capsys.readouterr().err
+    assert not (landing.parent / "2019").exists()
