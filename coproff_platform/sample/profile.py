@@ -78,73 +78,75 @@ def _normalised(ref: str, code: str, prefixe: str, section: str, numero: str) ->
     return value
 
 
-def _parcels(landing: Path, departements: frozenset[str] | None) -> dict[int, tuple[list[str], list]]:
-    """FF parcels per SRID: (idpar list, geometries)."""
-    out: dict[int, tuple[list[str], list]] = {}
-    for f in sorted((landing / "ff").glob("pnb10_parcelle*.csv")):
+def _departement_of_parcel(row: dict[str, str]) -> str:
+    return normalise.departement_of_insee(row["idcom"] or row["idpar"][:5])
+
+
+def _parcels(files: list[Path], departement: str) -> tuple[int, list[str], list]:
+    """One département's FF parcels: (SRID, idpar list, geometries)."""
+    ids: list[str] = []
+    wkts: list[str] = []
+    srid = 0
+    for f in files:
         with open(f, encoding="utf-8", newline="") as fh:
             for r in csv.DictReader(fh):
-                if departements is not None and r["ccodep"] not in departements and r["idcom"][:3] not in departements:
+                if _departement_of_parcel(r) != departement:
                     continue
                 head, wkt = r["geompar"].split(";", 1)
-                ids, geoms = out.setdefault(int(head[5:]), ([], []))
+                srid = int(head[5:])
                 ids.append(r["idpar"])
-                geoms.append(wkt)
-    return {srid: (ids, list(shapely.from_wkt(geoms))) for srid, (ids, geoms) in out.items()}
+                wkts.append(wkt)
+    return srid, ids, list(shapely.from_wkt(wkts))
 
 
-def measure(landing: Path, departements: frozenset[str] | None = None) -> dict[str, float | int]:
-    """The profile measures of one landing millésime (`<landing>/<millesime>`), optionally of some
-    départements only (the real measures are those of one suburban commune)."""
-    parcels = _parcels(landing, departements)
-    index = {srid: shapely.STRtree(geoms) for srid, (_, geoms) in parcels.items()}
-    where = {idpar: (srid, i) for srid, (ids, _) in parcels.items() for i, idpar in enumerate(ids)}
-    srid_of_dep: dict[str, int] = {}
-    for idpar, (srid, _) in where.items():
-        srid_of_dep.setdefault(normalise.departement_of_insee(idpar[:5]), srid)
-    rows = []
+_REF_FIELDS = ("reference_cadastrale_{i}", "code_insee_commune_{i}", "prefixe_{i}", "section_{i}", "numero_parcelle_{i}")
+
+
+def _registrations(landing: Path, departements: frozenset[str] | None) -> dict[str, list[tuple]]:
+    """Per département, the fields the profile needs: (long, lat, 3 x 5 reference fields)."""
+    out: dict[str, list[tuple]] = {}
     for f in sorted((landing / "rnic").glob("*.csv")):
         with open(f, encoding="utf-8-sig", newline="") as fh:
-            rows.extend(r for r in csv.DictReader(fh)
-                        if departements is None or r["code_officiel_departement"].strip() in departements)
-    c: Counter = Counter()
-    n_regs = len(rows)
-    nearest_of: list[tuple[int, int] | None] = []
-    by_srid: dict[int, list[int]] = {}
-    xy: dict[int, tuple[float, float]] = {}
-    for k, r in enumerate(rows):
-        lon, lat = r["long"].strip(), r["lat"].strip()
+            for r in csv.DictReader(fh):
+                dep = r["code_officiel_departement"].strip()
+                if departements is not None and dep not in departements:
+                    continue
+                refs = tuple(r[k.format(i=i)] for i in (1, 2, 3) for k in _REF_FIELDS)
+                out.setdefault(dep, []).append((r["long"].strip(), r["lat"].strip(), refs))
+    return out
+
+
+def _count_departement(c: Counter, regs: list[tuple], srid: int, ids: list[str], geoms: list) -> None:
+    """Adds one département's counts (points, references, sharing) to `c`."""
+    where = {idpar: i for i, idpar in enumerate(ids)}
+    local: dict[int, object] = {}
+    nearest: dict[int, int] = {}
+    ks, lons, lats = [], [], []
+    for k, (lon, lat, _) in enumerate(regs):
         if not lon or not lat:
             continue
         c["points"] += 1
         if max(_decimals(lon), _decimals(lat)) <= 3:
             c["decimales_3_ou_moins"] += 1
-        srid = srid_of_dep.get(r["code_officiel_departement"].strip())
-        if srid is None:
-            continue
-        by_srid.setdefault(srid, []).append(k)
-        xy[k] = (float(lon), float(lat))
-    local: dict[int, object] = {}
-    nearest_of = [None] * n_regs
-    for srid, ks in by_srid.items():
-        tr = Transformer.from_crs(4326, srid, always_xy=True)
-        xs, ys = tr.transform([xy[k][0] for k in ks], [xy[k][1] for k in ks])
+        ks.append(k)
+        lons.append(float(lon))
+        lats.append(float(lat))
+    if ks and geoms:
+        xs, ys = Transformer.from_crs(4326, srid, always_xy=True).transform(lons, lats)
         pts = shapely.points(np.column_stack([xs, ys]))
-        idx, dist = index[srid].query_nearest(pts, return_distance=True, all_matches=False)
+        idx, dist = shapely.STRtree(geoms).query_nearest(pts, return_distance=True, all_matches=False)
         for (pi, gi), d in zip(idx.T, dist):
             k = ks[pi]
-            local[k] = pts[pi]
-            nearest_of[k] = (srid, int(gi))
+            local[k], nearest[k] = pts[pi], int(gi)
             band = ("dans_parcelle" if d == 0 else "0_1m" if d <= 1 else "1_3m" if d <= 3
                     else "3_10m" if d <= 10 else "plus_10m")
-            c[f"points_{band}" if band != "dans_parcelle" else "points_dans_parcelle"] += 1
-    shared = Counter(n for n in nearest_of if n is not None)
-    c["partage_1_n"] = sum(1 for n in nearest_of if n is not None and shared[n] > 1)
-    for k, r in enumerate(rows):
+            c[f"points_{band}"] += 1
+    shared = Counter(nearest.values())
+    c["partage_1_n"] += sum(1 for gi in nearest.values() if shared[gi] > 1)
+    for k, (_, _, refs) in enumerate(regs):
         listed = 0
-        for i in (1, 2, 3):
-            ref, code, pre, sec, num = (r[f"reference_cadastrale_{i}"], r[f"code_insee_commune_{i}"], r[f"prefixe_{i}"],
-                                        r[f"section_{i}"], r[f"numero_parcelle_{i}"])
+        for i in range(3):
+            ref, code, pre, sec, num = refs[5 * i: 5 * i + 5]
             form = _reference_form(ref, sec)
             if form is None:
                 continue
@@ -156,11 +158,28 @@ def measure(landing: Path, departements: frozenset[str] | None = None) -> dict[s
                 c["references_absentes"] += 1
                 continue
             c["references_existantes"] += 1
-            if k in local:
-                srid, gi = where[idpar]
-                if srid in parcels and shapely.distance(local[k], parcels[srid][1][gi]) >= 100:
-                    c["references_lointaines"] += 1
+            if k in local and shapely.distance(local[k], geoms[where[idpar]]) >= 100:
+                c["references_lointaines"] += 1
         c[f"references_{min(listed, 3)}"] += 1
+
+
+def measure(landing: Path, departements: frozenset[str] | None = None) -> dict[str, float | int]:
+    """The profile measures of one landing millésime (`<landing>/<millesime>`), optionally of some
+    départements only (the real measures are those of one suburban commune). One département's
+    parcels are in memory at a time; a reference to another département's parcel counts absent."""
+    regs_by_dep = _registrations(landing, departements)
+    files_of: dict[str, list[Path]] = {}
+    for f in sorted((landing / "ff").glob("pnb10_parcelle*.csv")):
+        with open(f, encoding="utf-8", newline="") as fh:
+            for dep in {_departement_of_parcel(r) for r in csv.DictReader(fh)}:
+                files_of.setdefault(dep, []).append(f)
+    c: Counter = Counter()
+    n_regs = 0
+    for dep in sorted(regs_by_dep):
+        regs = regs_by_dep[dep]
+        n_regs += len(regs)
+        srid, ids, geoms = _parcels(files_of.get(dep, []), dep)
+        _count_departement(c, regs, srid, ids, geoms)
     pts, refs = c["points"] or 1, c["references_listees"] or 1
     out: dict[str, float | int] = {"immatriculations": n_regs, "points": c["points"], "references_listees": c["references_listees"]}
     for band in ("points_dans_parcelle", "points_0_1m", "points_1_3m", "points_3_10m", "points_plus_10m",
