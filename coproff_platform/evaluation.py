@@ -5,12 +5,18 @@ the landing zone, read by nothing but this module):
   - `links.csv` (`num_immat,idtup`, empty idtup when the registration has no TUP);
   - `duplicates.csv` (`num_immat_a,num_immat_b,kind`; for FF kinds b is `FF_<idtup>`);
   - `principal_secondaire.csv` (`num_immat_principal,num_immat_secondaire`), optional: legitimate
-    pairs that must not be flagged (counted, reported as false alarms).
+    pairs that must not be flagged (counted, reported as false alarms);
+  - `cases.csv` (`num_immat,situation,cas_point,cas_reference`), optional: the real-world case the
+    generator planted for each registration (where its point sits, what its first reference is),
+    so that misses can be traced to the cases that cause them.
 
 Matching: a registration counts right when its idtup equals the truth, "no TUP" included.
   precision = right TUPs / registrations we matched to a TUP;
   recall    = right TUPs / registrations that have a TUP in the truth;
   accuracy  = right answers (TUP or no TUP) / registrations in the truth.
+Confusion per reason code (`motif` of coproff.appariement) and per planted case: right TUP, wrong
+TUP, wrongly unmatched (a TUP in the truth, none found), wrongly matched (no TUP in the truth, one
+found), right "no TUP".
 Duplicates: pairs compared unordered (a registration number, or `FF_<idtup>`), whatever the kind;
   precision = flagged pairs in the truth / flagged pairs; recall = truth pairs flagged / truth pairs.
 The comparison runs in PostgreSQL: the truth files are streamed in with COPY into temporary tables.
@@ -32,6 +38,8 @@ from coproff_platform.resources.postgis import PostGISResource
 LINKS = "links.csv"
 DUPLICATES = "duplicates.csv"
 PRINCIPAL_SECONDAIRE = "principal_secondaire.csv"
+CASES = "cases.csv"
+OUTCOMES = ("right_tup", "wrong_tup", "wrongly_unmatched", "wrongly_matched", "right_none")
 
 
 class TruthMissing(FileNotFoundError):
@@ -58,6 +66,9 @@ class Scores:
     principal_secondaire_truth: int = 0
     principal_secondaire_flagged: int = 0
     wrong_matches_sample: list[tuple[str, str | None, str | None, str | None]] = field(default_factory=list)
+    # motif -> outcome -> registrations; planted case ("cas_point / cas_reference") -> outcome -> registrations
+    by_motif: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_case: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         out = [
@@ -79,7 +90,35 @@ class Scores:
                 f"  {kind:<24} truth {int(s['truth']):>6}  flagged {int(s['flagged']):>6}  "
                 f"precision {s['precision']:.4f}  recall {s['recall']:.4f}"
             )
+        out += confusion_lines("matching by reason code (motif)", self.by_motif)
+        if self.by_case:
+            out += confusion_lines("matching by planted case (point / first reference)", self.by_case)
         return out
+
+
+def _precision(row: dict[str, int]) -> float:
+    return _ratio(row["right_tup"], row["right_tup"] + row["wrong_tup"] + row["wrongly_matched"])
+
+
+def confusion_lines(title: str, table: dict[str, dict[str, int]]) -> list[str]:
+    """A confusion table as text: one line per group, the groups with most errors first."""
+    if not table:
+        return []
+    head = "".join(f"{o:>18}" for o in OUTCOMES)
+    out = [title + ":", f"  {'':<52}{head}   precision"]
+    order = sorted(table.items(), key=lambda kv: (-(kv[1]["wrong_tup"] + kv[1]["wrongly_unmatched"]
+                                                    + kv[1]["wrongly_matched"]), kv[0]))
+    for name, row in order:
+        out.append(f"  {name:<52}" + "".join(f"{row[o]:>18}" for o in OUTCOMES) + f"   {_precision(row):.4f}")
+    return out
+
+
+def confusion_markdown(table: dict[str, dict[str, int]], label: str) -> str:
+    rows = [f"| {label} | " + " | ".join(OUTCOMES) + " | precision |", "|---|" + "---:|" * (len(OUTCOMES) + 1)]
+    for name, row in sorted(table.items(), key=lambda kv: (-(kv[1]["wrong_tup"] + kv[1]["wrongly_unmatched"]
+                                                             + kv[1]["wrongly_matched"]), kv[0])):
+        rows.append(f"| {name} | " + " | ".join(str(row[o]) for o in OUTCOMES) + f" | {_precision(row):.4f} |")
+    return "\n".join(rows)
 
 
 def _ratio(a: int, b: int) -> float:
@@ -154,6 +193,39 @@ def evaluate(postgis: PostGISResource, millesime: int, truth: Path) -> Scores:
             """
         ), {"m": millesime}).one()
         n_truth = conn.execute(sa.text("select count(*) from truth_links")).scalar_one()
+        conn.execute(sa.text(
+            "create temporary table truth_cases (num_immat text, situation text, cas_point text, cas_reference text) "
+            "on commit drop"
+        ))
+        if (folder / CASES).is_file():
+            _copy_csv(conn, folder / CASES, "truth_cases", ["num_immat", "situation", "cas_point", "cas_reference"])
+        confusion = conn.execute(sa.text(
+            """
+            with truth as (
+                select trim(num_immat) as num_immat, nullif(trim(idtup), '') as idtup from truth_links
+            ),
+            predicted as (
+                select num_immat::text as num_immat, idtup, motif from coproff.appariement where millesime = :m
+            ),
+            outcomes as (
+                select coalesce(p.motif, '(absente du référentiel)') as motif,
+                       coalesce(c.cas_point || ' / ' || c.cas_reference, '') as cas,
+                       case
+                           when t.idtup is not null and p.idtup = t.idtup then 'right_tup'
+                           when t.idtup is not null and p.idtup is not null then 'wrong_tup'
+                           when t.idtup is not null then 'wrongly_unmatched'
+                           when p.idtup is not null then 'wrongly_matched'
+                           else 'right_none'
+                       end as outcome
+                from truth t
+                left join predicted p using (num_immat)
+                left join truth_cases c on trim(c.num_immat) = t.num_immat
+            )
+            select 'motif' as axis, motif as name, outcome, count(*) as n from outcomes group by motif, outcome
+            union all
+            select 'cas', cas, outcome, count(*) from outcomes where cas <> '' group by cas, outcome
+            """
+        ), {"m": millesime}).all()
         wrong = conn.execute(sa.text(
             """
             select t.num_immat, nullif(trim(t.idtup), ''), a.idtup, a.motif
@@ -207,8 +279,15 @@ def evaluate(postgis: PostGISResource, millesime: int, truth: Path) -> Scores:
         for p in pairs
         if p.kind is not None
     }
+    by_motif: dict[str, dict[str, int]] = {}
+    by_case: dict[str, dict[str, int]] = {}
+    for row in confusion:
+        target = by_motif if row.axis == "motif" else by_case
+        target.setdefault(row.name, dict.fromkeys(OUTCOMES, 0))[row.outcome] = row.n
     return Scores(
         millesime=millesime,
+        by_motif=by_motif,
+        by_case=by_case,
         registrations_truth=n_truth,
         registrations_with_tup_truth=m.n_truth_tup,
         registrations_matched=m.n_matched,

@@ -1,4 +1,4 @@
-"""A plain-Python application of the issue 3 matching rules, used to prove the sample is matchable.
+"""A plain-Python application of the first matching rules, and an independent plain reading, scored on the sample.
 
 Not the product's matcher (that one is SQL): a small, readable reference the sample tests score
 against the ground truth. Parcels and TUPs of the sample are axis-aligned rectangles, so the
@@ -14,7 +14,11 @@ from pathlib import Path
 
 from pyproj import Transformer
 
+from coproff_platform import reference
+
 PLM = {"75056": "75", "69123": "69", "13055": "13"}
+REFERENCE_MAX_M = reference.parameter("reference_distance_max_m")
+GEOLOC_MAX_M = reference.parameter("geoloc_copro_ff_distance_max_m")
 
 
 def _rect(ewkt: str) -> tuple[int, tuple[float, float, float, float]]:
@@ -36,13 +40,22 @@ def normalise_reference(row: dict[str, str], i: int) -> str | None:
     code, pre, sec, num = (row[f"{k}_{i}"] for k in ("code_insee_commune", "prefixe", "section", "numero_parcelle"))
     if "non connu" in (code, pre, sec, num) or not code:
         return None
+    sec = sec.upper()
+    if len(sec) == 2 and sec[0] == "O":  # the letter O written for the padding zero
+        sec = "0" + sec[1]
     if code in PLM and pre != "000":
         code, pre = PLM[code] + pre, "000"
     return f"{code}{pre}{sec.rjust(2, '0')}{num.rjust(4, '0')}"
 
 
-def match(landing: Path) -> dict[str, str]:
-    """num_immat -> idtup ('' when no TUP) following issue 3 §2."""
+def match(landing: Path, independent: bool = False) -> dict[str, str]:
+    """num_immat -> idtup ('' when no TUP).
+
+    Default: the first matching rules (a reference within `REFERENCE_MAX_M` of the point, the TUP at
+    the point, a TUP holding an FF copropriété within `GEOLOC_MAX_M`). `independent=True`: a plain
+    reading of the same data that knows nothing of FF copropriétés (a reference within
+    `REFERENCE_MAX_M`, else the TUP at the point, else the nearest TUP within 10 m, the farthest a
+    real address point lies from its parcel)."""
     tups: dict[str, tuple[tuple[float, float, float, float], bool]] = {}
     parcel: dict[str, tuple[str, tuple[float, float, float, float]]] = {}
     srid_of_dep: dict[str, int] = {}
@@ -74,13 +87,13 @@ def match(landing: Path) -> dict[str, str]:
             pt = None
             if r["long"] and r["lat"]:
                 pt = tr.transform(float(r["long"]), float(r["lat"]))
-            # 1. cadastral references, accepted when the point is within 100 m of the parcel or missing
+            # 1. cadastral references, accepted when the point is near the parcel or missing
             chosen = ""
             for i in (1, 2, 3):
                 idpar = normalise_reference(r, i)
                 if idpar and idpar in parcel:
                     key, rect = parcel[idpar]
-                    if pt is None or _dist(pt[0], pt[1], rect) <= 100:
+                    if pt is None or _dist(pt[0], pt[1], rect) <= REFERENCE_MAX_M:
                         chosen = key
                         break
             if not chosen and pt is not None:
@@ -91,16 +104,17 @@ def match(landing: Path) -> dict[str, str]:
                 if inside:
                     chosen = inside[0]
                 else:
-                    best = min(((_dist(x, y, tups[k][0]), k) for k in set(near) if tups[k][1]), default=None)
-                    if best and best[0] <= 100:
+                    best = min(((_dist(x, y, tups[k][0]), k) for k in set(near) if independent or tups[k][1]),
+                               default=None)
+                    if best and best[0] <= (10 if independent else GEOLOC_MAX_M):
                         chosen = best[1]
             out[num] = chosen.split(":", 1)[1] if chosen else ""
     return out
 
 
-def score(landing: Path, truth: Path) -> tuple[float, float, int]:
+def score(landing: Path, truth: Path, independent: bool = False) -> tuple[float, float, int]:
     """(precision, recall, registrations) of the reference matcher against links.csv."""
-    got = match(landing)
+    got = match(landing, independent)
     truth_links = {r["num_immat"]: r["idtup"] for r in csv.DictReader(open(truth / "links.csv", encoding="utf-8"))}
     predicted = [n for n, t in got.items() if t]
     correct_pred = sum(1 for n in predicted if got[n] == truth_links.get(n))

@@ -71,3 +71,40 @@ def test_the_evaluation_asset_reports_scores_and_materializes_nothing_without_tr
     scored = materialize([evaluation_scores], resources={"postgis": fresh_db}, partition_key="2023", instance=instance)
     [mat] = scored.asset_materializations_for_node(evaluation_scores.op.name)
     assert mat.metadata["matching_precision"].value == 1.0 and mat.metadata["matching_recall"].value == 1.0
+    # the confusion table by reason code is in the materialization, as `coproff evaluate` prints it
+    table = mat.metadata["matching_by_motif"].value
+    assert table.startswith("| motif | right_tup | wrong_tup | wrongly_unmatched |") and "| 1 | 0 | 0 | 0 | 0 |" in table
+
+
+def test_confusion_tables_split_right_wrong_unmatched_and_wrongly_matched_by_motif_and_planted_case(fresh_db, tmp_path):
+    fx = Fixture()
+    fx.copro_tup("75115000DF0001", X, Y)
+    fx.copro_tup("75115000DF0002", X + 300, Y)
+    fx.registration("AA0000001", x=X, y=Y)            # right TUP
+    fx.registration("AA0000002", x=X + 300, y=Y)      # wrong TUP: the truth says DF0001
+    fx.registration("AA0000003", x=X + 300, y=Y)      # wrongly matched: no TUP in the truth
+    fx.registration("AA0000004")                       # right "no TUP"
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    truth = tmp_path / "2023"
+    truth.mkdir()
+    (truth / "links.csv").write_text(
+        "num_immat,idtup\nAA0000001,75115000DF0001\nAA0000002,75115000DF0001\nAA0000003,\nAA0000004,\n"
+        "AA0000005,75115000DF0002\n"
+    )
+    (truth / "cases.csv").write_text(
+        "num_immat,situation,cas_point,cas_reference\nAA0000001,rnic_1_1,dans_parcelle,aucune\n"
+        "AA0000002,rnic_1_1,sur_parcelle_voisine,aucune\nAA0000003,rnic_unmatched,hors_parcelles,aucune\n"
+        "AA0000004,rnic_unmatched,sans_point,aucune\nAA0000005,rnic_1_1,dans_parcelle,aucune\n"
+    )
+    s = evaluation.evaluate(fresh_db, 2023, tmp_path)
+    totals = {o: sum(row[o] for row in s.by_motif.values()) for o in evaluation.OUTCOMES}
+    assert totals == {"right_tup": 1, "wrong_tup": 1, "wrongly_unmatched": 1, "wrongly_matched": 1, "right_none": 1}
+    # a registration the referential never saw is a miss of its own kind
+    assert s.by_motif["(absente du référentiel)"]["wrongly_unmatched"] == 1
+    assert s.by_case["dans_parcelle / aucune"] == {"right_tup": 1, "wrong_tup": 0, "wrongly_unmatched": 1,
+                                                   "wrongly_matched": 0, "right_none": 0}
+    assert s.by_case["sur_parcelle_voisine / aucune"]["wrong_tup"] == 1
+    assert s.by_case["hors_parcelles / aucune"]["wrongly_matched"] == 1
+    text = "\n".join(s.lines())
+    assert "matching by planted case" in text and "sur_parcelle_voisine / aucune" in text

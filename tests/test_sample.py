@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from pyproj import Transformer
 
-from coproff_platform.sample import SampleSpec, generate
+from coproff_platform import reference
+from coproff_platform.sample import SampleSpec, generate, profile, writers
+from coproff_platform.sample import cli as sample_cli
 from coproff_platform.sample.formats import DVF_COLUMNS, RNIC_COLUMNS, RNIC_LABELS
 from coproff_platform.sample.generator import split_rows
-from coproff_platform.sample.world import construction_coherent, gap_class, luhn_ok
+from coproff_platform.sample.world import TUP_SIMPLE, construction_coherent, gap_class, luhn_ok
 
 from conftest import REALDATA
 from sample_reference_matcher import normalise_reference, score
@@ -64,12 +66,8 @@ def test_rnic_values_follow_the_real_value_sets(default_sample):
     assert all(re.fullmatch(r"[A-Z]{2}\d{7}", r["numero_d_immatriculation"]) for r in rows)
     assert len({r["numero_d_immatriculation"] for r in rows}) == len(rows)
     assert {r["type_de_syndic_benevole_professionnel_non_connu"] for r in rows} == {"professionnel", "bénévole", "non connu"}
-    assert {r["mandat_en_cours_dans_la_copropriete"] for r in rows} == {
-        "Mandat en cours", "Pas de mandat en cours", "Mandat expiré sans successeur déclaré",
-        "Mandat expiré avec successeur déclaré"}
-    assert {r["periode_de_construction"] for r in rows} <= {
-        "AVANT_1949", "DE_1949_A_1960", "DE_1961_A_1974", "DE_1975_A_1993", "DE_1994_A_2000", "DE_2001_A_2010",
-        "A_COMPTER_DE_2011", "NON_CONNUE", "non renseigné"}
+    assert {r["mandat_en_cours_dans_la_copropriete"] for r in rows} == {m.libelle for m in reference.table("mandats")}
+    assert {r["periode_de_construction"] for r in rows} <= {*reference.periods(), "NON_CONNUE", "non renseigné"}
     sirets = [r["siret_du_representant_legal"] for r in rows if r["siret_du_representant_legal"].isdigit()]
     assert sirets and sum(luhn_ok(s) for s in sirets) / len(sirets) > 0.95
     missing = sum(1 for r in rows if not r["reference_cadastrale_1"])
@@ -91,7 +89,8 @@ def test_paris_references_are_in_registry_form_and_normalise_to_ff_parcels(defau
     parcels = {p["idpar"] for p in _rows(landing / "ff" / "pnb10_parcelle_75.csv")}
     assert all(p.startswith(("751", "7510", "7511", "7512")) and p[5:8] == "000" for p in parcels)
     resolved = [normalise_reference(r, 1) for r in paris]
-    assert sum(p in parcels for p in resolved) / len(resolved) > 0.9  # the others are planted bad references
+    # the others are planted absent references (divisions, renumbering: 12.5%) and garbled sections
+    assert 0.8 < sum(p in parcels for p in resolved) / len(resolved) < 0.92
 
 
 def test_ff_tups_follow_the_idtup_rule_and_local_projections(default_sample):
@@ -99,10 +98,10 @@ def test_ff_tups_follow_the_idtup_rule_and_local_projections(default_sample):
     tups = _rows(landing / "ff" / "tup_974.csv") + _rows(landing / "ff" / "tup_75.csv")
     for t in tups:
         first = t["l_idpar"].strip("{}").split(",")[0]
-        prefix = {"SIMPLE": "", "UF": "uf", "PDLMP": "pdlmp"}[t["typetup"]]
+        prefix = "" if t["typetup"] == TUP_SIMPLE else t["typetup"].lower()
         assert t["idtup"] == prefix + first
         assert int(t["nparcel"]) == len(t["l_idpar"].strip("{}").split(","))
-    assert {t["typetup"] for t in tups} == {"SIMPLE", "UF", "PDLMP"}
+    assert {t["typetup"] for t in tups} == {r.code for r in reference.table("types_tup")}
     reunion = [t for t in tups if t["idcom"].startswith("974")]
     assert all(t["geomtup"].startswith("SRID=2975;MULTIPOLYGON(((") for t in reunion)
     assert all(t["ccodep"] == "97" for t in reunion)
@@ -154,7 +153,7 @@ def test_planted_proportions_are_close_to_coproff_2023(default_sample):
     assert 0.01 <= planted["duplicates"]["double_immatriculation"] / regs <= 0.02
     gaps = planted["gap_classes"]["counts"]
     filled = sum(v for k, v in gaps.items() if k != "non_renseigne")
-    assert abs(gaps["aucun"] / filled - 0.48) < 0.05 and abs(gaps["1"] / filled - 0.19) < 0.04
+    assert abs(gaps["aucun_ecart"] / filled - 0.48) < 0.05 and abs(gaps["ecart_1"] / filled - 0.19) < 0.04
     assert abs(planted["construction"]["coherent_rate"] - 0.70) < 0.05
     dvf = planted["dvf"]
     assert 0.04 <= dvf["exact_duplicate_lines"] / dvf["lines"] <= 0.08
@@ -192,17 +191,51 @@ def test_double_counts_are_unambiguous(default_sample):
             continue
         n_lots = int(lots[r["num_immat"]])
         for k, ((a0, b0, a1, b1), f) in ff_only.items():
-            touching = b0 == y0 and b1 == y1 and (abs(a1 - x0) < 0.01 or abs(a0 - x1) < 0.01)
+            # side by side in one row: same street front (bottom or top edge), sharing a side
+            same_front = abs(b0 - y0) < 0.01 or abs(b1 - y1) < 0.01
+            overlapping = min(b1, y1) > max(b0, y0)
+            touching = same_front and overlapping and (abs(a1 - x0) < 0.01 or abs(a0 - x1) < 0.01)
             if touching and abs(int(f["nloghcopro"]) - n_lots) <= max(1, 0.1 * n_lots):
                 found.add((r["num_immat"], f"FF_{k}"))
     assert found and found <= planted and len(found) >= 0.9 * len(planted)
 
 
-def test_issue_3_rules_reach_the_required_precision_and_recall(default_sample):
+def test_sample_does_not_agree_with_the_first_rules_by_construction_but_a_plain_reading_finds_it(default_sample):
+    """The first matching rules (reference, point inside, nearby FF copropriété) no longer score 1.0
+    by construction; an independent plain reading (a nearby reference, else the TUP at the point,
+    else the nearest TUP within 10 m) agrees with the truth on at least 95%, the target set for real
+    registry rows on a real cadastre."""
     landing, truth = default_sample
     precision, recall, n = score(landing, truth)
     assert n > 2000
-    assert precision >= 0.98 and recall >= 0.95
+    assert precision < 0.99 and recall < 0.99
+    precision, recall, _ = score(landing, truth, independent=True)
+    assert precision >= 0.95 and recall >= 0.95
+
+
+def test_default_sample_profile_is_within_tolerance_of_the_real_rows(default_sample):
+    """Measured on the landing files: points on the street side of their parcel, reference counts,
+    forms, absent and far shares, 1-N sharing, decimals (coproff_platform/sample/profil_reel.csv)."""
+    landing, _ = default_sample
+    measures = profile.measure(landing)
+    # the real rows are those of a suburban commune with one-letter sections; Paris (two-letter
+    # sections, 70% of the default sample) is judged on everything else
+    assert profile.out_of_tolerance(measures) == ["forme_section_une_lettre"]
+    suburban = profile.measure(landing, frozenset({"93"}))
+    target = profile.targets()["forme_section_une_lettre"]
+    assert abs(suburban["forme_section_une_lettre"] - target.valeur) <= target.tolerance
+    assert measures["points_plus_10m"] < 0.01 and measures["decimales_3_ou_moins"] == 0
+
+
+def test_registrations_at_one_address_share_one_coordinate(default_sample):
+    landing, truth = default_sample
+    rows = {r["numero_d_immatriculation"]: r for r in _rnic(landing)}
+    pairs = [(d["num_immat_a"], d["num_immat_b"]) for d in _rows(truth / "duplicates.csv")
+             if d["kind"] == "double_immatriculation"]
+    pairs += [(p["num_immat_principal"], p["num_immat_secondaire"]) for p in _rows(truth / "principal_secondaire.csv")]
+    with_points = [(a, b) for a, b in pairs if rows[a]["long"] and rows[b]["long"]]
+    assert len(with_points) > 30
+    assert all((rows[a]["long"], rows[a]["lat"]) == (rows[b]["long"], rows[b]["lat"]) for a, b in with_points)
 
 
 def test_dpe_dvf_lovac_formats(default_sample):
@@ -272,8 +305,8 @@ def test_consecutive_millesimes_share_registrations_and_change_syndics(tmp_path:
     older = [r23[d["num_immat_a"]] for d in dups if d["kind"] == "double_immatriculation"]
     assert older and all(o["mandat_en_cours_dans_la_copropriete"].startswith("Mandat expiré") for o in older)
     for y in (2022, 2023):
-        precision, recall, _ = score(tmp_path / "l" / str(y), tmp_path / "t" / str(y))
-        assert precision >= 0.98 and recall >= 0.95
+        precision, recall, _ = score(tmp_path / "l" / str(y), tmp_path / "t" / str(y), independent=True)
+        assert precision >= 0.95 and recall >= 0.95
     # the same millésime generated alone is identical (a millésime does not depend on the others)
     generate(SampleSpec((2022, 2023), ("93",), 600, 3), tmp_path / "l2", tmp_path / "t2", _quiet)
     assert (tmp_path / "l2" / "2023" / "rnic" / "rnic_93.csv").read_bytes() == \
@@ -309,9 +342,80 @@ def test_departement_boxes_never_overlap():
 
 def test_helpers():
     assert split_rows(("75", "93", "974"), 4000) == {"75": 2824, "93": 941, "974": 235}
-    assert gap_class(10, 10) == "aucun" and gap_class(11, 10) == "1" and gap_class(30, 10) == ">=100%"
-    assert gap_class(5, None) == "non_renseigne" and gap_class(104, 100) == "<10%"
+    assert gap_class(10, 10) == "aucun_ecart" and gap_class(11, 10) == "ecart_1" and gap_class(30, 10) == "plus_100"
+    assert gap_class(5, None) == "non_renseigne" and gap_class(104, 100) == "moins_10"
     assert construction_coherent("DE_1961_A_1974", 1957) is True
     assert construction_coherent("DE_1961_A_1974", 1956) is False
     assert construction_coherent("NON_CONNUE", 1960) is None
     assert luhn_ok("34863116900045") and not luhn_ok("34863116900046")
+
+
+def test_every_millesime_since_the_registry_opened_and_no_dpe_before_its_schema(tmp_path: Path):
+    """2017 and 2018 used to fail (empty range for randrange()), 2019–2020 wrote a header-only DPE."""
+    generate(SampleSpec((2017, 2018, 2019, 2020, 2021), ("93",), 300, 5), tmp_path / "l", tmp_path / "t", _quiet)
+    for y in (2017, 2018, 2019, 2020):
+        folder = tmp_path / "l" / str(y)
+        assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["dvf", "ff", "lovac", "rnic"], y
+        rows = _rnic(folder)
+        assert rows and all(r["date_d_immatriculation"] <= f"{y}-09-30" for r in rows)
+        assert min(r["date_d_immatriculation"] for r in rows) >= "2016-11-01"
+    assert (tmp_path / "l" / "2021" / "dpe" / "dpe_93.csv").is_file()
+    assert len(_rows(tmp_path / "l" / "2021" / "dpe" / "dpe_93.csv")) > 0
+    generate(SampleSpec((2022,), ("93",), 300, 5), tmp_path / "l", tmp_path / "t", _quiet)
+    assert (tmp_path / "l" / "2022" / "dpe").is_dir()
+
+
+def test_millesime_2016_is_refused_with_the_registry_opening_date(tmp_path: Path, capsys):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    sample_cli.add_arguments(parser)
+    code = sample_cli.run(parser.parse_args(["--millesime", "2016", "--landing", str(tmp_path / "l"),
+                                             "--truth", str(tmp_path / "t")]))
+    assert code == 2
+    assert "ouvert le 2016-11-01" in capsys.readouterr().err
+    assert not (tmp_path / "l").exists()
+
+
+def test_sources_come_from_the_declarations_and_other_writers_can_be_added(tmp_path: Path):
+    from coproff_platform.contracts.sources import SPECS
+
+    listed = [name for name, _ in writers.writers()]
+    assert listed[: len(SPECS)] == list(SPECS)
+    missing = [name for name, fn in writers.writers() if fn is None]
+    assert missing == ["dv3f"]  # restricted data the sample does not imitate
+
+    def extra(ctx: writers.WriteContext) -> int:
+        with ctx.open("extra", f"extra_{ctx.code}.csv") as f:
+            f.write("num_immat\n")
+            rows = [r.num_immat for r in ctx.view.present]
+            f.writelines(n + "\n" for n in rows)
+        return len(rows)
+
+    writers.register_writer("extra_source", extra)
+    try:
+        generate(SampleSpec((2023,), ("974",), 100, 1), tmp_path / "l", tmp_path / "t", _quiet)
+    finally:
+        writers._REGISTERED.pop("extra_source")
+    extra_rows = _rows(tmp_path / "l" / "2023" / "extra" / "extra_974.csv")
+    assert [r["num_immat"] for r in extra_rows] == [r["numero_d_immatriculation"] for r in _rnic(tmp_path / "l" / "2023")]
+
+
+def test_profile_command_prints_each_measure_against_the_real_one(default_sample, capsys):
+    import argparse
+
+    landing, _ = default_sample
+    parser = argparse.ArgumentParser()
+    sample_cli.add_arguments(parser)
+    code = sample_cli.run(parser.parse_args(["--millesime", "2023", "--profile", "--departements", "93",
+                                             "--landing", str(landing.parent)]))
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith("millésime 2023, départements 93\n")
+    for name in profile.targets():
+        assert f"  {name} " in out
+    assert "points_dans_parcelle" in out and "réel 0.300 ± 0.060" in out
+    # nothing to measure: a clear message and exit code 2, nothing generated
+    code = sample_cli.run(parser.parse_args(["--millesime", "2019", "--profile", "--landing", str(landing.parent)]))
+    assert code == 2 and "has no rnic/ and ff/ folders" in capsys.readouterr().err
+    assert not (landing.parent / "2019").exists()

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from coproff_platform.config import truth_dir
-from coproff_platform.evaluation import TruthMissing, evaluate
+from coproff_platform.evaluation import TruthMissing, confusion_markdown, evaluate
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.postgis import PostGISResource
 
@@ -55,6 +55,8 @@ def evaluation_scores(context: AssetExecutionContext, postgis: PostGISResource) 
             "pairs_flagged": scores.pairs_flagged,
             "principal_secondaire_flagged": scores.principal_secondaire_flagged,
             "duplicates_by_kind": MetadataValue.md(_kinds_markdown(scores.by_kind)),
+            "matching_by_motif": MetadataValue.md(confusion_markdown(scores.by_motif, "motif")),
+            "matching_by_planted_case": MetadataValue.md(confusion_markdown(scores.by_case, "cas planté (point / référence)")),
             "summary": MetadataValue.md("\n".join(f"    {line}" for line in scores.lines())),
         }
     )

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .. import config
-from .generator import DEFAULT_COPROS, DEFAULT_DEPARTEMENTS, SampleSpec, generate, parse_years
+from .generator import DEFAULT_COPROS, DEFAULT_DEPARTEMENTS, SampleSpec, check_years, generate, parse_years
 from .geography import NATIONAL_TOTAL, resolve_departements
 
 
@@ -24,13 +24,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="RNIC header: current 72-column snake_case, or the older French labels (dd/mm/YYYY dates)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="départements built in parallel processes (output identical whatever the value)")
+    parser.add_argument("--profile", action="store_true",
+                        help="do not generate: measure how the registry points and references of the landing "
+                             "millésime sit on its parcels (restricted to --departements when given) and "
+                             "compare with the real profile (coproff_platform/sample/profil_reel.csv)")
     parser.add_argument("--landing", type=Path, default=None, help="landing zone (default $COPROFF_LANDING_DIR)")
     parser.add_argument("--truth", type=Path, default=None, help="ground truth folder (default $COPROFF_TRUTH_DIR)")
 
 
+def _profile(args: argparse.Namespace) -> int:
+    from . import profile
+
+    landing = args.landing or config.landing_dir()
+    years = parse_years(args.millesime, args.years)
+    explicit = args.departements != DEFAULT_DEPARTEMENTS and args.departements.strip().lower() not in {"all", "national", "france"}
+    deps = frozenset(resolve_departements(args.departements)) if explicit else None
+    status = 0
+    for year in years:
+        folder = landing / str(year)
+        if not (folder / "rnic").is_dir() or not (folder / "ff").is_dir():
+            print(f"coproff sample --profile: {folder} has no rnic/ and ff/ folders", file=sys.stderr)
+            return 2
+        measures = profile.measure(folder, deps)
+        print(f"millésime {year}" + (f", départements {','.join(sorted(deps))}" if deps else ""))
+        print("\n".join(profile.lines(measures)))
+    return status
+
+
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "profile", False):
+        try:
+            return _profile(args)
+        except ValueError as exc:
+            print(f"coproff sample: {exc}", file=sys.stderr)
+            return 2
     try:
         years = parse_years(args.millesime, args.years)
+        check_years(years)
         deps = resolve_departements(args.departements)
     except ValueError as exc:
         print(f"coproff sample: {exc}", file=sys.stderr)

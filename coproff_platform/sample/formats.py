@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from coproff_platform.contracts import sources as _contract
 
-# RNIC current open-data schema, 72 columns in publication order (SOURCES.md §1), and the French
+# RNIC current open-data schema, 72 columns in publication order, and the French
 # labels of the older release: read from the source contract so the loader and the generator agree.
 RNIC_COLUMNS: tuple[str, ...] = _contract.RNIC_COLUMNS_72
 assert len(RNIC_COLUMNS) == 72

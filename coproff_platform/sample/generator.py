@@ -18,13 +18,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TextIO
 
-from . import render
+from . import render, writers
 from .geography import DEPARTEMENTS, to_wgs84
-from .world import GAP_CLASSES, WorldBuilder
+from .world import COHERENCE_MARGIN, GAP_CLASSES, GAP_NOT_FILLED, REGISTRY_OPENING, WorldBuilder, first_millesime
 
 MARKER = ".coproff_sample"
-SOURCES = ("rnic", "ff", "dpe", "dvf", "lovac")
 DEFAULT_COPROS = 4000
+# Ground truth files (read by the evaluation only) and their headers.
+TRUTH_FILES = {
+    "links": "num_immat,idtup",
+    "duplicates": "num_immat_a,num_immat_b,kind",
+    "principal_secondaire": "num_immat_principal,num_immat_secondaire",
+    "cases": "num_immat,situation,cas_point,cas_reference",
+}
 DEFAULT_DEPARTEMENTS = "75,93,974"
 
 
@@ -62,6 +68,7 @@ def generate(spec: SampleSpec, landing: Path, truth: Path, log: Callable[[str], 
     `jobs` > 1 builds départements in parallel processes (each writes its own files); the output is
     byte-identical whatever the number of jobs.
     """
+    check_years(spec.millesimes)
     for y in spec.millesimes:
         _check_replaceable(landing / str(y))
         _check_replaceable(truth / str(y))
@@ -72,9 +79,6 @@ def generate(spec: SampleSpec, landing: Path, truth: Path, log: Callable[[str], 
     for p in (*tmp_land.values(), *tmp_truth.values()):
         shutil.rmtree(p, ignore_errors=True)
         p.mkdir(parents=True)
-    for p in tmp_land.values():
-        for s in SOURCES:
-            (p / s).mkdir()
     for p in tmp_truth.values():
         (p / "parts").mkdir()
     planted: dict[int, Counter] = {y: Counter() for y in spec.millesimes}
@@ -109,8 +113,7 @@ def generate(spec: SampleSpec, landing: Path, truth: Path, log: Callable[[str], 
             collect(_run_task(task))
     # truth files: département parts concatenated in the requested order (deterministic)
     for y in spec.millesimes:
-        for name, header in (("links", "num_immat,idtup"), ("duplicates", "num_immat_a,num_immat_b,kind"),
-                             ("principal_secondaire", "num_immat_principal,num_immat_secondaire")):
+        for name, header in TRUTH_FILES.items():
             with open(tmp_truth[y] / f"{name}.csv", "w", encoding="utf-8", newline="") as out:
                 out.write(header + "\n")
                 for code in spec.departements:
@@ -174,45 +177,38 @@ def _run_task(task: _Task) -> _Result:
     for y, land, truth in zip(spec.millesimes, task.land, task.truth):
         c: Counter = Counter()
         parts = {name: open(truth / "parts" / f"{task.code}.{name}.csv", "w", encoding="utf-8", newline="")
-                 for name in ("links", "duplicates", "principal_secondaire")}
+                 for name in TRUTH_FILES}
         try:
             counts = _write_departement(world, y, spec, land, parts, c)
         finally:
             for f in parts.values():
                 f.close()
         planted[y], rows[y] = c, counts["rows"]
-        logs.append(f"  [?/{len(spec.departements)}] {task.code} {dep.name} {y}: rnic {counts['rnic']}, "
-                    f"parcelles {counts['parcelles']}, tup {counts['tup']}, dpe {counts['dpe']}, dvf {counts['dvf']}, "
-                    f"lovac {counts['lovac']} rows ({time.monotonic() - td:.1f} s)")
+        written = ", ".join(f"{k} {v}" for k, v in counts.items() if k != "rows")
+        logs.append(f"  [?/{len(spec.departements)}] {task.code} {dep.name} {y}: {written} rows "
+                    f"({time.monotonic() - td:.1f} s)")
     return _Result(task.code, planted, rows, extent, logs)
 
 
 def _write_departement(world, year: int, spec: SampleSpec, land: Path, truth_files: dict[str, TextIO],
                        planted: Counter) -> dict[str, int]:
-    code = world.dep.code
     view = render.YearView.of(world, year)
+    ctx = writers.WriteContext(world, view, spec.seed, spec.rnic_format == "labels", land)
     counts: dict[str, int] = {}
-    with open(land / "rnic" / f"rnic_{code}.csv", "w", encoding="utf-8", newline="") as f:
-        counts["rnic"] = render.write_rnic(f, world, view, spec.seed, spec.rnic_format == "labels", True)
-    with open(land / "ff" / f"pnb10_parcelle_{code}.csv", "w", encoding="utf-8", newline="") as fp, \
-            open(land / "ff" / f"tup_{code}.csv", "w", encoding="utf-8", newline="") as ft:
-        counts["parcelles"], counts["tup"] = render.write_ff(fp, ft, world, year, True)
-    with open(land / "dpe" / f"dpe_{code}.csv", "w", encoding="utf-8", newline="") as f:
-        counts["dpe"] = render.write_dpe(f, world, view, spec.seed, True)
-    with open(land / "dvf" / f"dvf_{code}.csv", "w", encoding="utf-8", newline="") as f:
-        counts["dvf"], dvf_dups = render.write_dvf(f, world, view, spec.seed, True)
-    with open(land / "lovac" / f"lovac_{code}.csv", "w", encoding="utf-8", newline="") as f:
-        counts["lovac"] = render.write_lovac(f, world, year, spec.seed, True)
+    for source, writer in writers.writers():
+        rows = writer(ctx) if writer is not None else None
+        if rows is not None:
+            counts[source] = rows
     links, dups, ps = render.truth_rows(world, view)
     truth_files["links"].writelines(f"{a},{b}\n" for a, b in links)
     truth_files["duplicates"].writelines(f"{a},{b},{k}\n" for a, b, k in dups)
     truth_files["principal_secondaire"].writelines(f"{a},{b}\n" for a, b in ps)
+    truth_files["cases"].writelines(",".join(row) + "\n" for row in render.case_rows(world, view))
     c = render.planted_counts(world, view)
     for _, _, kind in dups:
         c[f"duplicates:{kind}"] += 1
     c["principal_secondaire"] += len(ps)
-    c["dvf:lines"] += counts["dvf"]
-    c["dvf:exact_duplicate_lines"] += dvf_dups
+    c.update(ctx.extra)
     for k, v in counts.items():
         c[f"files:{k}"] += v
     planted.update(c)
@@ -226,7 +222,7 @@ def _planted_doc(spec: SampleSpec, year: int, c: Counter, per_dep: dict[str, int
     matched = situations.get("rnic_1_1", 0) + situations.get("rnic_1_n", 0)
     registered = matched + situations.get("rnic_unmatched", 0)
     gaps = {name: c.get(f"gap:{name}", 0) for name, _ in GAP_CLASSES}
-    gaps["non_renseigne"] = c.get("gap:non_renseigne", 0)
+    gaps[GAP_NOT_FILLED] = c.get(f"gap:{GAP_NOT_FILLED}", 0)
     compared = c.get("construction:compared", 0)
     return {
         "millesime": year,
@@ -249,7 +245,8 @@ def _planted_doc(spec: SampleSpec, year: int, c: Counter, per_dep: dict[str, int
         },
         "construction": {
             "definition": "rnic_1_1 rows on a TUP holding an FF copropriété with jannatmin and a known "
-                          "periode_de_construction; coherent = jannatmin within the period widened by 4 years",
+                          f"periode_de_construction; coherent = jannatmin within the period widened by "
+                          f"{COHERENCE_MARGIN} years",
             "compared": compared,
             "coherent": c.get("construction:coherent", 0),
             "coherent_rate": round(c.get("construction:coherent", 0) / compared, 4) if compared else None,
@@ -257,6 +254,8 @@ def _planted_doc(spec: SampleSpec, year: int, c: Counter, per_dep: dict[str, int
         "references": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("refs:")},
         "points": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("point:")},
         "unmatched_points": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("unmatched_point:")},
+        "references_listed": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("refs_listed:")},
+        "reference_forms": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("ref_form:")},
         "defects": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("defect:")},
         "ff_pdl_moins_de_2_logements": c.get("ff_pdl_moins_de_2_logements", 0),
         "typetup": {k.split(":", 1)[1]: v for k, v in sorted(c.items()) if k.startswith("typetup:")},
@@ -276,6 +275,16 @@ def parse_years(millesime: int | None, years: str | None) -> tuple[int, ...]:
     if millesime is None:
         raise ValueError("give --millesime or --years")
     return (millesime,)
+
+
+def check_years(years: tuple[int, ...]) -> None:
+    """Refuse millésimes before the registry's first September export (no registration to draw)."""
+    first = first_millesime()
+    early = [y for y in years if y < first]
+    if early:
+        raise ValueError(
+            f"millésime {early[0]}: le registre d'immatriculation a ouvert le {REGISTRY_OPENING.isoformat()} "
+            f"(parametres.csv, ouverture_registre), le premier millésime est {first}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,14 +9,14 @@ total between départements.
 
 from __future__ import annotations
 
+from coproff_platform import reference
+
 from dataclasses import dataclass
 from functools import lru_cache
 
 from pyproj import Transformer
 
-# Local projections of the Fichiers fonciers (SOURCES.md §2).
-SRID_BY_DROM = {"971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
-NATIONAL_TOTAL = 908_579  # CoproFF 2023 rows
+NATIONAL_TOTAL = sum(r.nb_coproff_2023 for r in reference.table("situations"))  # CoproFF 2023 rows
 
 REGIONS = {
     "01": "Guadeloupe", "02": "Martinique", "03": "Guyane", "04": "La Réunion", "06": "Mayotte",
@@ -37,7 +37,7 @@ class Departement:
 
     @property
     def srid(self) -> int:
-        return SRID_BY_DROM.get(self.code, 2154)
+        return reference.local_srid(self.code)  # `territoires.srid_local`
 
     @property
     def dense(self) -> bool:
@@ -117,12 +117,15 @@ _SPECIAL_BBOX = {
     "92": (2.120, 48.730, 2.222, 48.950),
     "93": (2.290, 48.906, 2.600, 49.010),
     "94": (2.310, 48.690, 2.615, 48.812),
-    "971": (-61.80, 15.95, -61.20, 16.50),
-    "972": (-61.23, 14.40, -60.81, 14.88),
-    "973": (-52.60, 4.70, -52.10, 5.10),
-    "974": (55.22, -21.37, 55.83, -20.88),
-    "976": (45.04, -12.99, 45.29, -12.64),
 }
+
+def _overseas_box(code: str) -> tuple[float, float, float, float]:
+    """Layout box of an overseas département: the central half of its `territoires` box."""
+    t = reference.territory_of_departement(code)
+    cx, cy = (t.lon_min + t.lon_max) / 2, (t.lat_min + t.lat_max) / 2
+    hx, hy = (t.lon_max - t.lon_min) / 4, (t.lat_max - t.lat_min) / 4
+    return (round(cx - hx, 4), round(cy - hy, 4), round(cx + hx, 4), round(cy + hy, 4))
+
 
 DEPARTEMENTS: dict[str, Departement] = {}
 for _code, _name, _reg, _lon, _lat, _w in _METRO:
@@ -132,7 +135,7 @@ for _code, _name, _reg, _w in [
     ("971", "Guadeloupe", "01", 3000), ("972", "Martinique", "02", 3000), ("973", "Guyane", "03", 1000),
     ("974", "La Réunion", "04", 6000), ("976", "Mayotte", "06", 300),
 ]:
-    DEPARTEMENTS[_code] = Departement(_code, _name, _reg, _SPECIAL_BBOX[_code], _w)
+    DEPARTEMENTS[_code] = Departement(_code, _name, _reg, _overseas_box(_code), _w)
 DEPARTEMENTS = dict(sorted(DEPARTEMENTS.items()))
 
 
@@ -142,7 +145,8 @@ def _separate_boxes() -> None:
     The generated parcels of two départements must never overlap (matching joins them in one table).
     Hand-drawn boxes (`_SPECIAL_BBOX`) are kept; the other box of an overlapping pair is cut back.
     """
-    codes = [c for c in DEPARTEMENTS if c not in SRID_BY_DROM]
+    # metropolitan départements (the `territoires` row without a département code)
+    codes = [c for c in DEPARTEMENTS if reference.territory_of_departement(c).code_departement is None]
     for _ in range(6):
         changed = False
         for i, a in enumerate(codes):

@@ -18,10 +18,17 @@ from coproff_platform.normalise import luhn_ok
 
 from .formats import (DPE_COLUMNS, DVF_COLUMNS, FF_PARCELLE_COLUMNS, FF_TUP_COLUMNS, LOVAC_COLUMNS,
                       RNIC_COLUMNS, RNIC_DATES, RNIC_LABELS, RNIC_NUMERIC, csv_line, q)
+from . import refdata
 from .geography import REGIONS, dep3, epci, to_wgs84
 from .world import Reg, Tup, World, construction_coherent, gap_class
 
 NC = "non connu"
+
+# Mandate statuses of the registry (`mandats`): current, none, expired without / with a successor.
+_MANDATS = sorted(refdata.table("mandats"), key=lambda r: r.ordre)
+MANDAT_EN_COURS = next(m.libelle for m in _MANDATS if m.en_cours)
+PAS_DE_MANDAT = next(m.libelle for m in _MANDATS if not m.en_cours and not m.expire)
+EXPIRE_SANS_SUCCESSEUR, EXPIRE_AVEC_SUCCESSEUR = (m.libelle for m in _MANDATS if m.expire)
 
 
 def cutoff(year: int) -> date:
@@ -95,22 +102,22 @@ def write_rnic(out: TextIO, world: World, view: YearView, seed: int, labels: boo
         syndic = world.syndics[r.syndic_b if r.syndic_change and r.syndic_change <= cut else r.syndic_a]
         newer = dup_newer.get(r.index)
         if newer is not None:
-            mandat = "Mandat expiré avec successeur déclaré" if r.status_u < 0.6 else "Mandat expiré sans successeur déclaré"
+            mandat = EXPIRE_AVEC_SUCCESSEUR if r.status_u < 0.6 else EXPIRE_SANS_SUCCESSEUR
             fin = newer.date_immat - timedelta(days=int(30 + 300 * u1))
         elif r.status_u < 0.56 or r.dup_of is not None:
-            mandat = "Mandat en cours"
+            mandat = MANDAT_EN_COURS
             fin = cut + timedelta(days=int(30 + 1000 * u1))
         elif r.status_u < 0.91:
-            mandat = "Pas de mandat en cours"
+            mandat = PAS_DE_MANDAT
             fin = cut - timedelta(days=int(100 + 1500 * u1))
         elif r.status_u < 0.99:
-            mandat = "Mandat expiré sans successeur déclaré"
+            mandat = EXPIRE_SANS_SUCCESSEUR
             fin = cut - timedelta(days=int(30 + 700 * u1))
         else:
-            mandat = "Mandat expiré avec successeur déclaré"
+            mandat = EXPIRE_AVEC_SUCCESSEUR
             fin = cut - timedelta(days=int(30 + 300 * u1))
-        fin_s = fin.isoformat() if u2 > 0.15 or mandat == "Mandat en cours" else ""
-        if mandat == "Pas de mandat en cours":
+        fin_s = fin.isoformat() if u2 > 0.15 or mandat == MANDAT_EN_COURS else ""
+        if mandat == PAS_DE_MANDAT:
             type_syndic, ident, raison, siret, ape, com_rep = NC, NC, NC, NC, NC, NC
         elif r.benevole:
             type_syndic = "bénévole"
@@ -140,12 +147,7 @@ def write_rnic(out: TextIO, world: World, view: YearView, seed: int, labels: boo
             if r.extra_u > 0.9:
                 compl[1] = f"{r.nom} - {r.numero_voie} {postcode} {com.name.upper()}"
             n_compl = sum(1 for c in compl if c != NC) + (2 if r.extra_u > 0.97 else 0)
-        if lon is None:
-            lon_s = lat_s = ""
-        elif r.truncated:
-            lon_s, lat_s = f"{lon:.4f}".rstrip("0").rstrip("."), f"{lat:.4f}".rstrip("0").rstrip(".")
-        else:
-            lon_s, lat_s = f"{lon:.6f}", f"{lat:.6f}"
+        lon_s, lat_s = _coordinates(lon, lat, r.decimals)
         refs: list[str] = []
         for i in range(3):
             if i < len(r.refs):
@@ -155,8 +157,7 @@ def write_rnic(out: TextIO, world: World, view: YearView, seed: int, labels: boo
                     code, prefixe = com.registry_code, idpar[2:5]
                 else:
                     code, prefixe = idpar[:5], idpar[5:8]
-                section, numero = idpar[8:10], idpar[10:14]
-                refs += [code + prefixe + section + numero, code, prefixe, section, numero]
+                refs += _reference(code, prefixe, idpar[8:10], idpar[10:14], r.ref_forms[i] if i < len(r.ref_forms) else "normale")
             else:
                 refs += ["", NC, NC, NC, NC]
         in_qp = com.weight >= 2 and r.extra_u > 0.85
@@ -193,6 +194,31 @@ def write_rnic(out: TextIO, world: World, view: YearView, seed: int, labels: boo
     return n
 
 
+def _coordinates(lon: float | None, lat: float | None, decimals: int) -> tuple[str, str]:
+    """The registry writes 4–6 decimals with trailing zeros dropped, never 3 or fewer on both axes."""
+    if lon is None or lat is None:
+        return "", ""
+    lon_s = f"{lon:.{decimals}f}".rstrip("0")
+    lat_s = f"{lat:.{decimals}f}".rstrip("0")
+    if len(lon_s.split(".")[1]) <= 3 and len(lat_s.split(".")[1]) <= 3:
+        # both axes round at 3 decimals or fewer (1 in ~10^6): move by 10^-6 degree (< 10 cm)
+        lon_s = f"{lon + 10 ** -decimals:.{decimals}f}".rstrip("0")
+    return lon_s.rstrip("."), lat_s.rstrip(".")
+
+
+def _reference(code: str, prefixe: str, section: str, numero: str, form: str) -> list[str]:
+    """`reference_cadastrale_N` and its four components, written in one of the real forms."""
+    if form == "composantes":  # components only: empty reference, unpadded section and numéro
+        return ["", code, prefixe, section.lstrip("0") or section, numero.lstrip("0") or numero]
+    if form == "minuscules":
+        section = section.lower()
+    elif form == "lettre_o" and section.startswith("0"):
+        section = "O" + section[1:]
+    elif form == "section_alteree":
+        section = section[-1] + "-"  # e.g. `L-` for `0L`: no section reads like that
+    return [code + prefixe + section + numero, code, prefixe, section, numero]
+
+
 def _wgs84_points(world: World, regs: list[Reg]) -> tuple[list[float | None], list[float | None]]:
     xs = [r.x for r in regs if r.x is not None]
     ys = [r.y for r in regs if r.x is not None]
@@ -221,49 +247,62 @@ def _rect(srid: int, x0: float, y0: float, x1: float, y1: float) -> str:
     return f'"SRID={srid};MULTIPOLYGON((({a} {b},{c} {b},{c} {d},{a} {d},{a} {b})))"'
 
 
-def write_ff(parcel_out: TextIO, tup_out: TextIO, world: World, year: int, write_header: bool) -> tuple[int, int]:
+def write_ff_parcelle(out: TextIO, world: World, year: int, write_header: bool) -> int:
+    """`pnb10_parcelle` rows: every parcel, with its locals once its building exists."""
     srid = world.dep.srid
     if write_header:
-        parcel_out.write(",".join(FF_PARCELLE_COLUMNS) + "\n")
-        tup_out.write(",".join(FF_TUP_COLUMNS) + "\n")
-    np_ = 0
+        out.write(",".join(FF_PARCELLE_COLUMNS) + "\n")
+    n = 0
     for t in world.tups:
         built = t.an_const < year
         com = world.communes[t.commune]
         ccodep, ccocom = com.code[:2], com.code[2:]
         jann = str(t.jannatmin) if (built and t.jannatmin) else ""
-        total_area = 0
-        idpars = []
         for pid in t.parcels:
             p = world.parcels[pid]
             area = int(round((p.x1 - p.x0) * (p.y1 - p.y0)))
-            total_area += area
-            idpars.append(p.idpar)
             if built:
                 nlocal, nlogh, ctpdl = p.nlocal, p.nlogh, p.ctpdl
             else:
                 nlocal = nlogh = 0
                 ctpdl = ""
-            parcel_out.write(
+            out.write(
                 f"{p.idpar},{t.idtup},{com.code},{ccodep},{ccocom},000,{p.ccosec},{p.dnupla},{area},"
                 f"{jann if (built and nlocal) else ''},{nlocal},{nlogh},{ctpdl},{_rect(srid, p.x0, p.y0, p.x1, p.y1)}\n")
-            np_ += 1
+            n += 1
+    return n
+
+
+def write_ff_tup(out: TextIO, world: World, year: int, write_header: bool) -> int:
+    """The derived `TUP` table: one row per TUP (polygon and point in the local projection)."""
+    srid = world.dep.srid
+    if write_header:
+        out.write(",".join(FF_TUP_COLUMNS) + "\n")
+    for t in world.tups:
+        built = t.an_const < year
+        com = world.communes[t.commune]
+        ccodep = com.code[:2]
+        jann = str(t.jannatmin) if (built and t.jannatmin) else ""
+        idpars = [world.parcels[pid].idpar for pid in t.parcels]
+        total_area = sum(int(round((p.x1 - p.x0) * (p.y1 - p.y0))) for p in (world.parcels[i] for i in t.parcels))
         if built:
             ctpdl, nlocal, nlogh, nlc = t.ctpdl, t.nlocal, t.nlogh, t.nloghcopro
         else:
             ctpdl, nlocal, nlogh, nlc = "", 0, 0, 0
         cx, cy = (t.x0 + t.x1) / 2, (t.y0 + t.y1) / 2
-        tup_out.write(
+        out.write(
             f'{t.idtup},{t.typetup},{com.code},{ccodep},"{{{",".join(idpars)}}}",{len(idpars)},{total_area},'
             f"{ctpdl},{nlocal},{nlogh},{nlc},{jann},{_rect(srid, t.x0, t.y0, t.x1, t.y1)},"
             f"SRID={srid};POINT({cx:.2f} {cy:.2f})\n")
-    return np_, len(world.tups)
+    return len(world.tups)
 
 
 # ---------------------------------------------------------------------------------------------- DPE
-_LABELS = ["A", "B", "C", "D", "E", "F", "G"]
+# DPE labels A–G from `etiquettes_dpe` (in order); the sample's weights and consumption ranges per
+# label, best label first.
+_LABELS = [r.code for r in sorted(refdata.table("etiquettes_dpe"), key=lambda r: r.ordre)]
 _LABEL_W = [3, 7, 20, 30, 22, 11, 7]
-_CONSO = {"A": (40, 70), "B": (71, 110), "C": (111, 180), "D": (181, 250), "E": (251, 330), "F": (331, 420), "G": (421, 600)}
+_CONSO = dict(zip(_LABELS, [(40, 70), (71, 110), (111, 180), (181, 250), (251, 330), (331, 420), (421, 600)]))
 
 
 def _ademe_period(year: int) -> str:
@@ -280,8 +319,12 @@ def _address(world: World, t: Tup) -> tuple[str, int, tuple[str, str, str]]:
     return p.idpar, p.numero, world.streets[t.commune][p.street]
 
 
+# The current DPE schema (dpe03existant) starts on this day; earlier millésimes have no DPE source.
+DPE_FIRST_DAY: date = refdata.parameter("dpe_format_actuel_depuis")
+
+
 def write_dpe(out: TextIO, world: World, view: YearView, seed: int, write_header: bool) -> int:
-    """DPE issued from July 2021 to September of the millésime, per building."""
+    """DPE issued from `DPE_FIRST_DAY` to September of the millésime, per building."""
     dep = world.dep
     if write_header:
         out.write("\ufeff" + ",".join(DPE_COLUMNS) + "\n")
@@ -294,9 +337,10 @@ def write_dpe(out: TextIO, world: World, view: YearView, seed: int, write_header
     n = 0
     prefix = dep.code[:2]
     drom_offset = {"971": 0, "972": 1, "973": 2, "974": 3, "976": 4}.get(dep.code)
-    for issue_year in range(2021, year + 1):
+    first = DPE_FIRST_DAY
+    for issue_year in range(first.year, year + 1):
         rng = random.Random(f"dpe:{seed}:{dep.code}:{world.final_year}:{issue_year}")
-        start = date(2021, 7, 1) if issue_year == 2021 else date(issue_year, 1, 1)
+        start = first if issue_year == first.year else date(issue_year, 1, 1)
         days = (date(issue_year, 12, 31) - start).days
         k = 0
         rows = []
@@ -311,7 +355,7 @@ def write_dpe(out: TextIO, world: World, view: YearView, seed: int, write_header
             for _ in range(count):
                 d = start + timedelta(days=rng.randint(0, days))
                 label = rng.choices(_LABELS, _LABEL_W)[0]
-                ges = _LABELS[max(0, min(6, _LABELS.index(label) + rng.choice((-1, 0, 0, 1, -2))))]
+                ges = _LABELS[max(0, min(len(_LABELS) - 1, _LABELS.index(label) + rng.choice((-1, 0, 0, 1, -2))))]
                 k += 1
                 collective, u_num, surf = rng.random() < 0.2, rng.random(), round(rng.uniform(18, 110), 1)
                 u1, u2 = rng.random(), rng.random()
@@ -464,6 +508,19 @@ def write_lovac(out: TextIO, world: World, year: int, seed: int, write_header: b
 
 
 # ---------------------------------------------------------------------------------------------- truth
+def case_rows(world: World, view: YearView) -> list[tuple[str, str, str, str]]:
+    """Planted case of each registration (truth only): situation, point case, first reference case.
+    The evaluation groups its misses by these."""
+    out = []
+    for r in view.present:
+        if r.tup is None:
+            situation = "rnic_unmatched"
+        else:
+            situation = "rnic_1_1" if view.regs_on_tup[r.tup] == 1 else "rnic_1_n"
+        out.append((r.num_immat, situation, r.point_case or "inconnu", r.ref_kind))
+    return out
+
+
 def truth_rows(world: World, view: YearView) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]], list[tuple[str, str]]]:
     """(links, duplicates, principal/secondary pairs) of the millésime."""
     present = {r.index: r for r in view.present}
@@ -505,12 +562,10 @@ def planted_counts(world: World, view: YearView) -> Counter:
                 c["construction:compared"] += 1
                 c["construction:coherent"] += int(ok)
         c[f"refs:{r.ref_kind}"] += 1
-        if r.x is None:
-            c["point:missing"] += 1
-        if r.street_point:
-            c["point:street"] += 1
-        if r.truncated:
-            c["point:truncated"] += 1
+        c[f"point:{r.point_case or 'inconnu'}"] += 1
+        c[f"refs_listed:{len(r.refs)}"] += 1
+        for form in r.ref_forms:
+            c[f"ref_form:{form}"] += 1
         if r.bad_postcode:
             c["defect:code_postal_hors_departement"] += 1
         if r.numero_voie.endswith((",", " ")):
@@ -520,7 +575,7 @@ def planted_counts(world: World, view: YearView) -> Counter:
             c["defect:siret_cle_invalide_possible"] += 1
     for r in view.present:
         if r.tup is None:
-            c[f"unmatched_point:{'missing' if r.x is None else 'centre' if r.centre else 'park'}"] += 1
+            c[f"unmatched_point:{r.point_case}"] += 1
     for ti, t in enumerate(world.tups):
         if ff_copro_visible(t, year) and view.regs_on_tup[ti] == 0:
             c["situation:ff_only"] += 1

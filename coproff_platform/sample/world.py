@@ -6,15 +6,19 @@ the Fichiers fonciers the year after completion, syndics change over time. Every
 `random.Random` seeded by (seed, département, last millésime, size), so a run is reproducible and a
 département does not depend on which other départements are generated.
 
-Layout (local projection, metres): each commune is a rectangle holding rows of parcels separated by
-streets; rows are cut into blocks by cross streets; a TUP is one parcel or 2–4 contiguous parcels of
-one row. The lower-left corner of each commune is an empty square (a park around the town hall):
-the commune centre used for badly geocoded registrations, and the place where unmatched
-registrations sit, more than 100 m from any parcel. Truth and the issue 3 matching rules agree by
-construction: a registration's listed references are either its own TUP's parcels (point within
-100 m) or unusable (missing, unknown parcel, or a parcel more than 100 m away); without a usable
-reference its point lies inside its own TUP, or 1–4 m outside the front of a TUP holding an FF
-copropriété (so the nearest-TUP rule still finds it).
+Layout (local projection, metres): each commune is a rectangle of blocks; a block is two
+back-to-back rows of parcels between two streets (the lower row faces the street below, the upper
+row the street above), cut by cross streets; each TUP has its own depth behind the street front; a
+TUP is one parcel or 2–4 contiguous parcels of one row. The lower-left corner of each commune is an
+empty square (a park around the town hall) where a few unmatched registrations sit (a new
+development not in the parcels yet, never the commune's centre).
+
+The registry side imitates the real rows measured against a real cadastre (docs/sample.md): the
+point is the address point on the street side of the address parcel (30% inside, most 0–3 m
+outside, none past 9.2 m), references are listed in the real shares and forms, some are absent
+from the parcels (divisions, renumbering) or far (section typos), some points sit on the
+neighbouring parcel, and registrations at one address share one coordinate. The matching rules are
+*not* consulted: the ground truth is the copropriété's TUP, whatever a rule would find.
 """
 
 from __future__ import annotations
@@ -27,31 +31,53 @@ from datetime import date, timedelta
 
 from coproff_platform.normalise import luhn_ok
 
+from . import refdata
 from .geography import Commune, Departement, communes, local_extent
 
-# CoproFF 2023 shares of the referential (SOURCES.md §6).
-SHARE_RNIC_1_1 = 508_728 / 908_579
-SHARE_RNIC_1_N = 50_930 / 908_579
-SHARE_UNMATCHED = 3_154 / 908_579
-SHARE_FF_ONLY = 345_767 / 908_579
+# CoproFF 2023 shares of the referential, from the `situations` reference table.
+_SITUATIONS = refdata.situation_counts()
+_TOTAL_2023 = sum(_SITUATIONS.values())
+SHARE_RNIC_1_1 = _SITUATIONS["rnic_1_1"] / _TOTAL_2023
+SHARE_RNIC_1_N = _SITUATIONS["rnic_1_n"] / _TOTAL_2023
+SHARE_UNMATCHED = _SITUATIONS["rnic_unmatched"] / _TOTAL_2023
+SHARE_FF_ONLY = _SITUATIONS["ff_only"] / _TOTAL_2023
 SHARE_SANS_COPRO_FF = 0.10  # of matched registrations
 SHARE_DOUBLE_COMPTE = 0.20  # of the above, an FF copropriété sits on the neighbouring TUP
 SHARE_DUP_PAIRS = 0.015  # re-registrations, of registrations
 SHARE_PRINCIPAL_GROUPS = 0.004  # principal + secondary groups, of rows
 SHARE_NEAR_FF_UNMATCHED = 0.4  # of unmatched registrations, an FF-only copropriété 100–300 m away
 
-# Gap classes between FF dwellings and RNIC dwelling lots (SOURCES.md §6), and the share not filled.
-GAP_CLASSES = [("aucun", 48), ("1", 19), ("<10%", 3), ("<25%", 6), ("<50%", 8), ("<100%", 7), (">=100%", 8)]
+# Gap classes between FF dwellings and RNIC dwelling lots and their CoproFF 2023 shares
+# (`classes_ecart_logements`); the class without a share is "not filled".
+_GAP_ROWS = [g for g in refdata.gap_classes() if g.part_coproff_2023 is not None]
+GAP_CLASSES = [(g.code, g.part_coproff_2023) for g in _GAP_ROWS]
+GAP_NOT_FILLED = next(g.code for g in refdata.gap_classes() if g.part_coproff_2023 is None)
 _GAP_NAMES = [c for c, _ in GAP_CLASSES]
 _GAP_CUM = list(accumulate(w for _, w in GAP_CLASSES))
 SHARE_LOTS_HAB_NOT_FILLED = 0.025
-SHARE_CONSTRUCTION_COHERENT = 0.74  # FF year vs RNIC period widened by 4 years (SOURCES.md §6)
+SHARE_CONSTRUCTION_COHERENT = 0.74  # FF year vs RNIC period widened (CoproFF 2023: ~70% coherent)
+COHERENCE_MARGIN = int(refdata.parameter("coherence_construction_marge_ans"))
 
-PERIODS = [
-    ("AVANT_1949", 1800, 1948), ("DE_1949_A_1960", 1949, 1960), ("DE_1961_A_1974", 1961, 1974),
-    ("DE_1975_A_1993", 1975, 1993), ("DE_1994_A_2000", 1994, 2000), ("DE_2001_A_2010", 2001, 2010),
-    ("A_COMPTER_DE_2011", 2011, 2100),
-]
+# Construction periods (`periodes_construction`); open ends closed at plausible years for drawing.
+OLDEST_YEAR, NEWEST_YEAR = 1800, 2100
+PERIODS = [(code, lo if lo is not None else OLDEST_YEAR, hi if hi is not None else NEWEST_YEAR)
+           for code, lo, hi in refdata.periods()]
+UNKNOWN_PERIOD = refdata.table("valeurs_periode_inconnue")[0].valeur
+# TUP types in `types_tup` order: a parcel alone, contiguous parcels of one owner, the parcels of a
+# multi-parcel divided property; their idtup carries the lower-case type as prefix (not SIMPLE).
+TUP_SIMPLE, TUP_UF, TUP_PDLMP = (r.code for r in refdata.table("types_tup"))
+# Divided properties that are copropriétés (`types_pdl` rows named so), in file order, with the
+# sample's weights (lots, lots and volumes, volumes); a building not divided, for fillers.
+COPRO_PDL = [r.code for r in refdata.table("types_pdl") if r.libelle.startswith("Copropriété")]
+COPRO_PDL_WEIGHTS = [88, 5, 7]
+PDL_NON_DIVISE = next(r.code for r in refdata.table("types_pdl") if r.libelle.startswith("Bâti non divisé"))
+REGISTRY_OPENING: date = refdata.parameter("ouverture_registre")
+REGISTRATION_DEADLINES = refdata.registration_deadlines()
+
+
+def first_millesime() -> int:
+    """The first millésime with registrations: an export of September after the registry opened."""
+    return REGISTRY_OPENING.year if REGISTRY_OPENING <= date(REGISTRY_OPENING.year, 9, 30) else REGISTRY_OPENING.year + 1
 
 VOID_W = 400.0  # width of the empty square at each commune's lower-left corner (m)
 COMMUNE_GAP = 80.0  # between communes (m); the empty squares keep unmatched points > 100 m from parcels
@@ -73,6 +99,11 @@ class Parcel:
     nlocal: int = 0
     nlogh: int = 0
     ctpdl: str = ""
+    faces_up: bool = False  # street side: y1 (the row faces the street above) or y0 (below)
+
+    @property
+    def front_y(self) -> float:
+        return self.y1 if self.faces_up else self.y0
 
 
 @dataclass(slots=True)
@@ -110,7 +141,7 @@ class Reg:
     x: float | None
     y: float | None
     refs: list[str]  # idpar (FF form) listed, possibly bogus
-    ref_kind: str  # own, missing, far, unknown
+    ref_kind: str  # first reference: aucune, propre, absente, lointaine
     nb_parcelles: int
     date_immat: date
     an_const: int
@@ -130,9 +161,10 @@ class Reg:
     syndic_b: int = 0
     syndic_change: date | None = None
     benevole: bool = False
-    truncated: bool = False
-    centre: bool = False
-    street_point: bool = False
+    ref_forms: list[str] = field(default_factory=list)  # how each listed reference is written
+    decimals: int = 6  # coordinates written with this many decimals (trailing zeros dropped)
+    on_parcel: bool = True  # the point is at its own address parcel (not a neighbour's)
+    point_case: str = ""  # planted case of the point (truth only: cases.csv)
     residence_service: str = "non"
     cooperatif: str = "non"
     reglement: str = ""
@@ -170,7 +202,7 @@ def period_of(year: int) -> str:
     for name, lo, hi in PERIODS:
         if lo <= year <= hi:
             return name
-    return "NON_CONNUE"
+    return UNKNOWN_PERIOD
 
 
 def period_bounds(name: str) -> tuple[int, int] | None:
@@ -181,27 +213,39 @@ def period_bounds(name: str) -> tuple[int, int] | None:
 
 
 def construction_coherent(p_constr: str, jannatmin: int | None) -> bool | None:
-    """SOURCES.md §6: FF year within the RNIC period widened by 4 years; None when not comparable."""
+    """FF year within the RNIC period widened by `COHERENCE_MARGIN` years; None when not comparable."""
     bounds = period_bounds(p_constr)
     if bounds is None or not jannatmin:
         return None
-    return bounds[0] - 4 <= jannatmin <= bounds[1] + 4
+    return bounds[0] - COHERENCE_MARGIN <= jannatmin <= bounds[1] + COHERENCE_MARGIN
 
 
 def gap_class(ff: int, rnic: int | None) -> str:
-    """Gap between FF dwellings and RNIC dwelling lots, relative to the RNIC count."""
+    """Gap class between FF dwellings and RNIC dwelling lots, relative to the RNIC count
+    (`classes_ecart_logements`: an exact gap, else the first class whose `part_max` exceeds it)."""
     if rnic is None or rnic <= 0:
-        return "non_renseigne"
+        return GAP_NOT_FILLED
     gap = abs(ff - rnic)
-    if gap == 0:
-        return "aucun"
-    if gap == 1:
-        return "1"
-    r = gap / rnic
-    for name, lim in (("<10%", 0.10), ("<25%", 0.25), ("<50%", 0.50), ("<100%", 1.0)):
-        if r < lim:
-            return name
-    return ">=100%"
+    for g in _GAP_ROWS:
+        if g.ecart_exact is not None:
+            if gap == g.ecart_exact:
+                return g.code
+        elif g.part_max is None or gap / rnic < g.part_max:
+            return g.code
+    return _GAP_ROWS[-1].code
+
+
+def _gap_share_bounds(code: str) -> tuple[float, float]:
+    """Relative gap range [lo, hi) of a proportional class (hi 2.5 for the open last class)."""
+    lo = 0.0
+    for g in _GAP_ROWS:
+        if g.ecart_exact is not None:
+            continue
+        hi = g.part_max if g.part_max is not None else 2.5
+        if g.code == code:
+            return lo, hi
+        lo = hi
+    raise KeyError(code)
 
 
 def _siret(rng: random.Random, valid: bool = True) -> str:
@@ -249,6 +293,20 @@ def _stochastic_round(rng: random.Random, x: float) -> int:
 
 
 @dataclass(slots=True)
+class RegDraft:
+    """A registration before layout: what the plan decides (the layout adds point and references)."""
+
+    id: int
+    an_const: int  # true construction year
+    lots: int  # dwelling lots declared
+    p_constr: str  # declared construction period
+    group: str | None = None  # 1-N group kind: dup (re-registration), ps (principal/secondary), multi
+    lots_hab_missing: bool = False
+    unmatched: bool = False
+    dc_partner: "_TupSpec | None" = None  # FF-only neighbour of a planted double count
+
+
+@dataclass(slots=True)
 class _TupSpec:
     role: str
     typetup: str
@@ -259,7 +317,7 @@ class _TupSpec:
     nloghcopro: int = 0
     jannatmin: int | None = None
     an_const: int = 1900
-    regs: list[dict] = field(default_factory=list)  # registration drafts placed on this TUP
+    regs: list["RegDraft"] = field(default_factory=list)  # registration drafts placed on this TUP
     dc_partner: bool = False  # second TUP of a double-count pair (FF-only neighbour)
     near_partner: int | None = None  # unmatched registration draft id for non_apparie_proche_ff
     tup_index: int = -1
@@ -284,6 +342,8 @@ class WorldBuilder:
         self.street_range = (12.0, 16.0) if dense else (14.0, 22.0)
         self.filler_ratio = (0.15 if dep.code == "75" else 0.3) if dense else 0.9
         self.cutoff_final = date(final_year, 9, 30)
+        self._numbers_cache: dict[tuple[int, str], set[int]] | None = None
+        self._by_number_cache: dict[tuple[int, str], list[Parcel]] | None = None
 
     # ------------------------------------------------------------------ attributes
     def num_immat(self) -> str:
@@ -299,16 +359,16 @@ class WorldBuilder:
     def construction_year(self) -> int:
         rng = self.rng
         name, lo, hi = rng.choices(PERIODS, cum_weights=self.period_cum)[0]
-        if name == "AVANT_1949":
+        if name == PERIODS[0][0]:
             lo = 1850
-        if name == "A_COMPTER_DE_2011":
+        if name == PERIODS[-1][0]:
             hi = self.final_year - 1
         return rng.randint(lo, hi)
 
     def p_constr(self, year: int) -> str:
         r = self.rng.random()
         if r < 0.06:
-            return "NON_CONNUE"
+            return UNKNOWN_PERIOD
         if r < 0.08:
             return "non renseigné"
         if r < 0.15:  # declared period off by one class
@@ -319,7 +379,7 @@ class WorldBuilder:
 
     def jannatmin(self, year: int) -> int:
         """FF year of the oldest local: the construction year, or (planted incoherence) a year outside
-        the RNIC period widened by 4 years: an older building kept on the parcel, or a later record."""
+        the RNIC period widened by the coherence margin: an older building kept on the parcel, or a later record."""
         rng = self.rng
         if rng.random() < SHARE_CONSTRUCTION_COHERENT:
             return max(1800, year + rng.randint(-2, 1))
@@ -338,21 +398,21 @@ class WorldBuilder:
         rng = self.rng
         cls = rng.choices(_GAP_NAMES, cum_weights=_GAP_CUM)[0]
         for _ in range(50):
-            if cls == "aucun":
+            exact = next(g.ecart_exact for g in _GAP_ROWS if g.code == cls)
+            if exact == 0:
                 return lots, lots
-            if cls == "1":
-                ff = lots + rng.choice((-1, 1))
+            if exact is not None:
+                ff = lots + rng.choice((-exact, exact))
                 if ff < 2:
-                    ff = lots + 1
+                    ff = lots + exact
                 return lots, ff
-            lo, hi = {"<10%": (0.0, 0.10), "<25%": (0.10, 0.25), "<50%": (0.25, 0.50),
-                      "<100%": (0.50, 1.0), ">=100%": (1.0, 2.5)}[cls]
+            lo, hi = _gap_share_bounds(cls)
             need_min = math.ceil(2 / hi) + 1 if hi <= 1 else 2  # gap >= 2 must fit under hi
             if lots < need_min:
                 lots = rng.randint(need_min, need_min * 3)
             r = rng.uniform(max(lo, 2 / lots), hi)
             gap = max(2, int(round(r * lots)))
-            sign = 1 if cls == ">=100%" else rng.choice((-1, 1))
+            sign = 1 if hi > 1 else rng.choice((-1, 1))
             ff = lots + sign * gap
             if ff < 2:
                 ff = lots + gap
@@ -364,15 +424,15 @@ class WorldBuilder:
         lo, hi = self.width_range
         return [round(self.rng.uniform(lo, hi) * scale, 1) for _ in range(n)]
 
-    def draft_reg(self, big: bool = False) -> dict:
+    def draft_reg(self, big: bool = False) -> "RegDraft":
         """A registration before layout: construction year, dwelling lots, declared period."""
         year = self.construction_year()
         lots = self.lots_hab(big)
         self.draft_serial += 1
-        return {"an_const": year, "lots": lots, "p_constr": self.p_constr(year), "id": self.draft_serial}
+        return RegDraft(self.draft_serial, year, lots, self.p_constr(year))
 
     # ------------------------------------------------------------------ plan
-    def plan(self) -> tuple[list[list[_TupSpec]], list[dict], dict[int, int]]:
+    def plan(self) -> tuple[list[list[_TupSpec]], list[RegDraft], dict[int, int]]:
         """Units (lists of contiguous TUP specs) per commune and unmatched drafts."""
         rng = self.rng
         n = self.n_rows
@@ -393,17 +453,17 @@ class WorldBuilder:
         def copro_tup(role: str, lots_ff: int, an_const: int, multi_bias: float = 0.0) -> _TupSpec:
             r = rng.random()
             if r < 0.07 + multi_bias:
-                typetup, npar = "PDLMP", rng.randint(2, 4)
+                typetup, npar = TUP_PDLMP, rng.randint(2, 4)
             elif r < 0.15 + multi_bias:
-                typetup, npar = "UF", rng.randint(2, 4)
+                typetup, npar = TUP_UF, rng.randint(2, 4)
             else:
-                typetup, npar = "SIMPLE", 1
+                typetup, npar = TUP_SIMPLE, 1
             spec = _TupSpec(role, typetup, self.widths(npar, 1.15 if lots_ff > 40 else 1.0))
             spec.an_const = an_const
             return spec
 
         def set_ff_copro(spec: _TupSpec, ff: int, an_const: int) -> None:
-            spec.ctpdl = rng.choices(["CL", "CV", "CLV"], [88, 7, 5])[0]
+            spec.ctpdl = rng.choices(COPRO_PDL, COPRO_PDL_WEIGHTS)[0]
             spec.nloghcopro = ff
             spec.nlogh = ff + (rng.randint(1, 3) if rng.random() < 0.08 else 0)
             spec.nlocal = spec.nlogh + int(ff * rng.uniform(0.3, 1.8)) + rng.randint(0, 4)
@@ -428,39 +488,39 @@ class WorldBuilder:
                 double_count = dc_left > 0
                 # some are brand new buildings FF has not seen yet (never a double count: FF shows nothing)
                 if not double_count and rng.random() < 0.25:
-                    d["an_const"] = rng.randint(self.final_year - 1, self.final_year)
-                    d["p_constr"] = "A_COMPTER_DE_2011"
-                spec = copro_tup("reg_sans_copro", d["lots"], d["an_const"])
+                    d.an_const = rng.randint(self.final_year - 1, self.final_year)
+                    d.p_constr = PERIODS[-1][0]
+                spec = copro_tup("reg_sans_copro", d.lots, d.an_const)
                 set_ff_no_copro(spec)
-                if d["an_const"] >= self.final_year - 1:
+                if d.an_const >= self.final_year - 1:
                     spec.nlogh = spec.nlocal = 0
                     spec.jannatmin = None
                 if not double_count and rng.random() < 0.1:
-                    d["lots_hab_missing"] = True
+                    d.lots_hab_missing = True
                 spec.regs.append(d)
                 if double_count:
                     dc_left -= 1
                     # the same copropriété appears in FF on the neighbouring TUP: same building, so
                     # similar dwellings and (mostly) a construction year within the declared period
-                    partner = copro_tup("ff_double_compte", d["lots"], d["an_const"])
-                    partner.typetup, partner.widths = "SIMPLE", self.widths(1)
-                    ff = max(2, d["lots"] + rng.choice((0, 0, 1, -1)))
-                    set_ff_copro(partner, ff, d["an_const"])
+                    partner = copro_tup("ff_double_compte", d.lots, d.an_const)
+                    partner.typetup, partner.widths = TUP_SIMPLE, self.widths(1)
+                    ff = max(2, d.lots + rng.choice((0, 0, 1, -1)))
+                    set_ff_copro(partner, ff, d.an_const)
                     if rng.random() < 0.85:
-                        partner.jannatmin = max(1800, d["an_const"] + rng.randint(-2, 1))
+                        partner.jannatmin = max(1800, d.an_const + rng.randint(-2, 1))
                     partner.dc_partner = True
-                    d["dc_partner"] = partner
+                    d.dc_partner = partner
                     units.append([spec, partner] if rng.random() < 0.5 else [partner, spec])
                 else:
                     units.append([spec])
                 continue
             if rng.random() < SHARE_LOTS_HAB_NOT_FILLED:
-                d["lots_hab_missing"] = True
-                ff = max(2, int(d["lots"] * rng.uniform(0.8, 1.2)))
+                d.lots_hab_missing = True
+                ff = max(2, int(d.lots * rng.uniform(0.8, 1.2)))
             else:
-                d["lots"], ff = self.ff_dwellings_for_gap(d["lots"])
-            spec = copro_tup("reg_1_1", ff, d["an_const"])
-            set_ff_copro(spec, ff, d["an_const"])
+                d.lots, ff = self.ff_dwellings_for_gap(d.lots)
+            spec = copro_tup("reg_1_1", ff, d.an_const)
+            set_ff_copro(spec, ff, d.an_const)
             spec.regs.append(d)
             units.append([spec])
 
@@ -480,16 +540,16 @@ class WorldBuilder:
             rows_left -= s
         for kind, size in groups:
             drafts = [self.draft_reg(big=(kind == "ps")) for _ in range(size)]
-            an = drafts[0]["an_const"]
+            an = drafts[0].an_const
             for d in drafts:
-                d["an_const"], d["p_constr"] = an, drafts[0]["p_constr"] if kind != "multi" else d["p_constr"]
-                d["group"] = kind
+                d.an_const, d.p_constr = an, drafts[0].p_constr if kind != "multi" else d.p_constr
+                d.group = kind
             if kind == "dup":
-                drafts[1]["lots"] = drafts[0]["lots"]
+                drafts[1].lots = drafts[0].lots
             spec = copro_tup("reg_1_n", 0, an, multi_bias=0.35 if kind == "multi" else 0.0)
-            if kind == "multi" and spec.typetup == "SIMPLE":
+            if kind == "multi" and spec.typetup == TUP_SIMPLE:
                 spec.widths = self.widths(1, 1.6)
-            total = drafts[0]["lots"] if kind == "dup" else sum(d["lots"] for d in drafts)
+            total = drafts[0].lots if kind == "dup" else sum(d.lots for d in drafts)
             set_ff_copro(spec, max(2, total + rng.choice((0, 0, 0, 1, -1, 2))), an)
             spec.regs.extend(drafts)
             units.append([spec])
@@ -503,18 +563,18 @@ class WorldBuilder:
             units.append([spec])
 
         # unmatched registrations; some have an FF-only copropriété 100–300 m away
-        unmatched: list[dict] = []
+        unmatched: list[RegDraft] = []
         near_specs: dict[int, int] = {}
         for i in range(n_unm):
             d = self.draft_reg()
-            d["unmatched"] = True
+            d.unmatched = True
             if i < n_near:
-                spec = _TupSpec("ff_near_unmatched", "SIMPLE", self.widths(1))
-                spec.an_const = min(d["an_const"], self.final_year - 1)
-                d["an_const"] = spec.an_const
-                set_ff_copro(spec, max(2, d["lots"] + rng.choice((0, 0, 1, -1))), spec.an_const)
-                spec.near_partner = d["id"]
-                near_specs[d["id"]] = len(units)
+                spec = _TupSpec("ff_near_unmatched", TUP_SIMPLE, self.widths(1))
+                spec.an_const = min(d.an_const, self.final_year - 1)
+                d.an_const = spec.an_const
+                set_ff_copro(spec, max(2, d.lots + rng.choice((0, 0, 1, -1))), spec.an_const)
+                spec.near_partner = d.id
+                near_specs[d.id] = len(units)
                 units.append([spec])
             unmatched.append(d)
 
@@ -523,25 +583,25 @@ class WorldBuilder:
             r = rng.random()
             year = self.construction_year()
             if r < 0.55:
-                spec = _TupSpec("filler_house", "SIMPLE", self.widths(1, 0.8))
+                spec = _TupSpec("filler_house", TUP_SIMPLE, self.widths(1, 0.8))
                 spec.nlogh, spec.nlocal = 1, rng.randint(1, 3)
             elif r < 0.65:
-                spec = _TupSpec("filler_house", "UF", self.widths(2, 0.7))
+                spec = _TupSpec("filler_house", TUP_UF, self.widths(2, 0.7))
                 spec.nlogh, spec.nlocal = 1, rng.randint(1, 3)
             elif r < 0.8:
-                spec = _TupSpec("filler_building", "SIMPLE", self.widths(1))
+                spec = _TupSpec("filler_building", TUP_SIMPLE, self.widths(1))
                 spec.nlogh = rng.randint(2, 30)
                 spec.nlocal = spec.nlogh + rng.randint(0, 8)
             elif r < 0.9:
-                spec = _TupSpec("filler_activity", "SIMPLE", self.widths(1))
+                spec = _TupSpec("filler_activity", TUP_SIMPLE, self.widths(1))
                 spec.nlocal = rng.randint(1, 6)
             elif r < 0.97:  # divided property with one dwelling: NOT a copropriété
-                spec = _TupSpec("filler_pdl_1_logement", "SIMPLE", self.widths(1))
-                spec.ctpdl = rng.choice(["CL", "CL", "CV", "BND"])
+                spec = _TupSpec("filler_pdl_1_logement", TUP_SIMPLE, self.widths(1))
+                spec.ctpdl = rng.choice([COPRO_PDL[0], COPRO_PDL[0], COPRO_PDL[-1], PDL_NON_DIVISE])
                 spec.nlogh = spec.nloghcopro = 1
                 spec.nlocal = rng.randint(2, 6)
             else:
-                spec = _TupSpec("filler_vacant", "SIMPLE", self.widths(1))
+                spec = _TupSpec("filler_vacant", TUP_SIMPLE, self.widths(1))
             spec.an_const = min(year, self.final_year - 1)
             if spec.nlocal:
                 spec.jannatmin = self.jannatmin(spec.an_const)
@@ -560,7 +620,7 @@ class WorldBuilder:
             by_commune[c].append(unit)
             if unit[0].near_partner is not None:
                 near_commune[unit[0].near_partner] = c  # the unmatched registration goes to the same commune
-        unm_commune = [near_commune.get(d["id"], rng.choices(range(ncom), cum_weights=self.commune_cum)[0])
+        unm_commune = [near_commune.get(d.id, rng.choices(range(ncom), cum_weights=self.commune_cum)[0])
                        for d in unmatched]
 
         world = World(self.dep, self.dep_index, self.final_year, self.communes, [(0.0, 0.0)] * ncom, [0.0] * ncom,
@@ -578,15 +638,7 @@ class WorldBuilder:
             world.void_h[c] = void_h
             extents.append((first_parcel, first_tup, width, max(height, void_h)))
         ex0, ey0, ex1, ey1 = local_extent(self.dep)
-        x, y, shelf_h = ex0, ey0, 0.0
-        # shelves of communes sorted by decreasing height waste little room
-        for c in sorted(range(ncom), key=lambda c: (-extents[c][3], c)):
-            w, h = extents[c][2], extents[c][3]
-            if x + w > ex1 and x > ex0:
-                x, y, shelf_h = ex0, y + shelf_h + COMMUNE_GAP, 0.0
-            world.origins[c] = (float(round(x)), float(round(y)))
-            x += w + COMMUNE_GAP
-            shelf_h = max(shelf_h, h)
+        self._place_communes(world, [(e[2], e[3]) for e in extents], (ex0, ey0, ex1, ey1))
         for c in range(ncom):
             ox, oy = world.origins[c]
             p_end = extents[c + 1][0] if c + 1 < ncom else len(world.parcels)
@@ -603,6 +655,47 @@ class WorldBuilder:
         world.overflow_m = max(0.0, ux1 - ex1, uy1 - ey1)
         world.used_extent = (ex0, ey0, max(ux1, ex0), max(uy1, ey0))
         return world
+
+    def _place_communes(self, world: World, sizes: list[tuple[float, float]],
+                        box: tuple[float, float, float, float]) -> None:
+        """Spread the communes over the département like towns in the countryside: a grid of cells
+        with the box's proportions, each commune at a random spot of its own cell. When a commune
+        is larger than a cell (dense départements), pack them in shelves of the width that gives
+        the packed block the box's proportions, centred in the box (never one long strip)."""
+        rng = self.rng
+        ex0, ey0, ex1, ey1 = box
+        bw, bh = ex1 - ex0, ey1 - ey0
+        n = len(sizes)
+        cols = max(1, round(math.sqrt(n * bw / bh)))
+        rows = math.ceil(n / cols)
+        cw, ch = bw / cols, bh / rows
+        order = list(range(n))
+        rng.shuffle(order)
+        if all(w + COMMUNE_GAP <= cw and h + COMMUNE_GAP <= ch for w, h in sizes):
+            for cell, c in enumerate(order):
+                w, h = sizes[c]
+                x = ex0 + (cell % cols) * cw + rng.uniform(0, cw - w - COMMUNE_GAP)
+                y = ey0 + (cell // cols) * ch + rng.uniform(0, ch - h - COMMUNE_GAP)
+                world.origins[c] = (float(round(x)), float(round(y)))
+            return
+        area = sum((w + COMMUNE_GAP) * (h + COMMUNE_GAP) for w, h in sizes)
+        widest = max(w for w, _ in sizes) + COMMUNE_GAP
+        shelf_w = min(bw, max(widest, math.sqrt(area * bw / bh) * 1.15))
+        # shelves of communes sorted by decreasing height waste little room
+        placed: dict[int, tuple[float, float]] = {}
+        x, y, shelf_h = 0.0, 0.0, 0.0
+        for c in sorted(range(n), key=lambda c: (-sizes[c][1], c)):
+            w, h = sizes[c]
+            if x + w > shelf_w and x > 0:
+                x, y, shelf_h = 0.0, y + shelf_h + COMMUNE_GAP, 0.0
+            placed[c] = (x, y)
+            x += w + COMMUNE_GAP
+            shelf_h = max(shelf_h, h)
+        used_h = y + shelf_h
+        ox = ex0 + max(0.0, (bw - shelf_w) / 2)
+        oy = ey0 + max(0.0, (bh - used_h) / 2)
+        for c, (x, y) in placed.items():
+            world.origins[c] = (float(round(ox + x)), float(round(oy + y)))
 
     def _no_accidental_double_counts(self, world: World) -> None:
         """Keep the truth unambiguous: a registration on a TUP where FF shows no copropriété must
@@ -624,7 +717,8 @@ class WorldBuilder:
                 if not 0 <= j < len(tups):
                     continue
                 n = tups[j]
-                touching = n.commune == t.commune and n.y0 == t.y0 and (n.x1 == t.x0 or n.x0 == t.x1)
+                same_front = world.parcels[n.parcels[0]].front_y == world.parcels[t.parcels[0]].front_y
+                touching = n.commune == t.commune and same_front and (n.x1 == t.x0 or n.x0 == t.x1)
                 if not touching or j in planted or not n.role.startswith("ff_") or not n.ctpdl:
                     continue
                 if abs(n.nloghcopro - lots) <= max(2, 0.25 * lots):
@@ -642,23 +736,31 @@ class WorldBuilder:
         return len(world.streets[c]) - 1
 
     def _layout_commune(self, world: World, c: int, width: float, void_h: float, units: list[list[_TupSpec]]) -> float:
-        """Rows of blocks of parcels, in the commune's own frame; returns the height used."""
+        """Blocks of two back-to-back rows of parcels between streets, cut by cross streets, in the
+        commune's own frame; returns the height used. The lower row of a block faces the street
+        below it, the upper row the street above; each TUP has its own depth (gardens and courtyards
+        of varied sizes behind the street front)."""
         rng = self.rng
         commune = self.communes[c]
         near_queue = [u for u in units if u[0].near_partner is not None]
         queue = [u for u in units if u[0].near_partner is None]
         rng.shuffle(queue)
-        # sections: two-letter in Paris-like communes, otherwise one-letter first (padded `0A` in idpar)
-        two_letters = self.dep.dense or commune.code != commune.registry_code or rng.random() < 0.4
+        # sections: one-letter (padded `0A` in idpar) in most communes of every kind of
+        # département; two-letter in Paris, Lyon, Marseille arrondissements and some large communes
+        two_letters = commune.code != commune.registry_code or rng.random() < 0.3
         sec_i = rng.randint(0, 20) if two_letters else 0
         sec_count, sec_size, dnupla = 0, rng.randint(60, 180), 0
 
+        one_letter_i = 0
+
         def next_section() -> str:
-            nonlocal sec_i
+            # communes mix one-letter sections (A–Z, written 0A in idpar) and two-letter ones (AA…)
+            nonlocal sec_i, one_letter_i
+            if not two_letters and one_letter_i < 26 and rng.random() < 0.55:
+                one_letter_i += 1
+                return "0" + chr(64 + one_letter_i)
             sec_i += 1
-            if not two_letters and sec_i <= 26:
-                return "0" + chr(64 + sec_i)
-            k = sec_i % 676
+            k = 26 + sec_i % 650
             return chr(65 + k // 26) + chr(65 + k % 26)
 
         section = next_section()
@@ -667,7 +769,9 @@ class WorldBuilder:
         d_lo, d_hi = self.depth_range
         y = 0.0
         qi = 0
+        row = 0
         while qi < len(queue) or near_queue:
+            faces_up = row % 2 == 1
             depth = round(rng.uniform(d_lo, d_hi), 1)
             in_void_band = y < void_h
             x = VOID_W + rng.uniform(s_lo, s_hi) if in_void_band else 0.0
@@ -697,6 +801,9 @@ class WorldBuilder:
                 for spec in unit:
                     px0 = x
                     pids = []
+                    # each TUP its own depth, aligned on the street front of its row
+                    d_t = round(depth * rng.uniform(0.6, 1.0), 1)
+                    ty0 = y + depth - d_t if faces_up else y
                     for w in spec.widths:
                         sec_count += 1
                         if sec_count > sec_size:
@@ -706,23 +813,25 @@ class WorldBuilder:
                         idpar = f"{ccodep}{ccocom}000{section}{dnupla:04d}"
                         pids.append(len(world.parcels))
                         world.parcels.append(Parcel(idpar, len(world.tups), c, section, f"{dnupla:04d}",
-                                                    x, y, x + w, y + depth, street, numero))
+                                                    x, ty0, x + w, ty0 + d_t, street, numero, faces_up=faces_up))
                         numero += rng.choice((2, 2, 2, 4, 6))
                         x += w
-                    self._make_tup(world, spec, c, pids, px0, y, x, depth)
+                    self._make_tup(world, spec, c, pids, px0, ty0, x, d_t)
                 block_len += uw
                 if block_len >= block_target:
                     x += rng.uniform(s_lo, s_hi)
                     block_len, block_target = 0.0, rng.uniform(110, 260)
                     numero += rng.choice((2, 4))
-            y += depth + rng.uniform(s_lo, s_hi)
+            # the upper row of a block backs onto the lower one; a street follows it
+            y += depth + (rng.uniform(s_lo, s_hi) if faces_up else rng.uniform(0.0, 1.5))
+            row += 1
         return y
 
     def _make_tup(self, world: World, spec: _TupSpec, c: int, pids: list[int], x0: float, y0: float, x1: float,
                   depth: float) -> None:
         rng = self.rng
         first = world.parcels[pids[0]].idpar
-        idtup = first if spec.typetup == "SIMPLE" else ("uf" if spec.typetup == "UF" else "pdlmp") + first
+        idtup = first if spec.typetup == TUP_SIMPLE else spec.typetup.lower() + first
         t = Tup(idtup, spec.typetup, c, pids, x0, y0, x1, y0 + depth, spec.role, spec.ctpdl, spec.nlocal, spec.nlogh, spec.nloghcopro,
                 spec.jannatmin, spec.an_const)
         spec.tup_index = len(world.tups)
@@ -740,7 +849,7 @@ class WorldBuilder:
                 p.nlocal, p.nlogh = int(rest_lo * share), int(rest_lg * share)
                 rest_lo -= p.nlocal
                 rest_lg -= p.nlogh
-            if spec.ctpdl and (spec.typetup == "PDLMP" or k == 0):
+            if spec.ctpdl and (spec.typetup == TUP_PDLMP or k == 0):
                 p.ctpdl = spec.ctpdl
 
     def _syndics(self) -> list[tuple[str, str, str, str]]:
@@ -757,7 +866,7 @@ class WorldBuilder:
         return out
 
     # ------------------------------------------------------------------ registrations
-    def _registrations(self, world: World, units: list[list[_TupSpec]], unmatched: list[dict],
+    def _registrations(self, world: World, units: list[list[_TupSpec]], unmatched: list[RegDraft],
                        unm_commune: list[int], near_specs: dict[int, int]) -> None:
         rng = self.rng
         draft_to_reg: dict[int, int] = {}
@@ -766,14 +875,21 @@ class WorldBuilder:
         for spec in specs:
             tup = world.tups[spec.tup_index]
             group_regs: list[int] = []
+            kind = spec.regs[0].group
+            point_of_parcel: dict[int, Reg] = {}
             for k, d in enumerate(spec.regs):
-                pid = tup.parcels[k % len(tup.parcels)]
+                # a re-registration or a secondary syndicate has the address of the first one
+                pid = tup.parcels[0] if kind in ("dup", "ps") else tup.parcels[k % len(tup.parcels)]
                 reg = self._reg(world, d, tup, pid, k, spec)
-                draft_to_reg[d["id"]] = reg.index
+                first = point_of_parcel.setdefault(pid, reg)
+                if first is not reg and first.x is not None and reg.x is not None:
+                    # registrations at one address share one coordinate (the address point)
+                    reg.x, reg.y, reg.decimals, reg.on_parcel = first.x, first.y, first.decimals, first.on_parcel
+                    reg.point_case = first.point_case
+                draft_to_reg[d.id] = reg.index
                 group_regs.append(reg.index)
-                if d.get("dc_partner") is not None:
-                    world.dc_pairs.append((reg.index, d["dc_partner"].tup_index))
-            kind = spec.regs[0].get("group")
+                if d.dc_partner is not None:
+                    world.dc_pairs.append((reg.index, d.dc_partner.tup_index))
             if kind == "dup":
                 a, b = world.regs[group_regs[0]], world.regs[group_regs[1]]
                 self._make_duplicate(world, a, b)
@@ -784,65 +900,72 @@ class WorldBuilder:
                     s.principal, s.num_principal = "non", p.num_immat
                     world.ps_pairs.append((p.index, s.index))
         # unmatched registrations: in the commune's empty square, or without a point
-        centre_used = False  # at least one per département is geocoded at its commune's centre
         for d, c in zip(unmatched, unm_commune):
             reg = self._reg(world, d, None, None, 0, None, commune=c)
-            ox, oy = world.origins[c]
             cx, cy = world.commune_centre(c)
-            spec_i = near_specs.get(d["id"])
+            spec_i = near_specs.get(d.id)
             partner_spec = units[spec_i][0] if spec_i is not None else None
-            if partner_spec is not None and partner_spec.near_partner == d["id"]:
+            if partner_spec is not None and partner_spec.near_partner == d.id:
                 t = world.tups[partner_spec.tup_index]
                 reg.x = t.x0 - rng.uniform(130, 160)
                 reg.y = (t.y0 + t.y1) / 2
+                reg.point_case = "parc_proche_copro_ff"
                 world.near_pairs.append((reg.index, partner_spec.tup_index))
                 reg.lots_hab = t.nloghcopro + rng.choice((0, 0, 1, -1))
                 reg.lots_hab = max(2, reg.lots_hab)
                 reg.lots_hbc = max(reg.lots_hbc, reg.lots_hab)
                 reg.lots_total = max(reg.lots_total, reg.lots_hbc)
+            elif rng.random() < 0.5:
+                reg.x = reg.y = None
+                reg.point_case = "sans_point"
             else:
-                r = rng.random()
-                if r < 0.35 or not centre_used:
-                    centre_used = True
-                    reg.x, reg.y, reg.centre = cx, cy, True
-                elif r < 0.55:
-                    reg.x = reg.y = None
-                else:
-                    reg.x, reg.y = cx + rng.uniform(-40, 40), cy + rng.uniform(-40, 40)
+                # an address of a new development not in the parcels yet: in the park, never at its centre
+                a = rng.uniform(0, 2 * math.pi)
+                r = rng.uniform(30, 110)
+                reg.x, reg.y = cx + r * math.cos(a), cy + r * math.sin(a)
+                reg.point_case = "hors_parcelles"
             if rng.random() < 0.25:
-                # a reference to a parcel that does not exist in the Fichiers fonciers
+                # a reference to a parcel that does not exist in the parcels
                 com = self.communes[c]
                 reg.refs = [f"{com.code[:2]}{com.code[2:]}000ZZ{rng.randint(9000, 9999):04d}"]
-                reg.ref_kind = "unknown"
+                reg.ref_kind = "absente"
+                reg.ref_forms = [self._ref_form()]
                 reg.nb_parcelles = 1
         world.regs.sort(key=lambda r: r.index)
 
-    def _reg(self, world: World, d: dict, tup: Tup | None, pid: int | None, k: int, spec: _TupSpec | None,
+    def _reg(self, world: World, d: RegDraft, tup: Tup | None, pid: int | None, k: int, spec: _TupSpec | None,
              commune: int | None = None) -> Reg:
         rng = self.rng
         c = tup.commune if tup is not None else commune
         assert c is not None
-        an = d["an_const"]
-        lots = d["lots"]
+        an = d.an_const
+        lots = d.lots
         lots_hbc = lots + (rng.randint(1, 4) if rng.random() < 0.3 else 0)
         lots_total = lots_hbc + (int(lots * rng.uniform(0.3, 1.5)) if rng.random() < 0.8 else 0)
         lots_stat = int(lots * rng.uniform(0.2, 1.3)) if rng.random() < 0.6 else 0
         lots_total = max(lots_total, lots_hbc + lots_stat if rng.random() < 0.7 else lots_total)
-        # registration date: the 2016–2018 legal waves (bigger first), later notary registrations of new buildings
-        if an >= 2016:
-            start = date(max(an, 2017), 1, 1)
+        # registration date: the legal waves of `echeances_immatriculation` (bigger copropriétés
+        # first), late registrations until the export, notary registrations of new buildings
+        opening = REGISTRY_OPENING
+        if an >= opening.year:
+            start = date(max(an, opening.year + 1), 1, 1)
             di = start + timedelta(days=rng.randint(0, 420))
         else:
-            r = rng.random()
-            if r < 0.72:
-                span = (date(2016, 11, 1), date(2018, 12, 31))
+            deadline = next(d for lo, hi, d in REGISTRATION_DEADLINES if lots >= lo and (hi is None or lots <= hi))
+            late_end = max(self.cutoff_final, deadline + timedelta(days=1))
+            if rng.random() < 0.72:
+                span = (opening, deadline)
             else:
-                span = (date(2019, 1, 1), self.cutoff_final)
+                span = (deadline + timedelta(days=1), late_end)
             di = span[0] + timedelta(days=rng.randint(0, (span[1] - span[0]).days))
+        # registrations dated after the export are not in this millésime: keep them, compressed
+        # into the months the registry was open (an early millésime holds fewer of each wave)
+        if di > self.cutoff_final:
+            di = opening + timedelta(days=rng.randint(0, (self.cutoff_final - opening).days))
         di = min(di, self.cutoff_final - timedelta(days=rng.randint(0, 30)))
         parcel = world.parcels[pid] if pid is not None else None
         streets = world.streets[c]
-        if parcel is not None and tup is not None and d.get("group") == "multi" and k >= len(tup.parcels):
+        if parcel is not None and tup is not None and d.group == "multi" and k >= len(tup.parcels):
             # several copropriétés on one parcel: the others open on another street (corner buildings)
             st = streets[(parcel.street + 1 + k // len(tup.parcels)) % len(streets)]
             numero = 1 + (parcel.numero * 7 + k) % 150
@@ -875,15 +998,16 @@ class WorldBuilder:
         else:
             nom = "non connu"
         reg = Reg(
-            index=len(world.regs), num_immat=self.num_immat(), commune=c, tup=spec.tup_index if spec is not None else None, parcel=pid, x=None, y=None, refs=[], ref_kind="missing",
-            nb_parcelles=0, date_immat=di, an_const=an, p_constr=d["p_constr"],
-            lots_hab=None if d.get("lots_hab_missing") else lots, lots_total=lots_total, lots_hbc=lots_hbc,
+            index=len(world.regs), num_immat=self.num_immat(), commune=c, tup=spec.tup_index if spec is not None else None, parcel=pid, x=None, y=None, refs=[], ref_kind="aucune",
+            nb_parcelles=0, date_immat=di, an_const=an, p_constr=d.p_constr,
+            lots_hab=None if d.lots_hab_missing else lots, lots_total=lots_total, lots_hbc=lots_hbc,
             lots_stat=lots_stat, nom=nom, numero_voie=voie, address_style=style,
         )
         reg.syndic_a = rng.randrange(len(world.syndics))
         reg.syndic_b = rng.randrange(len(world.syndics))
         if rng.random() < 0.35:
-            reg.syndic_change = date(2017, 1, 1) + timedelta(days=rng.randint(0, (self.cutoff_final - date(2017, 1, 1)).days))
+            first = date(REGISTRY_OPENING.year + 1, 1, 1)
+            reg.syndic_change = first + timedelta(days=rng.randint(0, max(0, (self.cutoff_final - first).days)))
         reg.benevole = rng.random() < 0.08
         reg.status_u, reg.extra_u = rng.random(), rng.random()
         reg.bad_postcode = rng.random() < 0.003
@@ -897,65 +1021,153 @@ class WorldBuilder:
         self._place(world, reg, tup, parcel, spec)
         return reg
 
+    def _ref_form(self) -> str:
+        """How a listed reference is written (measured on real registry rows): the normal
+        14-character form, components only (empty reference, unpadded section and numéro), lower
+        case, the letter O for the padding zero, or a garbled section."""
+        u = self.rng.random()
+        if u < 0.021:
+            return "composantes"
+        if u < 0.035:
+            return "minuscules"
+        if u < 0.046:
+            return "lettre_o"
+        if u < 0.05:
+            return "section_alteree"
+        return "normale"
+
     def _place(self, world: World, reg: Reg, tup: Tup, parcel: Parcel | None, spec: _TupSpec | None) -> None:
-        """Point and references of a registration sitting on `tup` (see the module docstring)."""
+        """References and point of a registration whose copropriété sits on `tup` (truth).
+
+        References: none 37%, one 48%, two 6%, three 8%: the address parcel first, then the other
+        parcels of the TUP, then neighbours of the row. A listed reference is absent from the
+        parcels in 12.5% of cases (a number from before or after a division, in the same
+        section), far (>= 100 m) in 3% (a section typo whose number exists in another section, or a
+        number typo), and for 4.5% of registrations the address point sits on the neighbouring
+        parcel while the reference names the right one.
+        Point: the address point, on the street side of the address parcel: 30% inside (0.3–5 m
+        behind the front), 43% 0–1 m outside, 22% 1–3 m, 5% 3–9.2 m, never past mid-street.
+        """
         rng = self.rng
         assert parcel is not None
-        bx, by = (parcel.x0 + parcel.x1) / 2, (parcel.y0 + parcel.y1) / 2
-        if len(tup.parcels) > 1 and rng.random() < 0.3:
-            bx = (tup.x0 + tup.x1) / 2
-        nx = max(-45.0, min(45.0, rng.gauss(0, 15)))
-        ny = max(-45.0, min(45.0, rng.gauss(0, 15)))
-        r = rng.random()
-        if r < 0.38:
-            kind = "missing"
-        elif r < 0.41:
-            kind = "far"
-        elif r < 0.42:
-            kind = "unknown"
-        else:
-            kind = "own"
-        reg.ref_kind = kind
-        if kind == "own":
-            own = [world.parcels[p].idpar for p in tup.parcels]
-            first = parcel.idpar
-            others = [p for p in own if p != first]
-            rng.shuffle(others)
-            reg.refs = [first] + others[: rng.choice((0, 1, 2))] if len(own) > 1 else [first]
-            reg.nb_parcelles = len(reg.refs) if rng.random() < 0.8 else rng.choice((0, len(own), len(own) + rng.randint(1, 4)))
-            reg.x, reg.y = bx + nx, by + ny
-            r2 = rng.random()
-            if r2 < 0.006:
-                reg.x = reg.y = None  # missing point: the reference alone is accepted
-            elif r2 < 0.03:
-                reg.truncated = True
-            return
-        if kind == "far":
-            far = self._far_parcel(world, reg.parcel)
-            if far is None:
-                kind = reg.ref_kind = "missing"
+        u = rng.random()
+        nref = 0 if u < 0.37 else 1 if u < 0.85 else 2 if u < 0.91 else 3
+        pid = reg.parcel
+        assert pid is not None
+        listed = [pid] + [i for i in tup.parcels if i != pid]
+        k = 1
+        while len(listed) < nref and k <= 4:
+            for j in (pid + k, pid - k):  # neighbours in the row (same commune and front)
+                if 0 <= j < len(world.parcels) and len(listed) < nref and j not in listed:
+                    n = world.parcels[j]
+                    if n.commune == parcel.commune and n.faces_up == parcel.faces_up:
+                        listed.append(j)
+            k += 1
+        refs, forms, kinds = [], [], []
+        for target_i in listed[:nref]:
+            target = world.parcels[target_i]
+            v = rng.random()
+            if v < 0.125:
+                refs.append(self._renumbered(world, target))
+                kinds.append("absente")
+            elif v < 0.155:
+                far = self._section_typo(world, target) or self._far_parcel(world, target_i)
+                if far is None:
+                    refs.append(target.idpar)
+                    kinds.append("propre")
+                else:
+                    refs.append(far)
+                    kinds.append("lointaine")
             else:
-                reg.refs = [far]
-                reg.nb_parcelles = 1
-        elif kind == "unknown":
-            com = self.communes[reg.commune]
-            reg.refs = [f"{com.code[:2]}{com.code[2:]}000{parcel.ccosec}{rng.randint(8000, 9999):04d}"]
-            reg.nb_parcelles = 1
-        if kind == "missing":
+                refs.append(target.idpar)
+                kinds.append("propre")
+            forms.append(self._ref_form())
+        reg.refs, reg.ref_forms = refs, forms
+        reg.ref_kind = kinds[0] if kinds else "aucune"
+        if nref == 0:
             reg.nb_parcelles = 0 if rng.random() < 0.9 else 1
-        # without a usable reference the point must designate the TUP itself
-        use_street = (tup.holds_ff_copro and tup.an_const < 2015 and rng.random() < 0.04
-                      and (tup.x1 - tup.x0) > 10)
-        if use_street:
-            reg.x = bx if tup.x0 + 5 < bx < tup.x1 - 5 else (tup.x0 + tup.x1) / 2
-            reg.y = tup.y0 - rng.uniform(1.0, 4.0)
-            reg.street_point = True
+        elif nref < 3:
+            reg.nb_parcelles = nref if rng.random() < 0.85 else rng.choice((0, nref + 1))
         else:
-            reg.x = min(parcel.x1 - 1.5, max(parcel.x0 + 1.5, bx + nx))
-            reg.y = min(parcel.y1 - 1.5, max(parcel.y0 + 1.5, by + ny))
+            reg.nb_parcelles = 3 if rng.random() < 0.4 else rng.randint(4, 10)
+        # the address point
+        host = parcel
+        if kinds and kinds[0] == "propre" and rng.random() < 0.045:
+            neighbours = [world.parcels[j] for j in (pid - 1, pid + 1)
+                          if 0 <= j < len(world.parcels)]
+            neighbours = [n for n in neighbours if n.commune == parcel.commune and n.faces_up == parcel.faces_up
+                          and n.tup != parcel.tup and abs(n.front_y - parcel.front_y) < 0.01
+                          and min(abs(n.x0 - parcel.x1), abs(parcel.x0 - n.x1)) < 0.01]
+            if neighbours:
+                host = rng.choice(neighbours)
+                reg.point_case = "sur_parcelle_voisine"
+        if nref and rng.random() < 0.006:
+            reg.x = reg.y = None  # missing point: the references alone
+            reg.point_case = "sans_point"
+            return
+        w = host.x1 - host.x0
+        margin = min(2.0, w / 4)
+        x = rng.triangular(host.x0 + margin, host.x1 - margin)
+        v = rng.random()
+        if v < 0.30:
+            d = -rng.uniform(0.3, min(5.0, (host.y1 - host.y0) * 0.4))
+            case = "dans_parcelle"
+        elif v < 0.73:
+            d, case = rng.uniform(0.05, 1.0), "facade_0_1m"
+        elif v < 0.95:
+            d, case = rng.uniform(1.0, 3.0), "facade_1_3m"
+        else:
+            d, case = rng.uniform(3.0, min(9.2, self.street_range[0] / 2 - 0.2)), "facade_3_10m"
+        reg.x = x
+        reg.y = host.front_y + (d if host.faces_up else -d)
+        reg.on_parcel = host is parcel
+        if not reg.point_case:
+            reg.point_case = case
+        # the registry keeps 6 decimals (5 for some geocoders); dropped trailing zeros make 4–5
+        reg.decimals = 6 if rng.random() < 0.9 else 5
+
+    def _renumbered(self, world: World, parcel: Parcel) -> str:
+        """A number of the same section that is not in the parcels: the mother parcel before a
+        division, or a child parcel created after the parcels' date."""
+        existing = self._numbers_by_section(world)
+        key = (parcel.commune, parcel.ccosec)
+        numbers = existing[key]
+        n = int(parcel.dnupla)
+        for cand in (n + 1, n - 1, n + 2, n - 2, max(numbers) + 1 + self.rng.randint(0, 5)):
+            if 0 < cand <= 9999 and cand not in numbers:
+                return f"{parcel.idpar[:10]}{cand:04d}"
+        return f"{parcel.idpar[:10]}{max(numbers) + 1:04d}"
+
+    def _section_typo(self, world: World, parcel: Parcel) -> str | None:
+        """The same number in another section of the commune, at least 100 m away (one letter typed wrong)."""
+        by_number = self._parcels_by_number(world)
+        for other in by_number.get((parcel.commune, parcel.dnupla), ()):
+            if other is parcel or other.ccosec == parcel.ccosec:
+                continue
+            dx = max(other.x0 - parcel.x1, parcel.x0 - other.x1, 0.0)
+            dy = max(other.y0 - parcel.y1, parcel.y0 - other.y1, 0.0)
+            if math.hypot(dx, dy) >= 100:
+                return other.idpar
+        return None
+
+    def _numbers_by_section(self, world: World) -> dict[tuple[int, str], set[int]]:
+        if self._numbers_cache is None:
+            cache: dict[tuple[int, str], set[int]] = {}
+            for p in world.parcels:
+                cache.setdefault((p.commune, p.ccosec), set()).add(int(p.dnupla))
+            self._numbers_cache = cache
+        return self._numbers_cache
+
+    def _parcels_by_number(self, world: World) -> dict[tuple[int, str], list[Parcel]]:
+        if self._by_number_cache is None:
+            cache: dict[tuple[int, str], list[Parcel]] = {}
+            for p in world.parcels:
+                cache.setdefault((p.commune, p.dnupla), []).append(p)
+            self._by_number_cache = cache
+        return self._by_number_cache
 
     def _far_parcel(self, world: World, pid: int) -> str | None:
-        """A parcel of the same section more than 150 m away (a typo in the parcel number)."""
+        """A parcel of the same section at least 100 m away (a typo in the parcel number)."""
         rng = self.rng
         parcel = world.parcels[pid]
         n = len(world.parcels)
@@ -965,7 +1177,7 @@ class WorldBuilder:
                 continue
             dx = max(cand.x0 - parcel.x1, parcel.x0 - cand.x1, 0.0)
             dy = max(cand.y0 - parcel.y1, parcel.y0 - cand.y1, 0.0)
-            if math.hypot(dx, dy) > 150:
+            if math.hypot(dx, dy) >= 100:
                 return cand.idpar
         return None
 

@@ -1,0 +1,123 @@
+"""One writer per landing source: the only place where the sample touches the file system.
+
+A source declaration (`coproff_platform/contracts`) may name its sample writer by a dotted path
+(`"coproff_platform.sample.writers:rnic"`, attribute `sample_writer`); without one, the writer of
+the same name here is used. The list of sources comes from the declarations, never from a list kept
+here; another module adds a source with `register_writer` (or by naming its function in its
+declaration). A writer returns the rows it wrote, or None when the source does not exist for that
+millésime (then no folder is created: e.g. no `dpe/` before the current DPE schema existed).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from coproff_platform.contracts import sources as contracts
+
+from . import render
+from .render import YearView
+from .world import World
+
+
+@dataclass
+class WriteContext:
+    """What a writer needs: one département's world seen in one millésime, and where to write."""
+
+    world: World
+    view: YearView
+    seed: int
+    rnic_labels: bool
+    landing: Path  # the millésime's (temporary) landing folder
+    extra: dict[str, int] = field(default_factory=dict)  # counters a writer wants in planted.json
+
+    @property
+    def year(self) -> int:
+        return self.view.year
+
+    @property
+    def code(self) -> str:
+        return self.world.dep.code
+
+    def open(self, folder: str, name: str) -> TextIO:
+        (self.landing / folder).mkdir(exist_ok=True)
+        return open(self.landing / folder / name, "w", encoding="utf-8", newline="")
+
+
+Writer = Callable[[WriteContext], "int | None"]
+
+
+def rnic(ctx: WriteContext) -> int:
+    with ctx.open("rnic", f"rnic_{ctx.code}.csv") as f:
+        return render.write_rnic(f, ctx.world, ctx.view, ctx.seed, ctx.rnic_labels, True)
+
+
+def ff_parcelle(ctx: WriteContext) -> int:
+    with ctx.open("ff", f"pnb10_parcelle_{ctx.code}.csv") as f:
+        return render.write_ff_parcelle(f, ctx.world, ctx.year, True)
+
+
+def ff_tup(ctx: WriteContext) -> int:
+    with ctx.open("ff", f"tup_{ctx.code}.csv") as f:
+        return render.write_ff_tup(f, ctx.world, ctx.year, True)
+
+
+def dpe(ctx: WriteContext) -> int | None:
+    if render.cutoff(ctx.year) < render.DPE_FIRST_DAY:
+        return None  # the current DPE schema did not exist yet: no source, not an empty file
+    with ctx.open("dpe", f"dpe_{ctx.code}.csv") as f:
+        return render.write_dpe(f, ctx.world, ctx.view, ctx.seed, True)
+
+
+def dvf(ctx: WriteContext) -> int:
+    with ctx.open("dvf", f"dvf_{ctx.code}.csv") as f:
+        lines, duplicates = render.write_dvf(f, ctx.world, ctx.view, ctx.seed, True)
+    ctx.extra["dvf:lines"] = ctx.extra.get("dvf:lines", 0) + lines
+    ctx.extra["dvf:exact_duplicate_lines"] = ctx.extra.get("dvf:exact_duplicate_lines", 0) + duplicates
+    return lines
+
+
+def lovac(ctx: WriteContext) -> int:
+    with ctx.open("lovac", f"lovac_{ctx.code}.csv") as f:
+        return render.write_lovac(f, ctx.world, ctx.year, ctx.seed, True)
+
+
+_REGISTERED: dict[str, Writer] = {}
+
+
+def register_writer(source: str, writer: Writer) -> None:
+    """Hook for a source declared elsewhere (e.g. the registry declarations' sample module)."""
+    _REGISTERED[source] = writer
+
+
+def resolve(dotted: str) -> Writer:
+    """`"package.module:function"` → the function."""
+    module, _, name = dotted.partition(":")
+    if not name:
+        raise ValueError(f"sample writer {dotted!r}: expected 'module:function'")
+    return getattr(importlib.import_module(module), name)
+
+
+def writers() -> Iterator[tuple[str, Writer | None]]:
+    """(source, writer) for every declared source, in declaration order, then registered extras.
+    A declared source without a sample writer (e.g. restricted DV3F) gets None."""
+    seen = set()
+    for source, specs in contracts.SPECS.items():
+        dotted = getattr(specs[0], "sample_writer", None)
+        if isinstance(dotted, str) and dotted:
+            fn: Writer | None = resolve(dotted)
+        else:
+            fn = _REGISTERED.get(source) or _DEFAULTS.get(source)
+        seen.add(source)
+        yield source, fn
+    for source, fn in _REGISTERED.items():
+        if source not in seen:
+            yield source, fn
+
+
+_DEFAULTS: dict[str, Writer] = {
+    "rnic": rnic, "ff_parcelle": ff_parcelle, "ff_tup": ff_tup, "dpe": dpe, "dvf": dvf, "lovac": lovac,
+}
