@@ -34,7 +34,7 @@ def test_a_reference_to_a_parcel_300_m_from_the_point_falls_through_to_location_
     fx.registration("AA0000001", x=X, y=Y, idpar=[far])
     fx.write(fresh_db)
     build_referential(fresh_db)
-    assert match(fresh_db, "AA0000001")[:3] == (here, "geoloc", "geoloc_point_dans_tup")
+    assert match(fresh_db, "AA0000001")[:3] == (here, "geoloc", "geoloc_point_dans_tup_reference_lointaine")
 
 
 def test_a_reference_without_a_point_is_accepted(fresh_db):
@@ -83,7 +83,7 @@ def test_no_tup_at_the_point_nor_within_100_m_leaves_the_registration_unmatched(
     build_referential(fresh_db)
     assert match(fresh_db, "AA0000001")[:3] == (None, "none", "none_aucune_tup_au_point_ni_a_moins_de_100m")
     assert match(fresh_db, "AA0000002")[:3] == (None, "none", "none_ni_reference_ni_point")
-    assert match(fresh_db, "AA0000003")[:3] == (None, "none", "none_references_absentes_des_ff_aucune_tup_au_point")
+    assert match(fresh_db, "AA0000003")[:3] == (None, "none", "none_references_absentes_des_parcelles_aucune_tup_au_point")
 
 
 def test_an_imprecise_point_neither_rejects_a_reference_nor_locates_a_tup(fresh_db):

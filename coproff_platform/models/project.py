@@ -38,6 +38,8 @@ FOLDER_SCHEMAS = {"staging": "staging", "intermediate": "intermediate", "marts":
 
 # Tables a model may read without building them: the staged sources (assets `staging/<table>`).
 SOURCE_TABLES = frozenset(t.qualified for t in STAGING_TABLES.values())
+# ... and the reference layer (`dbt_like_sql/reference/<table>.csv`, loaded as `ref.<table>`).
+REFERENCE_TABLES = frozenset(f"ref.{p.stem}" for p in (PROJECT_DIR.parent / "reference").glob("*.csv"))
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -167,7 +169,7 @@ def load_project(root: Path = PROJECT_DIR) -> list[Model]:
         for table in model.upstream:
             if table == model.table:
                 raise ModelProjectError(f"{model.path}: a model cannot read its own table {table}")
-            if table not in by_table and table not in SOURCE_TABLES:
+            if table not in by_table and table not in SOURCE_TABLES | REFERENCE_TABLES:
                 raise ModelProjectError(
                     f"{model.path}: reads {table}, which is neither a model in {root} "
                     f"nor a staged source ({', '.join(sorted(SOURCE_TABLES))})"
