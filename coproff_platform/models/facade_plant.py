@@ -163,11 +163,12 @@ def plant(conn: Connection, millesime: int, n: int, seed: int = 1) -> list[Plant
         by_section.setdefault((idpar[:8], section), set()).add(numero)
 
     planted: list[Planted] = []
+    originals: list[Planted] = []  # registrations with a point of their own
     rows: list[dict[str, Any]] = []
     for i in range(n):
         num = f"BM{i + 1:07d}"
-        if planted and rng.random() < SHARED_SHARE:  # 1-N: same parcel, same point, own references
-            twin = rng.choice(planted)
+        if originals and rng.random() < SHARED_SHARE:  # 1-N: same parcel, same point, same references
+            twin = rng.choice(originals)
             planted.append(Planted(num, twin.idpar, twin.inside, twin.distance_m, twin.raw_references,
                                    twin.intended))
             rows.append(dict(num=num, idpar=twin.idpar, inside=twin.inside, d=twin.distance_m, twin=twin.num_immat))
@@ -197,6 +198,7 @@ def plant(conn: Connection, millesime: int, n: int, seed: int = 1) -> list[Plant
                 intended.append(rng.choice(neighbours.get(idpar) or [idpar]))
         raws = tuple(_raw_form(rng, ref) for ref in intended)
         planted.append(Planted(num, idpar, inside, distance, raws, tuple(intended)))
+        originals.append(planted[-1])
         rows.append(dict(num=num, idpar=idpar, inside=inside, d=distance, twin=None))
 
     conn.execute(sa.text(f"""
