@@ -21,11 +21,11 @@ import argparse
 import time
 from pathlib import Path
 
+from coproff_platform.assets.reference import load_reference_layer
 from coproff_platform.config import database_url
 from coproff_platform.contracts.tables import create_all
 from coproff_platform.models.build import build_all
 from coproff_platform.models.facade_plant import load_cadastre, measure, plant
-from coproff_platform.models.fixtures import load_reference_stand_in
 from coproff_platform.models.project import project
 from coproff_platform.resources.postgis import PostGISResource
 
@@ -43,6 +43,7 @@ def main() -> None:
     postgis.ensure_database()
     with postgis.engine.begin() as conn:
         create_all(conn)
+        load_reference_layer(conn)
     models = [m for m in project() if m.table in MODELS]
     for millesime, name in CADASTRES.items():
         t0 = time.perf_counter()
@@ -50,7 +51,6 @@ def main() -> None:
             parcels = load_cadastre(conn, REALDATA / name, millesime)
             plant(conn, millesime, args.registrations, seed=args.seed)
         t1 = time.perf_counter()
-        load_reference_stand_in(postgis, millesime)
         build_all(postgis, millesime, models, with_audits=False)
         t2 = time.perf_counter()
         with postgis.engine.begin() as conn:

@@ -183,7 +183,7 @@ def test_the_facade_tolerance_is_read_from_the_reference_parameters(fresh_db):
     build_referential(fresh_db)
     with fresh_db.engine.begin() as conn:
         conn.execute(sa.text("update ref.parametres set valeur = '12' "
-                             "where millesime = 2023 and code = 'geoloc_facade_distance_max_m'"))
+                             "where code = 'geoloc_facade_distance_max_m'"))
     build_models(fresh_db)
     assert match(fresh_db, "AA0000001")[:3] == (parcel, "geoloc", "geoloc_facade")
 

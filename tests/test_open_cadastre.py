@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from coproff_platform.models.build import build_all
 from coproff_platform.models.facade_plant import load_cadastre, measure, plant
-from coproff_platform.models.fixtures import PARIS, Fixture, build_referential, load_reference_stand_in, rows
+from coproff_platform.models.fixtures import PARIS, Fixture, build_referential, rows
 from coproff_platform.models.project import project
 
 X, Y = PARIS
@@ -61,7 +61,6 @@ def test_the_referential_builds_from_rnic_and_a_real_cadastre_only(fresh_db, rea
                                 window=(2.340, 48.888, 2.346, 48.892))
         planted = plant(conn, 2023, 150, seed=7)
     assert 200 <= parcels <= 700
-    load_reference_stand_in(fresh_db, 2023)
     build_all(fresh_db, 2023, list(project()), with_audits=False)  # every model, indicators and statistics
     with fresh_db.engine.begin() as conn:
         m = measure(conn, 2023)

@@ -180,42 +180,11 @@ def ancestors(tables: tuple[str, ...]) -> set[str]:
     return seen
 
 
-def load_reference_stand_in(postgis: PostGISResource, millesime: int) -> None:
-    """Loads `dbt_like_sql/reference/*.csv` into `ref.<table>` for one millésime (tests only).
-
-    A stand-in for the reference layer's own loader (asset `ref/<table>`): same tables, same
-    columns plus `millesime`, types from each table's `.yml`. Replaced by that loader at merge.
-    """
-    import csv
-
-    import yaml
-
-    from coproff_platform.models.project import PROJECT_DIR
-
-    with postgis.engine.begin() as conn:
-        conn.execute(sa.text("create schema if not exists ref"))
-        for path in sorted((PROJECT_DIR.parent / "reference").glob("*.csv")):
-            doc = yaml.safe_load(path.with_suffix(".yml").read_text(encoding="utf-8"))
-            types = {c["name"]: c.get("data_type", "text") for c in doc["columns"]}
-            with path.open(encoding="utf-8", newline="") as f:
-                reader = csv.DictReader(f)
-                names = list(reader.fieldnames or [])
-                data = list(reader)
-            cols = ", ".join(f"{n} {types.get(n, 'text')}" for n in names)
-            conn.execute(sa.text(f"create table if not exists ref.{path.stem} (millesime smallint not null, {cols})"))
-            conn.execute(sa.text(f"delete from ref.{path.stem} where millesime = :m"), {"m": millesime})
-            values = ", ".join(f"cast(nullif(:{n}, '') as {types.get(n, 'text')})" for n in names)
-            for row in data:
-                conn.execute(sa.text(f"insert into ref.{path.stem} (millesime, {', '.join(names)}) "
-                                     f"values (:m, {values})"), {"m": millesime, **row})
-
-
 def build_referential(postgis: PostGISResource, millesime: int = 2023) -> None:
     """Builds the referential and the models it reads (no audits) for a rule test."""
     from coproff_platform.models.build import build_all
     from coproff_platform.models.project import project
 
-    load_reference_stand_in(postgis, millesime)
     wanted = ancestors(REFERENTIAL_TABLES)
     build_all(postgis, millesime, [m for m in project() if m.table in wanted], with_audits=False)
 

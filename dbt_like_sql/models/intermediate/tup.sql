@@ -49,14 +49,13 @@ cadastre_parcelle as (
 territoire_outre_mer as (
     select code_departement
     from ref.territoires
-    where millesime = :millesime and code_departement is not null
+    where code_departement is not null
 ),
 
 parametres as (
     select
         max(case when code = 'coproff_ff_logements_min' then valeur::numeric end) as logements_min
     from ref.parametres
-    where millesime = :millesime
 ),
 
 -- Local geometries carry their département's projection; a geometry loaded without SRID gets the

@@ -35,7 +35,6 @@ parametres as (
         max(case when code = 'geoloc_copro_ff_distance_max_m' then valeur::float8 end) as copro_ff_distance_max_m,
         max(case when code = 'point_imprecis_decimales_max' then valeur::integer end) as decimales_max
     from ref.parametres
-    where millesime = :millesime
 ),
 
 rnic_staged as (
