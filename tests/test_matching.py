@@ -265,3 +265,19 @@ def test_a_division_in_the_points_section_is_a_clue_among_facade_tups(fresh_db):
     build_referential(fresh_db)
     assert match(fresh_db, "AA0000001")[:3] == (
         same_section, "geoloc", "geoloc_facade_indice_section_reference_absente")
+
+
+def test_every_reason_code_of_the_matching_is_in_both_dictionaries():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    models = Path(__file__).resolve().parents[1] / "dbt_like_sql" / "models"
+    sql = (models / "intermediate" / "tup_match.sql").read_text(encoding="utf-8")
+    codes = set(re.findall(r"'((?:idpar|geoloc|none)_[a-z0-9_]+|_[a-z][a-z0-9_]+)'", sql))
+    assert {"geoloc_facade", "_reference_absente", "idpar_lettre_o_lue_zero", "_indice_numero"} <= codes
+    for dictionary in (models / "intermediate" / "tup_match.yml", models / "marts" / "appariement.yml"):
+        doc = yaml.safe_load(dictionary.read_text(encoding="utf-8"))
+        motif = next(c["description"] for c in doc["columns"] if c["name"] == "motif")
+        assert not [c for c in sorted(codes) if c not in motif], dictionary.name
