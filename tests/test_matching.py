@@ -127,7 +127,7 @@ def test_references_to_two_tups_equally_prefer_the_one_holding_an_ff_copropriete
 def test_facade_point_two_metres_outside_matches_the_nearest_tup(fresh_db):
     fx = Fixture()
     facade = fx.plain_tup("75115000DF0001", X, Y)  # FF shows no copropriété: matched all the same
-    fx.copro_tup("75115000DF0002", X + 60, Y)  # 28 m away: not a façade of the point
+    fx.copro_tup("75115000DF0002", X + 60, Y)  # 28 m away: beyond the façade tolerance
     fx.registration("AA0000001", x=X + 17, y=Y)
     fx.write(fresh_db)
     build_referential(fresh_db)
@@ -166,10 +166,10 @@ def test_facade_point_prefers_an_ff_copropriete_among_the_tups_within_tolerance(
     assert match(fresh_db, "AA0000001")[:4] == (copro, "geoloc", "geoloc_facade_seule_copro_ff", 2)
 
 
-def test_a_point_eleven_metres_from_every_tup_is_not_a_facade_point(fresh_db):
+def test_a_point_sixteen_metres_from_every_tup_is_not_a_facade_point(fresh_db):
     fx = Fixture()
     fx.plain_tup("75115000DF0001", X, Y)
-    fx.registration("AA0000001", x=X + 26, y=Y)
+    fx.registration("AA0000001", x=X + 31, y=Y)
     fx.write(fresh_db)
     build_referential(fresh_db)
     assert match(fresh_db, "AA0000001")[:3] == (None, "none", "none_aucune_tup_au_point_ni_a_moins_de_100m")
@@ -178,11 +178,12 @@ def test_a_point_eleven_metres_from_every_tup_is_not_a_facade_point(fresh_db):
 def test_the_facade_tolerance_is_read_from_the_reference_parameters(fresh_db):
     fx = Fixture()
     parcel = fx.plain_tup("75115000DF0001", X, Y)
-    fx.registration("AA0000001", x=X + 26, y=Y)  # 11 m east of the parcel
+    fx.registration("AA0000001", x=X + 31, y=Y)  # 16 m east of the parcel
     fx.write(fresh_db)
     build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:3] == (None, "none", "none_aucune_tup_au_point_ni_a_moins_de_100m")
     with fresh_db.engine.begin() as conn:
-        conn.execute(sa.text("update ref.parametres set valeur = '12' "
+        conn.execute(sa.text("update ref.parametres set valeur = '17' "
                              "where code = 'geoloc_facade_distance_max_m'"))
     build_models(fresh_db)
     assert match(fresh_db, "AA0000001")[:3] == (parcel, "geoloc", "geoloc_facade")

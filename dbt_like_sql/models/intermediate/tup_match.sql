@@ -14,7 +14,7 @@
 --          building of the declared département):
 --          2a the TUP whose polygon contains the RNIC point;
 --          2b else, the point being an address point on the façade or the street edge, the TUPs
---             within geoloc_facade_distance_max_m (10 m) of it, whatever FF says of copropriétés;
+--             within geoloc_facade_distance_max_m (15 m) of it, whatever FF says of copropriétés;
 --          2c else the nearest TUP holding an FF copropriété within geoloc_copro_ff_distance_max_m
 --             (100 m) of the point.
 --          A registration whose references were absent from the parcels (a parcel divided or
@@ -266,10 +266,11 @@ geoloc_contains_candidates as (
 
 -- rule 2b: else the TUPs of the registration's département within the façade tolerance of the
 -- point, whatever FF says of copropriétés. The registry point is an address point (BAN) on the
--- façade or the street edge: measured on real rows, 70% lie outside every parcel, 65% within 3 m,
--- the farthest 9.2 m, none beyond 10 m; geoloc_facade_distance_max_m = 10 m takes them all while
--- staying below the width of most streets, so a point is not matched across a wide street when
--- the parcel it fronts is missing.
+-- façade or the street edge: measured on real rows of a suburban commune, 70% lie outside every
+-- parcel, 65% within 3 m, the farthest 9.2 m, none beyond 10 m. geoloc_facade_distance_max_m =
+-- 15 m takes them all with half as much again for wider streets and squares than that commune's;
+-- the nearest TUP is taken, so the tolerance only decides when a point is too far from every
+-- parcel to be on a façade (then 2c, or no match).
 -- (the && box of ±tolerance/50 km in degrees covers the tolerance wherever a degree of longitude
 -- spans ≥ 50 km, i.e. below 63° of latitude: all of France, lets the spatial index prune first)
 geoloc_facade_candidates as (
