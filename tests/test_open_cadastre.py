@@ -37,6 +37,8 @@ def test_open_cadastre_parcels_are_simple_tups_when_ff_is_absent(fresh_db):
     situations = rows(fresh_db, "select situation, count(*) from coproff.coproff where millesime = 2023 "
                                 "group by situation order by situation")
     assert situations == [("rnic_1_n", 2)]  # both on DF0112, and no FF-only copropriété
+    # without FF, "matched to a TUP where FF shows no copropriété" is unknown, not true
+    assert rows(fresh_db, "select distinct tup_sans_copro_ff from coproff.coproff where millesime = 2023") == [(None,)]
 
 
 def test_ff_wins_when_both_parcel_sources_exist(fresh_db):
