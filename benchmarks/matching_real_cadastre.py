@@ -6,8 +6,8 @@ staging.cadastre_parcelle, plants registrations on it with the measured profile 
 rows (`coproff_platform/models/facade_plant.py`: 70% of points outside every parcel at 0–9.2 m on
 the street side, references in every real form, 12.5% absent, 3% far, 7% sharing a parcel), builds
 intermediate.tup, intermediate.parcelle and intermediate.tup_match, and prints the share of
-unmatched registrations and the agreement with an independent reading (reference within 100 m,
-else the parcel at the point, else the nearest parcel). Targets: ≤ 2% unmatched, ≥ 95% agreement.
+unmatched registrations and the agreement with an independent reading (reference within
+reference_distance_max_m, else the parcel at the point, else the nearest parcel). Targets: ≤ 2% unmatched, ≥ 95% agreement.
 
     COPROFF_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/coproff_match \\
         .venv/bin/python benchmarks/matching_real_cadastre.py [--registrations 1000] [--seed 1]

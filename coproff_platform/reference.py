@@ -5,7 +5,7 @@ SQL model joins `ref.<table>` and Python code reads this module: the code lists 
 the rules are written once, in those files. Everything here is pure (no database) and cached.
 
     reference.table("territoires")                  # typed rows (named tuples), in file order
-    reference.parameter("reference_distance_max_m") # 100 (int), typed by its `unite`
+    reference.parameter("reference_distance_max_m") # an int: typed by its `unite` (m)
     reference.period_bounds()["AVANT_1949"]         # (None, 1948)
     reference.local_srid("974")                     # 2975
     reference.in_france(-63.08, 18.07)              # True: Saint-Martin is covered by the registry

@@ -21,8 +21,9 @@ def test_rows_are_typed_from_the_dictionary():
     assert reunion.srid_local == 2975 and isinstance(reunion.lon_min, float)
     assert territories["wallis_et_futuna"].couvert_registre is False
     assert territories["metropole"].code_departement is None  # empty cell → None
-    assert reference.parameter("reference_distance_max_m") == 100
-    assert isinstance(reference.parameter("reference_distance_max_m"), int)
+    distance = next(r for r in reference.table("parametres") if r.code == "reference_distance_max_m")
+    assert reference.parameter(distance.code) == int(distance.valeur)
+    assert isinstance(reference.parameter(distance.code), int)
     assert reference.parameter("ouverture_registre") == dt.date(2016, 11, 1)
     assert isinstance(reference.parameter("part_ecart_faible_min"), float)
     with pytest.raises(KeyError, match="no parameter 'inexistant'"):
@@ -152,3 +153,44 @@ def test_normalisers_read_the_reference_layer():
     assert n.period("inconnue") is None  # an unknown-period value of valeurs_periode_inconnue.csv
     assert n.local_srid("974") == reference.local_srid("974") == n.SRID_BY_DEPARTEMENT["974"]
     assert n.departements_of_postcode("97150") == {"971", "978"}
+
+
+def test_metadata_hooks_show_the_national_figures_of_the_reference_layer():
+    from coproff_platform.checks import metadata_hooks as hooks
+
+    # every class but the one for missing counts has a documented 2023 share
+    assert len(hooks.GAP_REFERENCE) == len(reference.gap_classes()) - 1
+    assert abs(sum(hooks.GAP_REFERENCE.values()) - 0.99) < 1e-9  # the documented shares, rounded
+    assert hooks.COHERENCE_REFERENCE == reference.parameter("coherence_construction_coproff_2023")
+    assert len(hooks.SITUATIONS) == len(reference.table("situations"))
+
+
+def test_reference_assets_run_with_the_sources_and_in_the_millesime_job():
+    from coproff_platform.automation import BUILD_JOB, JOBS
+    from coproff_platform.definitions import defs
+
+    graph = defs.get_repository_def().asset_graph
+    ref_keys = {key for a in REFERENCE_ASSETS for key in a.keys}
+    jobs = {job.name: job.selection.resolve(graph) for job in JOBS}
+    assert ref_keys <= jobs["stage_sources"] and ref_keys <= jobs[BUILD_JOB]
+    # a model reading ref.<table> depends on the asset ref/<table>
+    synthese = graph.get(AssetKey(["intermediate", "synthese"]))
+    assert AssetKey(["ref", "classes_ecart_logements"]) in synthese.parent_keys
+
+
+def test_every_reference_code_a_model_names_exists():
+    # a model naming a parameter or a class that the CSV lost would silently read NULL
+    import re
+
+    from coproff_platform.models.project import project
+
+    codes = {
+        r.code for n in reference.table_names() for r in reference.table(n) if "code" in r._fields
+    }
+    named = {
+        (m.relative_path, code)
+        for m in project()
+        for code in re.findall(r"\bcode\s*(?:=|<>)\s*'([^']+)'", m.sql)
+    }
+    assert named, "the models name reference codes (parameters, gap classes)"
+    assert not {(path, code) for path, code in named if code not in codes}

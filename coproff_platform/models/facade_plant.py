@@ -11,8 +11,8 @@ renumbering in the point's section, a few section typos); 3% name a parcel 100 m
 7% of registrations share their parcel and point with another (1-N).
 
 The "independent reading" the matching is compared with is the plain one an analyst would make:
-the reference parcel within 100 m of the point, else the parcel at the point, else the nearest
-parcel. It is computed here by a separate, straightforward query (`independent_reading`).
+the reference parcel within reference_distance_max_m (ref.parametres) of the point, else the
+parcel at the point, else the nearest parcel. It is computed here by a separate, straightforward query (`independent_reading`).
 
 Everything is set-based SQL; Python only draws the random choices (a few thousand rows).
 """
@@ -29,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from coproff_platform import reference
 from coproff_platform.contracts.tables import ensure_partition
 from coproff_platform.normalise import Invalid, idpar_ref_or_parts
 
@@ -289,13 +290,13 @@ def measure(conn: Connection, millesime: int) -> dict[str, Any]:
         parcel as (
             select idpar::text as idpar, geom from staging.cadastre_parcelle where millesime = :m
         ),
-        -- 1. a reference (as meant) whose parcel is within 100 m of the point, the nearest of them
+        -- 1. a reference (as meant) whose parcel is within reference_distance_max_m of the point
         by_reference as (
             select distinct on (rnic.num_immat) rnic.num_immat, parcel.idpar
             from rnic
             join {SCHEMA}.reference ref on ref.num_immat = rnic.num_immat
             join parcel on parcel.idpar = ref.idpar
-            where ST_DWithin(rnic.geom::geography, parcel.geom::geography, 100)
+            where ST_DWithin(rnic.geom::geography, parcel.geom::geography, :reference_distance_max_m)
             order by rnic.num_immat, ST_Distance(rnic.geom::geography, parcel.geom::geography), ref.rang
         ),
         -- 2. else the parcel at the point
@@ -324,7 +325,7 @@ def measure(conn: Connection, millesime: int) -> dict[str, Any]:
         left join by_reference using (num_immat)
         left join at_point using (num_immat)
         left join nearest using (num_immat)
-    """), {"m": millesime})
+    """), {"m": millesime, "reference_distance_max_m": reference.parameter("reference_distance_max_m")})
     row = conn.execute(sa.text(f"""
         select count(*) as registrations,
                count(*) filter (where t.idtup is null) as unmatched,

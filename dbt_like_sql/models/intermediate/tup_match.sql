@@ -4,9 +4,9 @@
 --   Step 1 (methode 'idpar'): its cadastral references (normalised idpar, every listed reference)
 --          lead to parcels (intermediate.parcelle: FF parcels, or open-cadastre parcels), hence to
 --          their TUPs. A TUP is accepted when the RNIC point lies within reference_distance_max_m
---          (100 m) of the referenced parcel, or when the registration has no usable point (missing,
---          or imprecise: both coordinates given with point_imprecis_decimales_max (3) decimals or
---          fewer, i.e. ±100 m or worse, as the truncated `45.75` of real rows). When the accepted
+--          of the referenced parcel, or when the registration has no usable point (missing, or
+--          imprecise: both coordinates given with point_imprecis_decimales_max decimals or fewer,
+--          as the truncated `45.75` of real rows). When the accepted
 --          references lead to several TUPs, one is picked deterministically (1b) and the reason
 --          code names the deciding criterion.
 --   Step 2 (methode 'geoloc'): for a precise point only, among the TUPs of the registration's own
@@ -14,9 +14,9 @@
 --          building of the declared département):
 --          2a the TUP whose polygon contains the RNIC point;
 --          2b else, the point being an address point on the façade or the street edge, the TUPs
---             within geoloc_facade_distance_max_m (15 m) of it, whatever FF says of copropriétés;
+--             within geoloc_facade_distance_max_m of it, whatever FF says of copropriétés;
 --          2c else the nearest TUP holding an FF copropriété within geoloc_copro_ff_distance_max_m
---             (100 m) of the point.
+--             of the point.
 --          A registration whose references were absent from the parcels (a parcel divided or
 --          renumbered since) or too far from the point reaches this step with a reason code saying
 --          so (suffix _reference_absente / _reference_lointaine); its references are still clues
@@ -267,10 +267,10 @@ geoloc_contains_candidates as (
 -- rule 2b: else the TUPs of the registration's département within the façade tolerance of the
 -- point, whatever FF says of copropriétés. The registry point is an address point (BAN) on the
 -- façade or the street edge: measured on real rows of a suburban commune, 70% lie outside every
--- parcel, 65% within 3 m, the farthest 9.2 m, none beyond 10 m. geoloc_facade_distance_max_m =
--- 15 m takes them all with half as much again for wider streets and squares than that commune's;
--- the nearest TUP is taken, so the tolerance only decides when a point is too far from every
--- parcel to be on a façade (then 2c, or no match).
+-- parcel, 65% within 3 m, the farthest 9.2 m, none beyond 10 m. geoloc_facade_distance_max_m is
+-- those 10 m and half as much again, for wider streets and squares than that commune's; the
+-- nearest TUP is taken, so the tolerance only decides when a point is too far from every parcel
+-- to be on a façade (then 2c, or no match).
 -- (the && box of ±tolerance/50 km in degrees covers the tolerance wherever a degree of longitude
 -- spans ≥ 50 km, i.e. below 63° of latitude: all of France, lets the spatial index prune first)
 geoloc_facade_candidates as (
