@@ -110,11 +110,11 @@ def test_an_imprecise_point_neither_rejects_a_reference_nor_locates_a_tup(fresh_
     assert match(fresh_db, "AA0000002")[:3] == (None, "none", "none_point_imprecis_sans_reference")
 
 
-def test_references_to_two_tups_equally_prefer_the_one_holding_an_ff_copropriete(fresh_db):
+def test_references_to_two_tups_equally_near_prefer_the_one_holding_an_ff_copropriete(fresh_db):
     fx = Fixture()
     plain = fx.plain_tup("75115000DF0001", X, Y)
     copro = fx.copro_tup("75115000DF0002", X + 30, Y)
-    fx.registration("AA0000001", x=X, y=Y, idpar=[plain, copro])
+    fx.registration("AA0000001", x=X + 15, y=Y + 5, idpar=[plain, copro])  # on their shared edge
     fx.write(fresh_db)
     build_referential(fresh_db)
     assert match(fresh_db, "AA0000001")[:4] == (copro, "idpar", "idpar_plusieurs_tup_seule_copro_ff", 2)
@@ -156,11 +156,31 @@ def test_facade_point_prefers_the_tup_of_the_declared_commune(fresh_db):
     assert match(fresh_db, "AA0000001")[:4] == (own, "geoloc", "geoloc_facade_commune_declaree", 2)
 
 
-def test_facade_point_prefers_an_ff_copropriete_among_the_tups_within_tolerance(fresh_db):
+def test_references_to_two_tups_take_the_one_the_point_fronts_before_an_ff_copropriete(fresh_db):
+    fx = Fixture()
+    fronted = fx.plain_tup("75115000DF0001", X, Y)
+    copro = fx.copro_tup("75115000DF0002", X + 30, Y)  # 15 m from the point
+    fx.registration("AA0000001", x=X, y=Y, idpar=[fronted, copro])
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:4] == (fronted, "idpar", "idpar_plusieurs_tup_plus_proche", 2)
+
+
+def test_facade_point_takes_the_nearer_tup_before_an_ff_copropriete(fresh_db):
+    fx = Fixture()
+    near = fx.plain_tup("75115000DF0001", X, Y)
+    fx.copro_tup("75115000DF0002", X + 37, Y)  # 6 m from the point
+    fx.registration("AA0000001", x=X + 16, y=Y)
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:4] == (near, "geoloc", "geoloc_facade_plus_proche", 2)
+
+
+def test_facade_point_equally_near_to_the_metre_prefers_an_ff_copropriete(fresh_db):
     fx = Fixture()
     fx.plain_tup("75115000DF0001", X, Y)
-    copro = fx.copro_tup("75115000DF0002", X + 37, Y)
-    fx.registration("AA0000001", x=X + 16, y=Y)
+    copro = fx.copro_tup("75115000DF0002", X + 36.6, Y)  # both edges 3.3 m from the point
+    fx.registration("AA0000001", x=X + 18.3, y=Y)
     fx.write(fresh_db)
     build_referential(fresh_db)
     assert match(fresh_db, "AA0000001")[:4] == (copro, "geoloc", "geoloc_facade_seule_copro_ff", 2)

@@ -165,8 +165,10 @@ reference_accepted as (
     group by reference_parcel.num_immat, reference_parcel.idtup
 ),
 
--- rule 1b: several TUPs → the one most references lead to, then one holding an FF copropriété,
--- then the nearest to the point, then the smallest idtup (deterministic)
+-- rule 1b: several TUPs → the one most references lead to, then the nearest to the point to the
+-- metre (the registry point is an address point: it designates the building it fronts; a metre is
+-- about the precision of BAN points), then among equally near ones the one holding an FF
+-- copropriété, then the nearest, then the smallest idtup (deterministic)
 idpar_ranked as (
     select
         reference_accepted.num_immat,
@@ -187,6 +189,7 @@ idpar_ranked as (
         partition by reference_accepted.num_immat
         order by
             reference_accepted.nb_references desc,
+            round(reference_accepted.distance_m) asc nulls last,
             tup.copro_ff desc,
             reference_accepted.distance_m asc nulls last,
             reference_accepted.idtup
@@ -203,6 +206,8 @@ idpar_match as (
         case
             when nb_candidats > 1 and nb_references > nb_references_suivant
                 then 'idpar_plusieurs_tup_plus_de_references'
+            when nb_candidats > 1 and round(distance_m) < round(distance_m_suivant)
+                then 'idpar_plusieurs_tup_plus_proche'
             when nb_candidats > 1 and copro_ff and not copro_ff_suivant
                 then 'idpar_plusieurs_tup_seule_copro_ff'
             when nb_candidats > 1 and distance_m < distance_m_suivant
@@ -323,8 +328,9 @@ geoloc_clue as (
 ),
 
 -- tie-breaks among the TUPs at the point (2a) or within the façade tolerance (2b): the TUP of the
--- declared commune, then the strongest reference clue, then one holding an FF copropriété, then
--- the nearest, then the smallest idtup (deterministic)
+-- declared commune, then the strongest reference clue, then the nearest to the metre (as in 1b),
+-- then among equally near ones the one holding an FF copropriété, then the nearest, then the
+-- smallest idtup (deterministic)
 geoloc_local_ranked as (
     select
         geoloc_local_candidates.regle,
@@ -349,6 +355,7 @@ geoloc_local_ranked as (
         order by
             geoloc_local_candidates.commune_declaree desc,
             coalesce(geoloc_clue.indice_reference, 0) desc,
+            round(geoloc_local_candidates.distance_m),
             geoloc_local_candidates.copro_ff desc,
             geoloc_local_candidates.distance_m,
             geoloc_local_candidates.idtup
@@ -366,6 +373,7 @@ geoloc_local_match as (
             when commune_declaree and not commune_declaree_suivant then '_commune_declaree'
             when indice_reference = 2 and indice_reference_suivant < 2 then '_indice_numero'
             when indice_reference = 1 and indice_reference_suivant < 1 then '_indice_section'
+            when round(distance_m) < round(distance_m_suivant) then '_plus_proche'
             when copro_ff and not copro_ff_suivant then '_seule_copro_ff'
             when distance_m < distance_m_suivant then '_plus_proche'
             else '_plus_petit_idtup'
