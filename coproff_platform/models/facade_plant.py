@@ -2,7 +2,7 @@
 
 For the matching's tests and its benchmark (`benchmarks/matching_real_cadastre.py`), in open-cadastre
 mode (RNIC + cadastre, no FF). Measured facts reproduced (one suburban commune, 332 real rows,
-`docs/matching.md`): the registry point is an address point on the façade or the street edge,
+`docs/rules.md` (Matching)): the registry point is an address point on the façade or the street edge,
 30% inside the parcel and 70% outside every parcel (43% at 0–1 m, 22% at 1–3 m, 5% at 3–10 m);
 37% of registrations list no reference, 48% one, 6% two, 8% three; references come in every real
 form (padded or unpadded one-letter sections, components only, lower case, letter O for the
