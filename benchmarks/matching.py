@@ -25,7 +25,7 @@ from coproff_platform.models.build import build_model
 from coproff_platform.models.project import project, topological_order
 from coproff_platform.resources.postgis import PostGISResource, _engine
 
-MODELS = ("intermediate.tup", "intermediate.tup_match", "coproff.appariement", "intermediate.coproff_base",
+MODELS = ("intermediate.tup", "intermediate.parcelle", "intermediate.tup_match", "coproff.appariement", "intermediate.coproff_base",
           "intermediate.immatriculation_cle", "coproff.doublons")
 COPROFF_2023 = {"rnic_1_1": 508_728, "rnic_1_n": 50_930, "ff_only": 345_767, "rnic_unmatched": 3_154}
 

@@ -154,9 +154,24 @@ def idpar(raw: str | None) -> str | None:
 
 def idpar_ref_or_parts(ref: str | None, code_insee: str | None, prefixe: str | None,
                        section: str | None, numero: str | None) -> str | None:
-    """RNIC reference N: the full reference when filled, else built from its components."""
+    """RNIC reference N: the full reference when filled, else built from its components.
+
+    A malformed full reference falls back to its components when they make a valid idpar (real
+    rows fill both; the components are then the readable part). The letter O written for the
+    padding zero of a one-letter section (`93010000OQ0025`) is kept as written: `OQ` may be a real
+    section, and the matching (tup_match.sql, rule 1-O) reads both forms against the parcels.
+    """
     if ref is not None and ref.strip().lower() not in _COMPONENT_MISSING:
-        return idpar(ref)
+        try:
+            return idpar(ref)
+        except Invalid:
+            try:
+                from_parts = idpar_from_parts(code_insee, prefixe, section, numero)
+            except Invalid:
+                from_parts = None
+            if from_parts is None:
+                raise
+            return from_parts
     return idpar_from_parts(code_insee, prefixe, section, numero)
 
 

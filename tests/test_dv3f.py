@@ -96,8 +96,8 @@ def test_a_millesime_without_dv3f_publishes_zero_rows_and_succeeds(fresh_db, tmp
 
 # -- indicators -----------------------------------------------------------------------------------
 MODELS = {
-    "intermediate.tup", "intermediate.tup_match", "intermediate.coproff_base", "intermediate.tup_referentiel",
-    "intermediate.synthese",
+    "intermediate.tup", "intermediate.parcelle", "intermediate.tup_match", "intermediate.coproff_base",
+    "intermediate.tup_referentiel", "intermediate.synthese",
     "intermediate.indicateurs_dpe", "intermediate.indicateurs_dvf", "intermediate.indicateurs_dv3f",
     "intermediate.indicateurs_lovac", "intermediate.indicateurs",
 }

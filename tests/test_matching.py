@@ -2,10 +2,19 @@
 
 import sqlalchemy as sa
 
-from coproff_platform.models.fixtures import PARIS, Fixture, build_referential, rows
+from coproff_platform.models.build import build_all
+from coproff_platform.models.fixtures import PARIS, REFERENTIAL_TABLES, Fixture, ancestors, build_referential, rows
+from coproff_platform.models.project import project
 from coproff_platform.normalise import idpar as normalise_idpar
+from coproff_platform.normalise import idpar_ref_or_parts as normalise_ref_or_parts
 
 X, Y = PARIS
+
+
+def build_models(db):
+    """Rebuilds the referential's models without reloading the reference layer."""
+    wanted = ancestors(REFERENTIAL_TABLES)
+    build_all(db, 2023, [m for m in project() if m.table in wanted], with_audits=False)
 
 
 def match(db, num_immat):
@@ -34,7 +43,7 @@ def test_a_reference_to_a_parcel_300_m_from_the_point_falls_through_to_location_
     fx.registration("AA0000001", x=X, y=Y, idpar=[far])
     fx.write(fresh_db)
     build_referential(fresh_db)
-    assert match(fresh_db, "AA0000001")[:3] == (here, "geoloc", "geoloc_point_dans_tup")
+    assert match(fresh_db, "AA0000001")[:3] == (here, "geoloc", "geoloc_point_dans_tup_reference_lointaine")
 
 
 def test_a_reference_without_a_point_is_accepted(fresh_db):
@@ -83,7 +92,7 @@ def test_no_tup_at_the_point_nor_within_100_m_leaves_the_registration_unmatched(
     build_referential(fresh_db)
     assert match(fresh_db, "AA0000001")[:3] == (None, "none", "none_aucune_tup_au_point_ni_a_moins_de_100m")
     assert match(fresh_db, "AA0000002")[:3] == (None, "none", "none_ni_reference_ni_point")
-    assert match(fresh_db, "AA0000003")[:3] == (None, "none", "none_references_absentes_des_ff_aucune_tup_au_point")
+    assert match(fresh_db, "AA0000003")[:3] == (None, "none", "none_references_absentes_des_parcelles_aucune_tup_au_point")
 
 
 def test_an_imprecise_point_neither_rejects_a_reference_nor_locates_a_tup(fresh_db):
@@ -101,11 +110,195 @@ def test_an_imprecise_point_neither_rejects_a_reference_nor_locates_a_tup(fresh_
     assert match(fresh_db, "AA0000002")[:3] == (None, "none", "none_point_imprecis_sans_reference")
 
 
-def test_references_to_two_tups_equally_prefer_the_one_holding_an_ff_copropriete(fresh_db):
+def test_references_to_two_tups_equally_near_prefer_the_one_holding_an_ff_copropriete(fresh_db):
     fx = Fixture()
     plain = fx.plain_tup("75115000DF0001", X, Y)
     copro = fx.copro_tup("75115000DF0002", X + 30, Y)
-    fx.registration("AA0000001", x=X, y=Y, idpar=[plain, copro])
+    fx.registration("AA0000001", x=X + 15, y=Y + 5, idpar=[plain, copro])  # on their shared edge
     fx.write(fresh_db)
     build_referential(fresh_db)
     assert match(fresh_db, "AA0000001")[:4] == (copro, "idpar", "idpar_plusieurs_tup_seule_copro_ff", 2)
+
+
+# -- façade points (rule 2b) -----------------------------------------------------------------------
+# Fixture parcels are 30 m squares centred on (x, y): the east edge of a parcel at X is X + 15.
+
+
+def test_facade_point_two_metres_outside_matches_the_nearest_tup(fresh_db):
+    fx = Fixture()
+    facade = fx.plain_tup("75115000DF0001", X, Y)  # FF shows no copropriété: matched all the same
+    fx.copro_tup("75115000DF0002", X + 60, Y)  # 28 m away: beyond the façade tolerance
+    fx.registration("AA0000001", x=X + 17, y=Y)
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    idtup, methode, motif, nb, distance = match(fresh_db, "AA0000001")
+    assert (idtup, methode, motif, nb) == (facade, "geoloc", "geoloc_facade", 1)
+    assert 1.5 <= float(distance) <= 2.5
+
+
+def test_facade_point_between_two_tups_takes_the_nearer(fresh_db):
+    fx = Fixture()
+    near = fx.plain_tup("75115000DF0001", X, Y)
+    fx.plain_tup("75115000DF0002", X + 37, Y)  # west edge at X + 22, 6 m from the point
+    fx.registration("AA0000001", x=X + 16, y=Y)
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:4] == (near, "geoloc", "geoloc_facade_plus_proche", 2)
+
+
+def test_facade_point_prefers_the_tup_of_the_declared_commune(fresh_db):
+    fx = Fixture()
+    fx.plain_tup("75114000DF0001", X, Y)  # nearer, but in the neighbouring arrondissement
+    own = fx.plain_tup("75115000DF0002", X + 37, Y)
+    fx.registration("AA0000001", x=X + 16, y=Y, code_commune="75115")
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:4] == (own, "geoloc", "geoloc_facade_commune_declaree", 2)
+
+
+def test_references_to_two_tups_take_the_one_the_point_fronts_before_an_ff_copropriete(fresh_db):
+    fx = Fixture()
+    fronted = fx.plain_tup("75115000DF0001", X, Y)
+    copro = fx.copro_tup("75115000DF0002", X + 30, Y)  # 15 m from the point
+    fx.registration("AA0000001", x=X, y=Y, idpar=[fronted, copro])
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:4] == (fronted, "idpar", "idpar_plusieurs_tup_plus_proche", 2)
+
+
+def test_facade_point_takes_the_nearer_tup_before_an_ff_copropriete(fresh_db):
+    fx = Fixture()
+    near = fx.plain_tup("75115000DF0001", X, Y)
+    fx.copro_tup("75115000DF0002", X + 37, Y)  # 6 m from the point
+    fx.registration("AA0000001", x=X + 16, y=Y)
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:4] == (near, "geoloc", "geoloc_facade_plus_proche", 2)
+
+
+def test_facade_point_equally_near_to_the_metre_prefers_an_ff_copropriete(fresh_db):
+    fx = Fixture()
+    fx.plain_tup("75115000DF0001", X, Y)
+    copro = fx.copro_tup("75115000DF0002", X + 36.6, Y)  # both edges 3.3 m from the point
+    fx.registration("AA0000001", x=X + 18.3, y=Y)
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:4] == (copro, "geoloc", "geoloc_facade_seule_copro_ff", 2)
+
+
+def test_a_point_sixteen_metres_from_every_tup_is_not_a_facade_point(fresh_db):
+    fx = Fixture()
+    fx.plain_tup("75115000DF0001", X, Y)
+    fx.registration("AA0000001", x=X + 31, y=Y)
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:3] == (None, "none", "none_aucune_tup_au_point_ni_a_moins_de_100m")
+
+
+def test_the_facade_tolerance_is_read_from_the_reference_parameters(fresh_db):
+    fx = Fixture()
+    parcel = fx.plain_tup("75115000DF0001", X, Y)
+    fx.registration("AA0000001", x=X + 31, y=Y)  # 16 m east of the parcel
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:3] == (None, "none", "none_aucune_tup_au_point_ni_a_moins_de_100m")
+    with fresh_db.engine.begin() as conn:
+        conn.execute(sa.text("update ref.parametres set valeur = '17' "
+                             "where code = 'geoloc_facade_distance_max_m'"))
+    build_models(fresh_db)
+    assert match(fresh_db, "AA0000001")[:3] == (parcel, "geoloc", "geoloc_facade")
+
+
+# -- references in their real forms (step 1) --------------------------------------------------------
+
+
+def test_letter_o_for_the_padding_zero_matches_the_one_letter_section_parcel(fresh_db):
+    fx = Fixture()
+    parcel = fx.plain_tup("930100000Q0025", X, Y)
+    fx.plain_tup("930100000Q0026", X + 30, Y)  # the point lies in this neighbour
+    fx.registration("AA0000001", x=X + 22, y=Y, idpar=[normalise_idpar("93010000OQ0025")])
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:3] == (parcel, "idpar", "idpar_lettre_o_lue_zero")
+
+
+def test_a_real_section_starting_with_o_is_read_as_written_first(fresh_db):
+    fx = Fixture()
+    written = fx.plain_tup("93010000OQ0025", X, Y)
+    fx.plain_tup("930100000Q0025", X + 30, Y)
+    fx.registration("AA0000001", x=X + 22, y=Y, idpar=["93010000OQ0025"])
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:3] == (written, "idpar", "idpar_point_a_moins_de_100m")
+
+
+def test_lower_case_and_components_only_references_match_their_parcels(fresh_db):
+    fx = Fixture()
+    lower = fx.plain_tup("93010000AT0094", X, Y)
+    parts = fx.plain_tup("930100000E0121", X + 300, Y)
+    fx.registration("AA0000001", x=X, y=Y + 40, idpar=[normalise_idpar("93010000at0094")])
+    fx.registration("AA0000002", x=X + 300, y=Y + 40,
+                    idpar=[normalise_ref_or_parts("", "93010", "000", "E", "121")])
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:2] == (lower, "idpar")
+    assert match(fresh_db, "AA0000002")[:2] == (parts, "idpar")
+
+
+# -- absent references fall through to location -----------------------------------------------------
+
+
+def test_a_reference_absent_from_the_parcels_falls_through_to_location_and_says_so(fresh_db):
+    fx = Fixture()
+    daughter = fx.plain_tup("930100000L0412", X, Y)  # the parcel was divided: 0L0300 is gone
+    fx.registration("AA0000001", x=X + 16, y=Y, idpar=["930100000L0300"])
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:3] == (daughter, "geoloc", "geoloc_facade_reference_absente")
+
+
+def test_a_section_typo_whose_numero_exists_at_the_point_is_a_clue(fresh_db):
+    fx = Fixture()
+    fx.plain_tup("930100000T0130", X, Y)  # nearer to the point
+    typo = fx.plain_tup("930100000T0131", X + 37, Y)  # 6 m away, the numéro the registry gives
+    fx.plain_tup("930100000Y0131", X + 757, Y)  # what the reference names, 757 m away
+    fx.registration("AA0000001", x=X + 16, y=Y, idpar=["930100000Y0131"])
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:3] == (typo, "geoloc", "geoloc_facade_indice_numero_reference_lointaine")
+
+
+def test_a_clue_never_matches_by_itself(fresh_db):
+    fx = Fixture()
+    fx.plain_tup("930100000T0131", X, Y)  # the numéro of the reference, 35 m from the point
+    fx.registration("AA0000001", x=X + 50, y=Y, idpar=["930100000Y0131"])
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:3] == (None, "none", "none_references_absentes_des_parcelles_aucune_tup_au_point")
+
+
+def test_a_division_in_the_points_section_is_a_clue_among_facade_tups(fresh_db):
+    fx = Fixture()
+    fx.plain_tup("930100000K0007", X, Y)  # nearer, another section
+    same_section = fx.plain_tup("930100000L0412", X + 37, Y)
+    fx.registration("AA0000001", x=X + 16, y=Y, idpar=["930100000L0300"])
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:3] == (
+        same_section, "geoloc", "geoloc_facade_indice_section_reference_absente")
+
+
+def test_every_reason_code_of_the_matching_is_in_both_dictionaries():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    models = Path(__file__).resolve().parents[1] / "dbt_like_sql" / "models"
+    sql = (models / "intermediate" / "tup_match.sql").read_text(encoding="utf-8")
+    codes = set(re.findall(r"'((?:idpar|geoloc|none)_[a-z0-9_]+|_[a-z][a-z0-9_]+)'", sql))
+    assert {"geoloc_facade", "_reference_absente", "idpar_lettre_o_lue_zero", "_indice_numero"} <= codes
+    for dictionary in (models / "intermediate" / "tup_match.yml", models / "marts" / "appariement.yml"):
+        doc = yaml.safe_load(dictionary.read_text(encoding="utf-8"))
+        motif = next(c["description"] for c in doc["columns"] if c["name"] == "motif")
+        assert not [c for c in sorted(codes) if c not in motif], dictionary.name

@@ -60,6 +60,18 @@ def test_idpar_from_components_pads_section_and_number():
     assert n.idpar_ref_or_parts("", "non connu", "non connu", "non connu", "non connu") is None
 
 
+def test_real_reference_forms_are_read():
+    assert n.idpar("93010000at0094") == "93010000AT0094"  # lower case
+    assert n.idpar_ref_or_parts("", "93010", "000", "e", "121") == "930100000E0121"  # components only
+    assert n.idpar_ref_or_parts("93010000OQ0025", "93010", "000", "OQ", "0025") == "93010000OQ0025"  # kept
+
+
+def test_a_malformed_full_reference_falls_back_to_its_components():
+    assert n.idpar_ref_or_parts("9301000E121", "93010", "000", "E", "121") == "930100000E0121"
+    with pytest.raises(Invalid):
+        n.idpar_ref_or_parts("9301000E121", "non connu", "non connu", "non connu", "non connu")
+
+
 @pytest.mark.parametrize("raw", ["93010000", "9301000000P02061", "93010ABC0P0206", "93010000P!0206"])
 def test_malformed_references_are_invalid(raw):
     with pytest.raises(Invalid) as exc:

@@ -40,7 +40,8 @@ def test_dependency_graph_is_read_from_the_sql(tmp_path):
 
 def test_the_project_graph_chains_matching_referential_and_duplicates():
     upstream = {m.table: set(m.upstream) for m in project()}
-    assert {"staging.rnic", "staging.ff_parcelle", "intermediate.tup"} <= upstream["intermediate.tup_match"]
+    assert {"staging.rnic", "intermediate.parcelle", "intermediate.tup"} <= upstream["intermediate.tup_match"]
+    assert {"staging.ff_parcelle", "staging.cadastre_parcelle", "intermediate.tup"} <= upstream["intermediate.parcelle"]
     assert "intermediate.coproff_base" in upstream["coproff.doublons"]
     assert {"intermediate.coproff_base", "coproff.doublons"} <= upstream["coproff.coproff"]
     assert upstream["coproff.appariement"] == {"intermediate.tup_match"}

@@ -39,7 +39,7 @@ def _tables(conn) -> None:
         "create table intermediate.tup (millesime smallint, idtup text, copro_ff boolean, "
         "nloghcopro integer, an_const integer, geomtup geometry(MultiPolygon, 4326), idcom char(5), "
         "code_departement text, typetup text, ctpdl text, nlogh integer, nlocal integer, "
-        "geompoint geometry(Point, 4326))"))
+        "geompoint geometry(Point, 4326), source_parcelles text)"))
 
 
 def _build_population(conn, millesime: int) -> None:

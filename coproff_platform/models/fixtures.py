@@ -27,6 +27,7 @@ class Fixture:
     parcels: list[dict[str, Any]] = field(default_factory=list)
     tups: list[dict[str, Any]] = field(default_factory=list)
     registrations: list[dict[str, Any]] = field(default_factory=list)
+    cadastre: list[dict[str, Any]] = field(default_factory=list)
 
     def parcel(self, idpar: str, x: float, y: float, *, size: float = 30.0, idtup: str | None = None,
                srid: int = 2154, ctpdl: str | None = None, nlogh: int | None = None) -> str:
@@ -54,6 +55,12 @@ class Fixture:
         self.parcel(idpar, x, y, srid=srid, size=size, nlogh=nlogh)
         return self.tup(idpar, [idpar], nlogh=nlogh)
 
+    def cadastre_parcel(self, idpar: str, x: float, y: float, *, size: float = 30.0, srid: int = 2154,
+                        width: float | None = None) -> str:
+        """An open-cadastre parcel (staging.cadastre_parcelle), a `size` × `width` rectangle in metres."""
+        self.cadastre.append(dict(idpar=idpar, x=x, y=y, size=size, width=width or size, srid=srid))
+        return idpar
+
     def registration(self, num_immat: str, *, x: float | None = None, y: float | None = None, srid: int = 2154,
                      idpar: list[str] | None = None, **attrs: Any) -> str:
         """A staged RNIC row; (x, y) in `srid` metres is converted to the WGS84 point of the registry."""
@@ -67,7 +74,7 @@ class Fixture:
     def write(self, postgis: PostGISResource) -> None:
         m = self.millesime
         with postgis.engine.begin() as conn:
-            for table in ("staging.rnic", "staging.ff_parcelle", "staging.ff_tup"):
+            for table in ("staging.rnic", "staging.ff_parcelle", "staging.ff_tup", "staging.cadastre_parcelle"):
                 ensure_partition(conn, table, m)
                 conn.execute(sa.text(f"delete from {table} where millesime = :m"), {"m": m})
             for i, p in enumerate(self.parcels):
@@ -76,6 +83,8 @@ class Fixture:
                 _insert_tup(conn, m, i, t)
             for i, r in enumerate(self.registrations):
                 _insert_registration(conn, m, i, r)
+            for i, c in enumerate(self.cadastre):
+                _insert_cadastre_parcel(conn, m, i, c)
 
 
 def _square(p: dict[str, Any]) -> str:
@@ -93,6 +102,20 @@ def _insert_parcel(conn: Connection, m: int, i: int, p: dict[str, Any]) -> None:
         ),
         dict(m=m, idpar=p["idpar"], idtup=p["idtup"], idcom=p["idpar"][:5], ccodep=p["idpar"][:2],
              nlogh=p["nlogh"], ctpdl=p["ctpdl"], srid=p["srid"], line=i + 2),
+    )
+
+
+def _insert_cadastre_parcel(conn: Connection, m: int, i: int, c: dict[str, Any]) -> None:
+    h, w = c["size"] / 2, c["width"] / 2
+    geom = f"ST_Multi(ST_MakeEnvelope({c['x'] - w}, {c['y'] - h}, {c['x'] + w}, {c['y'] + h}, {int(c['srid'])}))"
+    idpar = c["idpar"]
+    conn.execute(
+        sa.text(
+            "insert into staging.cadastre_parcelle (millesime, idpar, code_commune, prefixe, section, numero, "
+            f"contenance, geom, source_file, source_line) values (:m, :idpar, :com, :pre, :sec, :num, "
+            f"round(ST_Area({geom}))::integer, ST_Transform({geom}, 4326), 'fixture', :line)"
+        ),
+        dict(m=m, idpar=idpar, com=idpar[:5], pre=idpar[5:8], sec=idpar[8:10], num=idpar[10:], line=i + 1),
     )
 
 

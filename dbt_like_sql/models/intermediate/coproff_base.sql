@@ -82,7 +82,8 @@ registered as (
         tup_match.idtup,
         tup.typetup,
         tup.ctpdl,
-        tup.copro_ff,
+        -- open-cadastre mode: without FF, neither a copropriété nor its absence is known (NULL)
+        case when tup.source_parcelles = 'cadastre' then null else tup.copro_ff end as copro_ff,
         tup.nloghcopro,
         tup.nlogh,
         tup.nlocal,
