@@ -34,7 +34,8 @@ def published_data(engine: sa.Engine, key: str) -> list[str]:
         tables = conn.execute(sa.text(
             "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
             "join pg_attribute a on a.attrelid = c.oid and a.attname = 'millesime' "
-            "where n.nspname = 'coproff' and c.relkind in ('r', 'p') and not c.relispartition order by 1")).scalars().all()
+            "where n.nspname = 'coproff' and c.relkind in ('r', 'p') and not c.relispartition "
+            "and c.relname <> 'millesimes' order by 1")).scalars().all()
         for t in tables:
             if conn.execute(sa.text(f'select 1 from coproff."{t}" where millesime = :m limit 1'), {"m": m}).first():
                 found.append(f"coproff.{t}")

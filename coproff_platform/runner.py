@@ -198,7 +198,12 @@ def _cause_line(error) -> str:
     first = next((line.strip() for line in message.splitlines() if line.strip()), chosen.cls_name or "error")
     if error.cls_name == "Failure" and error.message:
         first = next((line.strip() for line in error.message.splitlines() if line.strip()), first)
-    return first[:400]
+    # "coproff_platform.loading.reader.SourceFileError: ..." -> "SourceFileError: ...".
+    head, sep, rest = first.partition(": ")
+    if sep and "." in head and " " not in head:
+        first = f"{head.rsplit('.', 1)[1]}: {rest}"
+    return first if len(first) <= 300 else first[:297] + "..."
+
 
 
 def _source_notes(mat) -> list[str]:
