@@ -178,7 +178,13 @@ def yearly_millesime_schedule(context: ScheduleEvaluationContext, landing: Landi
         return SkipReason(f"millésime {newest} already built or building: run {existing}{late}")
     if not context.instance.has_dynamic_partition(millesime_partitions.name, newest):
         context.instance.add_dynamic_partitions(millesime_partitions.name, [newest])
-    return RunRequest(run_key=f"millesime-{newest}", partition_key=newest, tags={"coproff/trigger": "schedule"})
+    # The daemon launches a run key once: a retry after a failed (or dead) build needs its own key.
+    failed = context.instance.get_runs(
+        filters=RunsFilter(job_name=BUILD_JOB, tags={"dagster/partition": newest}, statuses=[DagsterRunStatus.FAILURE]),
+        limit=1,
+    )
+    run_key = f"millesime-{newest}" + (f"-after-{failed[0].run_id}" if failed else "")
+    return RunRequest(run_key=run_key, partition_key=newest, tags={"coproff/trigger": "schedule"})
 
 
 # -- landing sensor -----------------------------------------------------------------------------
