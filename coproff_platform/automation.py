@@ -285,7 +285,7 @@ def stale_comparisons(instance: DagsterInstance) -> list[tuple[str, str, str]]:
 def stats_evolution_sensor(context: SensorEvaluationContext) -> SensorResult | SkipReason:
     stale = stale_comparisons(context.instance)
     if not stale:
-        return SkipReason("every comparison between millésimes is up to date")
+        return SensorResult(skip_reason="every comparison between millésimes is up to date")
     requests = {}
     for millesime, _key, reason in stale:
         # One request per millésime and state of the compared build: never twice for the same one.
