@@ -6,7 +6,14 @@ Files land in `$COPROFF_EXPORT_DIR/<millesime>/` (see `coproff_platform.exports`
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from coproff_platform.exports import ExportedFile, export_csv, export_dir, export_gpkg, export_statistics
+from coproff_platform.exports import (
+    ExportedFile,
+    export_csv,
+    export_dictionary,
+    export_dir,
+    export_gpkg,
+    export_statistics,
+)
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.postgis import PostGISResource
 
@@ -49,7 +56,8 @@ def coproff_gpkg(context: AssetExecutionContext, postgis: PostGISResource) -> Ma
 def coproff_csv(context: AssetExecutionContext, postgis: PostGISResource) -> MaterializeResult:
     millesime = int(context.partition_key)
     exported = export_csv(postgis.engine, millesime, export_dir(millesime))
-    return MaterializeResult(metadata=_metadata([exported]))
+    dictionary = export_dictionary(postgis.engine, millesime, export_dir(millesime))
+    return MaterializeResult(metadata={**_metadata([exported]), "dictionnaire": MetadataValue.path(str(dictionary.path))})
 
 
 @asset(
