@@ -16,7 +16,7 @@ export COPROFF_EXPORT_DIR ?= $(CURDIR)/exports
 $(BIN)/coproff: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,geo]'
 	@touch $@
 
 venv: $(BIN)/coproff
