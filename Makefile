@@ -46,8 +46,9 @@ test: venv postgis
 	@COPROFF_DATABASE_URL=$(COPROFF_TEST_DATABASE_URL) bash scripts/ensure_postgis.sh
 	$(BIN)/pytest -q
 
+DEV_PORT ?= 3000
 dev: venv postgis $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(DEV_PORT)
 
 benchmark: venv postgis
 	$(BIN)/python -m benchmarks.run
