@@ -78,7 +78,7 @@ EXPORT_KEYS = _keys(PUBLICATION_ASSETS) + _keys(EXPORT_ASSETS)
 build_millesime = define_asset_job(
     BUILD_JOB,
     selection=AssetSelection.all() | AssetSelection.all_asset_checks(),
-    description="Loads the sources of a millésime, builds the referential and runs every check.",
+    description="Charge les sources d'un millésime, construit le référentiel, le publie et lance tous les contrôles.",
 )
 
 STAGE_JOBS = [
@@ -88,10 +88,10 @@ STAGE_JOBS = [
         description=description,
     )
     for name, keys, description in (
-        ("sources", SOURCE_KEYS, "Landing files → staging tables of a millésime, with their checks."),
-        ("referential", REFERENTIAL_KEYS, "SQL models: matching, coproff.coproff, duplicate flags, with audits."),
-        ("statistics", STATISTIC_KEYS, "Statistics tables coproff.stats_* of a millésime."),
-        ("exports", EXPORT_KEYS, "Publishes the millésime (views, indexes, role) and writes its exports."),
+        ("sources", SOURCE_KEYS, "Fichiers déposés → tables staging d'un millésime, avec leurs contrôles."),
+        ("referential", REFERENTIAL_KEYS, "Modèles SQL : appariement, coproff.coproff, doublons, avec leurs contrôles."),
+        ("statistics", STATISTIC_KEYS, "Tables de statistiques coproff.stats_* d'un millésime."),
+        ("exports", EXPORT_KEYS, "Publie le millésime (vues, index, rôle lecteur) et écrit ses exports."),
     )
     if keys  # a stage without assets yet has no job
 ]
@@ -157,7 +157,8 @@ def _active_or_done_run(instance: DagsterInstance, millesime: str) -> str | None
     cron_schedule="0 6 15 10 *",
     execution_timezone="Europe/Paris",
     default_status=DefaultScheduleStatus.STOPPED,
-    description="Each autumn, builds the newest millésime present in the landing zone.",
+    description="Chaque automne, construit le millésime le plus récent déposé dans la zone de dépôt (et reprend une "
+    "construction dont le processus a disparu).",
 )
 def yearly_millesime_schedule(context: ScheduleEvaluationContext, landing: LandingZone):
     # A build whose process died (kill -9, reboot) is failed first, so that it is retried below.
@@ -193,7 +194,8 @@ def yearly_millesime_schedule(context: ScheduleEvaluationContext, landing: Landi
     job=build_millesime,
     minimum_interval_seconds=120,
     default_status=DefaultSensorStatus.STOPPED,
-    description="Registers and builds a millésime when its folder appears in the landing zone.",
+    description="Enregistre et construit un millésime quand son dossier apparaît dans la zone de dépôt ; relance une "
+    "fois une construction dont le processus a disparu.",
 )
 def landing_sensor(context: SensorEvaluationContext, landing: LandingZone) -> SensorResult | SkipReason:
     # Cursor: fingerprints of new folders seen at the previous tick. A folder is built once it is
