@@ -45,6 +45,11 @@ def get_instance():
 
     home = dagster_home()
     home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        # The instance `make` sets up: SQLite storage, run monitoring, no telemetry banner on stderr.
+        shipped = Path(__file__).resolve().parent.parent / "deploy" / "dagster.sqlite.yaml"
+        config.write_text(shipped.read_text() if shipped.exists() else "telemetry:\n  enabled: false\n")
     os.environ["DAGSTER_HOME"] = str(home)
     return DagsterInstance.get()
 
@@ -113,7 +118,7 @@ def check_database(command: str = "materialize") -> None:
 class Progress(threading.Thread):
     """Prints one line per finished step, read from the instance's event log while the run goes on."""
 
-    def __init__(self, instance, run_id: str, out=sys.stdout, interval: float = 1.0):
+    def __init__(self, instance, run_id: str, out=None, interval: float = 1.0):
         super().__init__(daemon=True)
         self.instance, self.run_id, self.out, self.interval = instance, run_id, out, interval
         self.stop = threading.Event()
@@ -131,7 +136,11 @@ class Progress(threading.Thread):
         for entry in entries[self.cursor:]:
             event = entry.dagster_event
             step = (event.step_key or "?").replace("__", "/")
-            print(f"  [{time.monotonic() - self.started:6.1f} s] {step:<40} {kinds[event.event_type]}", file=self.out, flush=True)
+            try:  # sys.stdout read now: it may have been replaced since the run started
+                print(f"  [{time.monotonic() - self.started:6.1f} s] {step:<40} {kinds[event.event_type]}",
+                      file=self.out or sys.stdout, flush=True)
+            except (ValueError, OSError):
+                pass  # progress is a nicety: a closed stream never fails the command
         self.cursor = len(entries)
 
     def run(self) -> None:
