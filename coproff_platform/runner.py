@@ -32,6 +32,18 @@ from coproff_platform.config import dagster_home, database_url, landing_dir
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
+def run_config(verbose: bool) -> dict:
+    """Resources from the environment as it is now (the code location may have been imported
+    earlier with other values), and Dagster's console log hidden unless verbose."""
+    config: dict = {"resources": {
+        "postgis": {"config": {"database_url": database_url()}},
+        "landing": {"config": {"path": str(landing_dir())}},
+    }}
+    if not verbose:
+        config.update(QUIET_RUN_CONFIG)
+    return config
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--millesime", required=True, help="millésime (year, four digits), e.g. 2023")
     parser.add_argument(
@@ -179,7 +191,7 @@ def materialize_millesime(millesime: str, select: list[str] | None = None, insta
             asset_selection=selection,
             raise_on_error=False,
             run_id=run_id,
-            run_config=None if verbose else QUIET_RUN_CONFIG,
+            run_config=run_config(verbose),
         )
     finally:
         if watcher:

@@ -122,6 +122,14 @@ def latest_check_states(instance, limit: int = 20000) -> list[CheckState]:
     return sorted(latest.values(), key=lambda c: (c.partition or "", c.asset, c.check))
 
 
+def stale_lines(instance, shown: list[str]) -> list[str]:
+    """One line per model comparing millésimes computed before the millésime it compares with."""
+    from coproff_platform.automation import stale_comparisons
+
+    return [f"  {m}: {key} is stale ({reason}); refresh: coproff materialize --millesime {m} --select {key}"
+            for m, key, reason in stale_comparisons(instance) if m in shown]
+
+
 def verdict(checks: list[CheckState]) -> str:
     failed = [c for c in checks if c.passed is False]
     errors = sum(1 for c in failed if c.severity == "ERROR")
@@ -202,6 +210,9 @@ def run(args: argparse.Namespace) -> int:
                 )
             if pub and pub.extra.get("source_parcelles"):
                 print(f"  {m}: parcels from {pub.extra['source_parcelles']}")
+
+    for line in stale_lines(instance, shown):
+        print(line)
 
     print(f"\nLast runs (newest first, at most {args.runs})")
     listed = [r for r in records if not only or r.dagster_run.tags.get("dagster/partition") == only][: args.runs]

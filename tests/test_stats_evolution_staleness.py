@@ -10,6 +10,7 @@ from coproff_platform.assets.models import MODEL_ASSETS
 from coproff_platform.automation import REFRESH_JOB, stale_comparisons, stats_evolution_sensor
 from coproff_platform.definitions import defs
 from coproff_platform.partitions import millesime_partitions
+from coproff_platform.status import stale_lines
 
 STATS_EVOLUTION = AssetKey(["coproff", "stats_evolution"])
 
@@ -48,6 +49,9 @@ def test_stats_evolution_is_recomputed_when_the_previous_millesime_is_built_afte
         _coproff_rows(fresh_db, 2023, ["RNC_A"])
         instance.report_runless_asset_event(AssetMaterialization(asset_key=["coproff", "coproff"], partition="2023"))
         [(millesime, key, reason)] = stale_comparisons(instance)
+        assert stale_lines(instance, ["2023", "2024"]) == [
+            f"  2024: coproff/stats_evolution is stale ({reason}); refresh: "
+            "coproff materialize --millesime 2024 --select coproff/stats_evolution"]
         assert (millesime, key) == ("2024", "coproff/stats_evolution") and "millésime 2023" in reason
         result = tick(instance)
         [request] = result.run_requests
