@@ -142,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as exc:
         print("\n".join(exc.lines), file=sys.stderr)
         return exc.code
+    except BrokenPipeError:  # `coproff status | head`: the reader left, nothing to report
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print(f"coproff {args.command}: interrupted", file=sys.stderr)
         return 130
