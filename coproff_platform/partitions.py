@@ -41,14 +41,15 @@ class InvalidMillesime(ValueError):
 
 def registry_opening_year() -> int:
     """Year the registration registry opened (`ouverture_registre` of the reference parameters)."""
-    try:  # the accessor of the reference layer, when present
+    try:  # the accessor of the reference layer, when present: a date, or its ISO text
         from coproff_platform.reference import parameter  # type: ignore[attr-defined]
 
         value = parameter("ouverture_registre")
-    except (ImportError, AttributeError, KeyError):
+        return int(value.year if hasattr(value, "year") else str(value)[:4])
+    except (ImportError, AttributeError, KeyError, TypeError, ValueError):
         with _PARAMETERS_CSV.open(encoding="utf-8", newline="") as f:
             value = next(row["valeur"] for row in csv.DictReader(f) if row["code"] == "ouverture_registre")
-    return int(str(value)[:4])
+        return int(str(value)[:4])
 
 
 def millesime_range(today: date | None = None) -> tuple[int, int]:

@@ -55,8 +55,14 @@ def test_invalid_millesime_keys_are_refused(key):
 def test_valid_millesimes_run_from_the_registry_opening_to_next_year():
     from datetime import date
 
+    import csv
+
+    csv_path = Path(__file__).resolve().parent.parent / "dbt_like_sql" / "reference" / "parametres.csv"
+    with csv_path.open(encoding="utf-8") as f:
+        opening = next(r["valeur"] for r in csv.DictReader(f) if r["code"] == "ouverture_registre")
     first = registry_opening_year()
-    assert first == 2016  # `ouverture_registre` in dbt_like_sql/reference/parametres.csv
+    assert first == int(opening[:4])
+    assert not is_millesime(str(first - 1))
     assert validate_millesime(str(first)) == str(first)
     assert validate_millesime(2023) == "2023"
     assert is_millesime(str(date.today().year + 1)) and not is_millesime(str(date.today().year + 2))
