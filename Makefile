@@ -16,7 +16,7 @@ export COPROFF_EXPORT_DIR ?= $(CURDIR)/exports
 $(BIN)/coproff: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,geo]'
 	@touch $@
 
 venv: $(BIN)/coproff
@@ -47,8 +47,9 @@ test: venv postgis
 	@bash scripts/ensure_qgis.sh
 	$(BIN)/pytest -q
 
+DEV_PORT ?= 3000
 dev: venv postgis $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(DEV_PORT)
 
 benchmark: venv postgis
 	$(BIN)/python -m benchmarks.run

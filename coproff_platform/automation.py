@@ -8,7 +8,14 @@
   newest millésime present in the landing zone, or skips saying why.
 - `landing_sensor`: sees a new `<landing>/<YYYY>/` folder, waits until its files stop changing,
   registers the partition and requests its run. Several folders landing at once give one run per
-  millésime: a backfill.
+  millésime: a backfill. It also retries, once, a millésime whose last build died with its
+  process (`coproff_platform.runs`).
+- `stats_evolution_sensor`: `coproff.stats_evolution` of millésime N compares N with the
+  previous built millésime; when that one is (re)built after N's comparison was computed, the
+  sensor rebuilds N's `stats_evolution` (job `refresh_comparisons`).
+
+Folder names and partition keys go through `partitions.validate_millesime`: `0000`, `9999` or
+`²⁰²⁴` are never registered.
 """
 
 from __future__ import annotations
@@ -39,8 +46,9 @@ from coproff_platform.assets.models import MODEL_ASSETS
 from coproff_platform.assets.publication import PUBLICATION_ASSETS
 from coproff_platform.assets.reference import REFERENCE_ASSETS
 from coproff_platform.assets.sources import SOURCE_ASSETS
-from coproff_platform.partitions import landed_millesimes, millesime_partitions
+from coproff_platform.partitions import is_millesime, landed_millesimes, millesime_partitions
 from coproff_platform.resources.landing import LandingZone
+from coproff_platform.runs import DEAD_PROCESS_TAG, mark_dead_runs
 
 # Without rnic and ff there is no referential; dpe, dvf and lovac only enrich it (LOVAC is restricted
 # data some users never receive).
@@ -72,7 +80,7 @@ EXPORT_KEYS = _keys(PUBLICATION_ASSETS) + _keys(EXPORT_ASSETS)
 build_millesime = define_asset_job(
     BUILD_JOB,
     selection=AssetSelection.all() | AssetSelection.all_asset_checks(),
-    description="Loads the sources of a millésime, builds the referential and runs every check.",
+    description="Charge les sources d'un millésime, construit le référentiel, le publie et lance tous les contrôles.",
 )
 
 STAGE_JOBS = [
@@ -83,15 +91,26 @@ STAGE_JOBS = [
     )
     for name, keys, description in (
         ("sources", SOURCE_KEYS + REFERENCE_KEYS,
-         "Landing files → staging tables of a millésime, with their checks; the reference layer (ref.*)."),
-        ("referential", REFERENTIAL_KEYS, "SQL models: matching, coproff.coproff, duplicate flags, with audits."),
-        ("statistics", STATISTIC_KEYS, "Statistics tables coproff.stats_* of a millésime."),
-        ("exports", EXPORT_KEYS, "Publishes the millésime (views, indexes, role) and writes its exports."),
+         "Fichiers déposés → tables staging d'un millésime, avec leurs contrôles ; couche de référence (ref.*)."),
+        ("referential", REFERENTIAL_KEYS, "Modèles SQL : appariement, coproff.coproff, doublons, avec leurs contrôles."),
+        ("statistics", STATISTIC_KEYS, "Tables de statistiques coproff.stats_* d'un millésime."),
+        ("exports", EXPORT_KEYS, "Publie le millésime (vues, index, rôle lecteur) et écrit ses exports."),
     )
     if keys  # a stage without assets yet has no job
 ]
 
-JOBS = [build_millesime, *STAGE_JOBS]
+# Models that read another millésime than their own: rebuilt when the one they compare with is.
+COMPARISON_KEYS = [AssetKey(["coproff", "stats_evolution"])]
+COMPARED_WITH = AssetKey(["coproff", "coproff"])
+REFRESH_JOB = "refresh_comparisons"
+
+refresh_comparisons = define_asset_job(
+    REFRESH_JOB,
+    selection=_stage(COMPARISON_KEYS),
+    description="Recalcule les comparaisons entre millésimes (coproff.stats_evolution) d'un millésime.",
+)
+
+JOBS = [build_millesime, *STAGE_JOBS, refresh_comparisons]
 
 
 # -- what the landing zone holds ------------------------------------------------------------------
@@ -141,9 +160,12 @@ def _active_or_done_run(instance: DagsterInstance, millesime: str) -> str | None
     cron_schedule="0 6 15 10 *",
     execution_timezone="Europe/Paris",
     default_status=DefaultScheduleStatus.STOPPED,
-    description="Each autumn, builds the newest millésime present in the landing zone.",
+    description="Chaque automne, construit le millésime le plus récent déposé dans la zone de dépôt (et reprend une "
+    "construction dont le processus a disparu).",
 )
 def yearly_millesime_schedule(context: ScheduleEvaluationContext, landing: LandingZone):
+    # A build whose process died (kill -9, reboot) is failed first, so that it is retried below.
+    mark_dead_runs(context.instance, BUILD_JOB)
     landed = landed_millesimes(landing.root)
     year = context.scheduled_execution_time.year if context.scheduled_execution_time else None
     if not landed:
@@ -160,7 +182,13 @@ def yearly_millesime_schedule(context: ScheduleEvaluationContext, landing: Landi
         return SkipReason(f"millésime {newest} already built or building: run {existing}{late}")
     if not context.instance.has_dynamic_partition(millesime_partitions.name, newest):
         context.instance.add_dynamic_partitions(millesime_partitions.name, [newest])
-    return RunRequest(run_key=f"millesime-{newest}", partition_key=newest, tags={"coproff/trigger": "schedule"})
+    # The daemon launches a run key once: a retry after a failed (or dead) build needs its own key.
+    failed = context.instance.get_runs(
+        filters=RunsFilter(job_name=BUILD_JOB, tags={"dagster/partition": newest}, statuses=[DagsterRunStatus.FAILURE]),
+        limit=1,
+    )
+    run_key = f"millesime-{newest}" + (f"-after-{failed[0].run_id}" if failed else "")
+    return RunRequest(run_key=run_key, partition_key=newest, tags={"coproff/trigger": "schedule"})
 
 
 # -- landing sensor -----------------------------------------------------------------------------
@@ -169,19 +197,28 @@ def yearly_millesime_schedule(context: ScheduleEvaluationContext, landing: Landi
     job=build_millesime,
     minimum_interval_seconds=120,
     default_status=DefaultSensorStatus.STOPPED,
-    description="Registers and builds a millésime when its folder appears in the landing zone.",
+    description="Enregistre et construit un millésime quand son dossier apparaît dans la zone de dépôt ; relance une "
+    "fois une construction dont le processus a disparu.",
 )
 def landing_sensor(context: SensorEvaluationContext, landing: LandingZone) -> SensorResult | SkipReason:
     # Cursor: fingerprints of new folders seen at the previous tick. A folder is built once it is
     # complete and unchanged between two ticks, so a half-copied millésime is never started.
     previous: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     instance = context.instance
+    mark_dead_runs(instance, BUILD_JOB)
     pending: dict[str, str] = {}
     ready: list[str] = []
     waiting: list[str] = []
+    retries: list[RunRequest] = []
     for millesime in landed_millesimes(landing.root):
         if instance.has_dynamic_partition(millesime_partitions.name, millesime):
-            continue  # already registered (by this sensor, the schedule or `coproff materialize`)
+            # Already registered (by this sensor, the schedule or `coproff materialize`): built on
+            # purpose only, except a build that died with its process, retried once (run key).
+            dead = _last_build_died(instance, millesime)
+            if dead:
+                retries.append(RunRequest(run_key=f"retry-{dead}", partition_key=millesime,
+                                          tags={"coproff/trigger": "landing_sensor", "coproff/retry_of": dead}))
+            continue
         state = inspect_landing(landing, millesime)
         if not state.complete:
             waiting.append(f"{millesime} (no file yet for {', '.join(state.missing)})")
@@ -192,19 +229,85 @@ def landing_sensor(context: SensorEvaluationContext, landing: LandingZone) -> Se
             waiting.append(f"{millesime} (files still changing)")
         pending[millesime] = state.fingerprint
     cursor = json.dumps(pending, sort_keys=True)
-    if not ready:
+    if not ready and not retries:
         reason = "waiting for " + "; ".join(waiting) if waiting else "no new millésime in the landing zone"
         return SensorResult(skip_reason=reason, cursor=cursor)
     return SensorResult(
-        run_requests=[
+        run_requests=retries + [
             RunRequest(run_key=f"landed-{m}", partition_key=m, tags={"coproff/trigger": "landing_sensor"})
             for m in ready
         ],
-        dynamic_partitions_requests=[millesime_partitions.build_add_request(ready)],
+        dynamic_partitions_requests=[millesime_partitions.build_add_request(ready)] if ready else [],
         cursor=cursor,
     )
 
 
+def _last_build_died(instance: DagsterInstance, millesime: str) -> str | None:
+    """Id of the millésime's latest build run when it failed because its process died."""
+    runs = instance.get_runs(filters=RunsFilter(job_name=BUILD_JOB, tags={"dagster/partition": millesime}), limit=1)
+    if runs and runs[0].status == DagsterRunStatus.FAILURE and DEAD_PROCESS_TAG in runs[0].tags:
+        return runs[0].run_id
+    return None
+
+
+# -- comparisons between millésimes ---------------------------------------------------------------
+def _last_materialization(instance: DagsterInstance, key: AssetKey, partition: str):
+    from dagster import AssetRecordsFilter
+
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=key, asset_partitions=[partition]), limit=1, ascending=False
+    ).records
+    return records[0] if records else None
+
+
+def stale_comparisons(instance: DagsterInstance) -> list[tuple[str, str, str]]:
+    """(millésime, asset, reason) of comparison models computed before the millésime they compare
+    with was last (re)built: the previous built millésime of `coproff/coproff`."""
+    keys = sorted(k for k in instance.get_dynamic_partitions(millesime_partitions.name) if is_millesime(k))
+    built = {k: _last_materialization(instance, COMPARED_WITH, k) for k in keys}
+    stale: list[tuple[str, str, str]] = []
+    for i, millesime in enumerate(keys):
+        previous = next((p for p in reversed(keys[:i]) if built[p] is not None), None)
+        if previous is None:
+            continue
+        for key in COMPARISON_KEYS:
+            computed = _last_materialization(instance, key, millesime)
+            if computed is not None and built[previous].timestamp > computed.timestamp:
+                stale.append((millesime, key.to_user_string(),
+                              f"{key.to_user_string()} {millesime} computed before millésime {previous} was rebuilt "
+                              f"(run {built[previous].run_id[:8]})"))
+    return stale
+
+
+@sensor(
+    name="stats_evolution_sensor",
+    job=refresh_comparisons,
+    minimum_interval_seconds=120,
+    default_status=DefaultSensorStatus.STOPPED,
+    description="Recalcule coproff.stats_evolution d'un millésime quand le millésime auquel il se compare est "
+    "(re)construit après lui.",
+)
+def stats_evolution_sensor(context: SensorEvaluationContext) -> SensorResult | SkipReason:
+    stale = stale_comparisons(context.instance)
+    if not stale:
+        return SensorResult(skip_reason="every comparison between millésimes is up to date")
+    requests = {}
+    for millesime, _key, reason in stale:
+        # One request per millésime and state of the compared build: never twice for the same one.
+        compared = _last_materialization(context.instance, COMPARED_WITH, _previous_built(context.instance, millesime))
+        requests[millesime] = RunRequest(
+            run_key=f"compare-{millesime}-{compared.run_id if compared else 'none'}",
+            partition_key=millesime,
+            tags={"coproff/trigger": "stats_evolution_sensor", "coproff/reason": reason[:200]},
+        )
+    return SensorResult(run_requests=list(requests.values()))
+
+
+def _previous_built(instance: DagsterInstance, millesime: str) -> str:
+    keys = sorted(k for k in instance.get_dynamic_partitions(millesime_partitions.name) if is_millesime(k) and k < millesime)
+    return next((p for p in reversed(keys) if _last_materialization(instance, COMPARED_WITH, p) is not None), "")
+
+
 SCHEDULES = [yearly_millesime_schedule]
-SENSORS = [landing_sensor]
+SENSORS = [landing_sensor, stats_evolution_sensor]
 

@@ -1,9 +1,17 @@
 """`coproff export`: files of a published millésime for people who do not read PostGIS.
 
 - `coproff_<M>.gpkg`: `coproff.coproff` as a GeoPackage layer `coproff` (ogr2ogr straight from
-  PostGIS; Point, EPSG:4326);
+  PostGIS; Point, EPSG:4326), the table's comment as layer description and each column's
+  comment in `gpkg_data_columns` (the GeoPackage schema extension);
 - `coproff_<M>.csv`: the same rows as CSV, the point as `longitude`/`latitude` columns;
-- `<stats table>_<M>.csv`: each `coproff.stats_*` table of the millésime (COPY TO STDOUT).
+- `<stats table>_<M>.csv`: each `coproff.stats_*` table of the millésime (COPY TO STDOUT);
+- `dictionnaire_<M>.csv`: every exported column with its type and its French description.
+
+Each CSV keeps its meaning in the formats GDAL and QGIS read: a `.csvt` beside it declares the
+column types (codes such as `code_commune`, `code_postal`, `epci` are `String`, so `01001` keeps its
+zero; `longitude`/`latitude` are `CoordX`/`CoordY`, so the file opens as points) and a `.prj` its
+coordinate system (EPSG:4326); booleans are `true`/`false` and lists are `;`-separated values,
+never PostgreSQL's `t`/`f` or `{a,b}`.
 
 Files go to `$COPROFF_EXPORT_DIR/<M>/` (default `exports/<M>/`), written under a temporary name
 and renamed, so a reader never opens a half-written file. The Dagster assets of
@@ -47,12 +55,59 @@ def export_dir(millesime: int, root: str | Path | None = None) -> Path:
     return base / str(int(millesime))
 
 
-def _columns(engine: Engine, table: str) -> list[tuple[str, bool]]:
-    """(column, is_geometry) of a coproff table, in table order."""
+@dataclass(frozen=True)
+class Column:
+    name: str
+    pg_type: str  # format_type(): integer, text[], boolean, geometry(Point,4326), ...
+    description: str
+
+    @property
+    def is_geometry(self) -> bool:
+        return self.pg_type.startswith("geometry")
+
+    @property
+    def is_array(self) -> bool:
+        return self.pg_type.endswith("[]")
+
+    @property
+    def csvt(self) -> str:
+        """The column's type in GDAL's `.csvt` convention (what QGIS and ogr read)."""
+        t = self.pg_type
+        if self.is_array:
+            return "String"  # `;`-separated values
+        if t == "boolean":
+            return "Integer(Boolean)"
+        if t in ("smallint",):
+            return "Integer(Int16)"
+        if t == "integer":
+            return "Integer"
+        if t == "bigint":
+            return "Integer64"
+        if t.startswith(("numeric", "double precision", "real")):
+            return "Real"
+        if t == "date":
+            return "Date"
+        if t.startswith("timestamp"):
+            return "DateTime"
+        return "String"  # text, char(n): codes stay text, leading zeros included
+
+    def csv_expression(self) -> str:
+        """How the column is written to CSV: booleans true/false, lists `a;b`, the rest as is."""
+        q = f'"{self.name}"'
+        if self.is_array:
+            return f"array_to_string({q}, ';') as {q}"
+        if self.pg_type == "boolean":
+            return f"case when {q} then 'true' when not {q} then 'false' end as {q}"
+        return q
+
+
+def _columns(engine: Engine, table: str) -> list[Column]:
+    """The columns of a coproff table, in table order, with their comments."""
     with engine.connect() as conn:
         rows = conn.execute(
             sa.text(
-                "select a.attname, format_type(a.atttypid, a.atttypmod) like 'geometry%' "
+                "select a.attname, format_type(a.atttypid, a.atttypmod), "
+                "coalesce(col_description(a.attrelid, a.attnum), '') "
                 "from pg_attribute a where a.attrelid = to_regclass(:t) and a.attnum > 0 "
                 "and not a.attisdropped order by a.attnum"
             ),
@@ -60,7 +115,32 @@ def _columns(engine: Engine, table: str) -> list[tuple[str, bool]]:
         ).all()
     if not rows:
         raise ExportError(f"table {SCHEMA}.{table} does not exist")
-    return [(r[0], bool(r[1])) for r in rows]
+    return [Column(r[0], r[1], r[2]) for r in rows]
+
+
+def _table_comment(engine: Engine, table: str) -> str:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("select coalesce(obj_description(to_regclass(:t), 'pg_class'), '')"),
+                            {"t": f"{SCHEMA}.{table}"}).scalar() or ""
+
+
+# What the exported point columns are, for the CSV and the dictionary.
+POINT_COLUMNS = (
+    Column("longitude", "numeric", "Longitude du point de la copropriété (WGS84, EPSG:4326, degrés décimaux)"),
+    Column("latitude", "numeric", "Latitude du point de la copropriété (WGS84, EPSG:4326, degrés décimaux)"),
+)
+POINT_CSVT = {"longitude": "CoordX", "latitude": "CoordY"}
+WGS84_PRJ = (
+    'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],'
+    'PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433],AXIS["Latitude",NORTH],'
+    'AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]'
+)
+
+
+def _write_csvt(target: Path, types: list[str]) -> Path:
+    csvt = target.with_suffix(".csvt")
+    csvt.write_text(",".join(f'"{t}"' for t in types) + "\n", encoding="ascii")
+    return csvt
 
 
 def require_published(engine: Engine, millesime: int) -> int:
@@ -103,16 +183,21 @@ def export_csv(engine: Engine, millesime: int, out_dir: Path) -> ExportedFile:
     millesime = int(millesime)
     require_published(engine, millesime)
     select: list[str] = []
-    for name, is_geom in _columns(engine, MAIN_TABLE):
-        if is_geom:
+    types: list[str] = []
+    for col in _columns(engine, MAIN_TABLE):
+        if col.is_geometry:
             # Only the published point (`geom`) is exported, as coordinates; other geometries are internal.
-            if name == "geom":
+            if col.name == "geom":
                 select += ["round(st_x(geom)::numeric, 7) as longitude", "round(st_y(geom)::numeric, 7) as latitude"]
+                types += [POINT_CSVT["longitude"], POINT_CSVT["latitude"]]
             continue
-        select.append(f'"{name}"')
+        select.append(col.csv_expression())
+        types.append(col.csvt)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"coproff_{millesime}.csv"
     query = f"select {', '.join(select)} from {SCHEMA}.{MAIN_TABLE} where millesime = {millesime} order by idcopro"
+    _write_csvt(target, types)
+    target.with_suffix(".prj").write_text(WGS84_PRJ + "\n", encoding="ascii")
     rows = _copy_to_csv(engine, query, target)
     return ExportedFile(target, rows, target.stat().st_size)
 
@@ -135,8 +220,11 @@ def export_gpkg(engine: Engine, url: str, millesime: int, out_dir: Path) -> Expo
     if shutil.which("ogr2ogr") is None:
         raise ExportError("ogr2ogr not found: install gdal-bin (scripts/ensure_gdal.sh)")
     columns = _columns(engine, MAIN_TABLE)
-    # One geometry per layer: the published point; other geometry columns stay in PostGIS.
-    select = ", ".join(f'"{n}"' for n, g in columns if not g or n == "geom")
+    # One geometry per layer: the published point; other geometry columns stay in PostGIS. Lists
+    # as `a;b` (GDAL would write its own `(2:a,b)` list syntax); booleans stay GeoPackage BOOLEAN.
+    kept = [c for c in columns if not c.is_geometry or c.name == "geom"]
+    select = ", ".join(f'array_to_string("{c.name}", \';\') as "{c.name}"' if c.is_array else f'"{c.name}"'
+                       for c in kept)
     query = f"select {select} from {SCHEMA}.{MAIN_TABLE} where millesime = {millesime} order by idcopro"
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"coproff_{millesime}.gpkg"
@@ -147,13 +235,48 @@ def export_gpkg(engine: Engine, url: str, millesime: int, out_dir: Path) -> Expo
         "ogr2ogr", "-f", "GPKG", str(tmp), datasource,
         "-sql", query, "-nln", "coproff", "-nlt", "POINT", "-a_srs", "EPSG:4326",
         "-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=YES",
+        "-lco", f"IDENTIFIER=coproff_{millesime}",
+        "-lco", f"DESCRIPTION={_table_comment(engine, MAIN_TABLE)} (millésime {millesime})",
         "-gt", "65536",  # rows per transaction: fast on large millésimes
     ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)
         raise ExportError(f"ogr2ogr failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    describe_gpkg_columns(tmp, "coproff", kept)
     return _finish(tmp, target, rows)
+
+
+def describe_gpkg_columns(gpkg: Path, layer: str, columns: list[Column]) -> None:
+    """Writes each column's description into `gpkg_data_columns` (GeoPackage schema extension),
+    where GDAL (field comments) and QGIS read it."""
+    import sqlite3
+
+    con = sqlite3.connect(gpkg)
+    try:
+        con.execute(
+            "create table if not exists gpkg_data_columns (table_name text not null, column_name text not null, "
+            "name text, title text, description text, mime_type text, constraint_name text, "
+            "constraint pk_gdc primary key (table_name, column_name), "
+            "constraint gdc_tn unique (table_name, name))"
+        )
+        con.execute(
+            "create table if not exists gpkg_extensions (table_name text, column_name text, "
+            "extension_name text not null, definition text not null, scope text not null, "
+            "constraint ge_tce unique (table_name, column_name, extension_name))"
+        )
+        con.execute(
+            "insert or ignore into gpkg_extensions values ('gpkg_data_columns', null, 'gpkg_schema', "
+            "'http://www.geopackage.org/spec121/#extension_schema', 'read-write')"
+        )
+        con.executemany(
+            "insert or replace into gpkg_data_columns (table_name, column_name, name, title, description) "
+            "values (?, ?, ?, ?, ?)",
+            [(layer, c.name, c.name, c.name, c.description) for c in columns if c.description],
+        )
+        con.commit()
+    finally:
+        con.close()
 
 
 def statistics_tables(engine: Engine) -> list[str]:
@@ -177,13 +300,48 @@ def export_statistics(engine: Engine, millesime: int, out_dir: Path) -> list[Exp
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
     for table in statistics_tables(engine):
-        names = [n for n, g in _columns(engine, table) if not g]
-        where = f" where millesime = {millesime}" if "millesime" in names else ""
-        cols = ", ".join(f'"{n}"' for n in names)
+        columns = [c for c in _columns(engine, table) if not c.is_geometry]
+        where = f" where millesime = {millesime}" if any(c.name == "millesime" for c in columns) else ""
+        cols = ", ".join(c.csv_expression() for c in columns)
         target = out_dir / f"{table}_{millesime}.csv"
+        _write_csvt(target, [c.csvt for c in columns])
         rows = _copy_to_csv(engine, f"select {cols} from {SCHEMA}.{table}{where}", target)
         files.append(ExportedFile(target, rows, target.stat().st_size))
     return files
+
+
+def export_dictionary(engine: Engine, millesime: int, out_dir: Path) -> ExportedFile:
+    """`dictionnaire_<M>.csv`: each exported file's columns with their type and description."""
+    import csv
+
+    millesime = int(millesime)
+    require_published(engine, millesime)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows: list[list[str]] = []
+    main = _columns(engine, MAIN_TABLE)
+    for c in main:
+        if c.is_geometry and c.name != "geom":
+            continue
+        gpkg_type = "Point (EPSG:4326)" if c.is_geometry else c.csvt
+        rows.append([f"coproff_{millesime}.gpkg", "coproff", c.name, gpkg_type, c.description])
+    for c in main:
+        if c.is_geometry:
+            if c.name == "geom":
+                rows += [[f"coproff_{millesime}.csv", "coproff", p.name, POINT_CSVT[p.name], p.description]
+                         for p in POINT_COLUMNS]
+            continue
+        rows.append([f"coproff_{millesime}.csv", "coproff", c.name, c.csvt, c.description])
+    for table in statistics_tables(engine):
+        rows += [[f"{table}_{millesime}.csv", table, c.name, c.csvt, c.description]
+                 for c in _columns(engine, table) if not c.is_geometry]
+    target = out_dir / f"dictionnaire_{millesime}.csv"
+    tmp = target.with_name(target.name + ".part")
+    with tmp.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["fichier", "table", "colonne", "type", "description"])
+        writer.writerows(rows)
+    _write_csvt(target, ["String"] * 5)
+    return _finish(tmp, target, len(rows))
 
 
 # -- CLI ------------------------------------------------------------------------------------------
@@ -208,9 +366,12 @@ def run(args: argparse.Namespace) -> int:
             else:
                 files.append(export_csv(engine, args.millesime, out_dir))
                 files.extend(export_statistics(engine, args.millesime, out_dir))
+        files.append(export_dictionary(engine, args.millesime, out_dir))
     except ExportError as exc:
+        from coproff_platform.cli import EXIT_NOT_FOUND
+
         print(f"coproff export: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_NOT_FOUND if "not published" in str(exc) or "no millésime" in str(exc) else 1
     finally:
         engine.dispose()
     for f in files:

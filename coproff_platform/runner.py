@@ -1,21 +1,51 @@
 """`coproff materialize`: registers a millésime and builds it, checks included, in this process.
 
 The run is recorded in the Dagster instance of `DAGSTER_HOME`, so it shows in the UI like a run
-launched there.
+launched there. Before anything runs, the millésime key, its landing folder, the `--select` keys
+and the database are checked, so that a typo or a stopped server ends in a few lines. Dagster's
+own log stream is hidden (progress lines instead; `--verbose` shows it) and written whole to
+`$DAGSTER_HOME/logs/<run id>.log`; a failure ends with what failed, why, what to do and that path.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
+import threading
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from coproff_platform.config import dagster_home
+from coproff_platform.cli import (
+    EXIT_BUILD_FAILED,
+    EXIT_CHECK_FAILED,
+    EXIT_DATABASE,
+    EXIT_USAGE,
+    CommandError,
+    database_error_line,
+    database_unreachable,
+)
+from coproff_platform.config import dagster_home, database_url, landing_dir
+
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def run_config(verbose: bool) -> dict:
+    """Resources from the environment as it is now (the code location may have been imported
+    earlier with other values), and Dagster's console log hidden unless verbose."""
+    config: dict = {"resources": {
+        "postgis": {"config": {"database_url": database_url()}},
+        "landing": {"config": {"path": str(landing_dir())}},
+    }}
+    if not verbose:
+        config.update(QUIET_RUN_CONFIG)
+    return config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--millesime", required=True, help="millésime (year), e.g. 2023")
+    parser.add_argument("--millesime", required=True, help="millésime (year, four digits), e.g. 2023")
     parser.add_argument(
         "--select",
         help="comma-separated asset keys to build (e.g. staging/rnic,coproff/coproff); default: everything",
@@ -27,61 +57,301 @@ def get_instance():
 
     home = dagster_home()
     home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        # The instance `make` sets up: SQLite storage, run monitoring, no telemetry banner on stderr.
+        shipped = Path(__file__).resolve().parent.parent / "deploy" / "dagster.sqlite.yaml"
+        config.write_text(shipped.read_text() if shipped.exists() else "telemetry:\n  enabled: false\n")
     os.environ["DAGSTER_HOME"] = str(home)
     return DagsterInstance.get()
 
 
-def materialize_millesime(millesime: str, select: list[str] | None = None, instance=None):
-    """Runs the `build_millesime` job for one partition; returns the ExecuteInProcessResult."""
+def log_path(run_id: str) -> Path:
+    return dagster_home() / "logs" / f"{run_id}.log"
+
+
+# -- checks before the run ----------------------------------------------------------------------
+def check_millesime_key(millesime: str, instance, command: str = "materialize") -> str:
+    """The validated key; raises CommandError (usage) for an invalid key or a missing landing folder."""
+    from coproff_platform.partitions import InvalidMillesime, millesime_partitions, validate_millesime
+
+    try:
+        key = validate_millesime(millesime)
+    except InvalidMillesime as exc:
+        raise CommandError(EXIT_USAGE, f"coproff {command}: {exc}") from None
+    landing = landing_dir()
+    if not (landing / key).is_dir() and not instance.has_dynamic_partition(millesime_partitions.name, key):
+        raise CommandError(
+            EXIT_USAGE,
+            f"coproff {command}: millésime {key} has no landing folder {landing / key} (COPROFF_LANDING_DIR)",
+            f"  what to do: drop its files in {landing / key}/<source>/ (docs/landing_formats.md) "
+            f"or generate a sample: coproff sample --millesime {key}",
+        )
+    return key
+
+
+def resolve_selection(select: list[str] | None):
+    """AssetKeys of `--select`; unknown keys raise CommandError listing the closest existing keys."""
+    if not select:
+        return None
     from dagster import AssetKey
 
     from coproff_platform.definitions import defs
+
+    known = sorted(k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys())
+    wanted = [k.strip() for k in select if k.strip()]
+    unknown = [k for k in wanted if k not in known]
+    if unknown:
+        lines = [f"coproff materialize: unknown asset key{'s' if len(unknown) > 1 else ''} in --select"]
+        for k in unknown:
+            close = difflib.get_close_matches(k, known, n=3, cutoff=0.5)
+            lines.append(f"  {k!r}: closest: {', '.join(close)}" if close else f"  {k!r}: no close key")
+        lines.append(f"  what to do: pick keys among the {len(known)} assets (schema/table), e.g. {known[0]}; "
+                     "`dagster asset list -m coproff_platform.definitions` lists them")
+        raise CommandError(EXIT_USAGE, *lines)
+    return [AssetKey.from_user_string(k) for k in wanted]
+
+
+def check_database(command: str = "materialize") -> None:
+    """Raises CommandError (database unreachable) unless a connection opens within a few seconds."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url(), connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+    except sa.exc.OperationalError as exc:
+        raise database_unreachable(command, database_error_line(exc) or str(exc)) from None
+    finally:
+        engine.dispose()
+
+
+# -- the run --------------------------------------------------------------------------------------
+class Progress(threading.Thread):
+    """Prints one line per finished step, read from the instance's event log while the run goes on."""
+
+    def __init__(self, instance, run_id: str, out=None, interval: float = 1.0):
+        super().__init__(daemon=True)
+        self.instance, self.run_id, self.out, self.interval = instance, run_id, out, interval
+        self.stop = threading.Event()
+        self.cursor = 0
+        self.started = time.monotonic()
+
+    def poll(self) -> None:
+        from dagster import DagsterEventType
+
+        kinds = {DagsterEventType.STEP_SUCCESS: "done", DagsterEventType.STEP_FAILURE: "FAILED"}
+        try:
+            entries = self.instance.all_logs(self.run_id, of_type=set(kinds))
+        except Exception:
+            return  # the run record may not exist yet
+        for entry in entries[self.cursor:]:
+            event = entry.dagster_event
+            step = (event.step_key or "?").replace("__", "/")
+            try:  # sys.stdout read now: it may have been replaced since the run started
+                print(f"  [{time.monotonic() - self.started:6.1f} s] {step:<40} {kinds[event.event_type]}",
+                      file=self.out or sys.stdout, flush=True)
+            except (ValueError, OSError):
+                pass  # progress is a nicety: a closed stream never fails the command
+        self.cursor = len(entries)
+
+    def run(self) -> None:
+        while not self.stop.wait(self.interval):
+            self.poll()
+
+    def finish(self) -> None:
+        self.stop.set()
+        self.join(timeout=5)
+        self.poll()
+
+
+def materialize_millesime(millesime: str, select: list[str] | None = None, instance=None, verbose: bool = True,
+                          progress: bool = False, landing: Path | None = None):
+    """Runs the `build_millesime` job for one partition; returns the ExecuteInProcessResult."""
+    from dagster import AssetKey
+    from dagster._core.utils import make_new_run_id
+
+    from coproff_platform.definitions import defs
     from coproff_platform.partitions import register_millesime
+    from coproff_platform.runs import mark_dead_runs
 
     instance = instance or get_instance()
-    register_millesime(instance, millesime)
+    register_millesime(instance, millesime, landing)
+    mark_dead_runs(instance)
     job = defs.resolve_job_def("build_millesime")
-    selection = [AssetKey.from_user_string(k.strip()) for k in select] if select else None
-    return job.execute_in_process(
-        partition_key=str(millesime),
-        instance=instance,
-        asset_selection=selection,
-        raise_on_error=False,
-    )
+    selection = [k if isinstance(k, AssetKey) else AssetKey.from_user_string(k.strip()) for k in select] if select else None
+    run_id = make_new_run_id()
+    watcher = Progress(instance, run_id) if progress else None
+    if watcher:
+        watcher.start()
+    try:
+        return job.execute_in_process(
+            partition_key=str(millesime),
+            instance=instance,
+            asset_selection=selection,
+            raise_on_error=False,
+            run_id=run_id,
+            run_config=run_config(verbose),
+        )
+    finally:
+        if watcher:
+            watcher.finish()
+
+
+# -- what the run did -----------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    lines: list[str] = field(default_factory=list)  # summary for stdout
+    blocking_failed: list[str] = field(default_factory=list)  # "asset:check"
+    failed_steps: list[tuple[str, str]] = field(default_factory=list)  # (asset, cause in one line)
+
+
+def _cause_line(error) -> str:
+    """The innermost cause of a step error in one line (user errors wrap the real exception)."""
+    if error is None:
+        return "unknown error"
+    innermost = error
+    while innermost.cause is not None:
+        innermost = innermost.cause
+    chosen = innermost if innermost is not error else error
+    message = (chosen.message or "").strip()
+    # "psycopg.errors.UndefinedTable: relation ... does not exist\nLINE 1: ..." -> first line.
+    first = next((line.strip() for line in message.splitlines() if line.strip()), chosen.cls_name or "error")
+    if error.cls_name == "Failure" and error.message:
+        first = next((line.strip() for line in error.message.splitlines() if line.strip()), first)
+    # "coproff_platform.loading.reader.SourceFileError: ..." -> "SourceFileError: ...".
+    head, sep, rest = first.partition(": ")
+    if sep and "." in head and " " not in head:
+        first = f"{head.rsplit('.', 1)[1]}: {rest}"
+    return first if len(first) <= 300 else first[:297] + "..."
+
+
+
+def _source_notes(mat) -> list[str]:
+    notes = []
+    for label, value in mat.metadata.items():
+        if label in ("note", "source_present") or label.startswith("note"):
+            notes.append(f"{label}={getattr(value, 'value', value)}")
+    return notes
 
 
 def summarize(result) -> tuple[list[str], bool]:
-    """Lines of a summary (rows per asset, check results) and whether a blocking check failed."""
-    assets: list[tuple[str, str]] = []
+    """Lines of a summary (rows per asset, quarantined rows, check results) and whether a blocking check failed."""
+    outcome = outcome_of(result)
+    return outcome.lines, bool(outcome.blocking_failed)
+
+
+def outcome_of(result) -> Outcome:
+    out = Outcome()
+    assets: list[tuple[str, str, str]] = []
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             mat = event.event_specific_data.materialization
             rows = mat.metadata.get("dagster/row_count")
-            assets.append((mat.asset_key.to_user_string(), f"{rows.value:,} rows" if rows is not None else ""))
+            quarantined = next((v.value for k, v in mat.metadata.items() if "quarantin" in k and isinstance(getattr(v, "value", None), int)), None)
+            extra = []
+            if quarantined is not None:
+                extra.append(f"{quarantined:,} quarantined")
+            extra += _source_notes(mat)
+            assets.append((mat.asset_key.to_user_string(), f"{rows.value:,} rows" if rows is not None else "", ", ".join(extra)))
+        elif event.event_type_value == "STEP_FAILURE":
+            step = (event.step_key or "?").replace("__", "/")
+            out.failed_steps.append((step, _cause_line(event.event_specific_data.error)))
     checks: list[tuple[str, str]] = []
-    blocking_failed = False
     for ev in result.get_asset_check_evaluations():
         failed_blocking = not ev.passed and ev.severity.value == "ERROR"
-        blocking_failed |= failed_blocking
+        name = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
+        if failed_blocking:
+            out.blocking_failed.append(name)
         status = "passed" if ev.passed else ("FAILED (blocking)" if failed_blocking else "failed (warning)")
-        checks.append((f"{ev.asset_key.to_user_string()}:{ev.check_name}", status))
-    width = max((len(name) for name, _ in assets + checks), default=0) + 2
-    lines = ["", "Assets materialized:"]
-    lines += [f"  {name:<{width}}{rows:>14}" for name, rows in assets]
-    lines.append("Checks:")
-    lines += [f"  {name:<{width}}{status}" for name, status in checks]
-    return lines, blocking_failed
+        checks.append((name, status))
+    width = max((len(name) for name, *_ in assets + checks), default=0) + 2
+    out.lines = ["", "Assets materialized:"]
+    out.lines += [f"  {name:<{width}}{rows:>14}" + (f"  ({extra})" if extra else "") for name, rows, extra in assets]
+    out.lines.append("Checks:")
+    out.lines += [f"  {name:<{width}}{status}" for name, status in checks]
+    return out
+
+
+def write_run_log(instance, run_id: str) -> Path:
+    """The run's whole event log as text (errors with their tracebacks) in $DAGSTER_HOME/logs/."""
+    path = log_path(run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for entry in instance.all_logs(run_id):
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry.timestamp))
+            event = entry.dagster_event
+            kind = event.event_type_value if event else entry.level
+            step = entry.step_key or "-"
+            f.write(f"{when} {kind:<24} {step:<32} {entry.user_message or (event.message if event else '')}\n")
+            error = getattr(getattr(event, "event_specific_data", None), "error", None) if event else None
+            if error is not None:
+                f.write(error.to_string() + "\n")
+    return path
+
+
+def previous_publication(millesime: int) -> str | None:
+    """'published since <when> by run <id>' when the millésime is in coproff.millesimes, else None."""
+    from coproff_platform.status import publication_record
+
+    record = publication_record(database_url(), millesime)
+    if record is None:
+        return None
+    published_at, run_id = record
+    return f"the version published on {published_at:%Y-%m-%d %H:%M UTC} (run {(run_id or '?')[:8]}) is still published, unchanged"
+
+
+def failure_lines(millesime: str, outcome: Outcome, run_id: str, path: Path, elapsed: float) -> list[str]:
+    lines = [f"millésime {millesime}: FAILED after {elapsed:.1f} s (run {run_id})"]
+    for step, cause in outcome.failed_steps[:4]:
+        lines.append(f"  failed: {step}")
+        lines.append(f"    cause: {cause}")
+    if len(outcome.failed_steps) > 4:
+        lines.append(f"  ... and {len(outcome.failed_steps) - 4} more failed steps")
+    if outcome.blocking_failed:
+        shown = ", ".join(outcome.blocking_failed[:3]) + (" ..." if len(outcome.blocking_failed) > 3 else "")
+        lines.append(f"  blocking check failed: {shown}")
+    try:
+        kept = previous_publication(int(millesime))
+    except Exception:
+        kept = None
+    lines.append(f"  {kept}" if kept else "  nothing of this millésime is published")
+    if outcome.failed_steps:
+        lines.append("  what to do: fix the cause above (file, line and field are named when a source is at fault), then rerun")
+    else:
+        lines.append(f"  what to do: see the failing check's metadata (coproff status --millesime {millesime}), fix the data, rerun")
+    lines.append(f"  full log: {path}  (or the Dagster UI, run {run_id[:8]})")
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    select = args.select.split(",") if args.select else None
-    result = materialize_millesime(str(args.millesime), select)
-    lines, blocking_failed = summarize(result)
-    print("\n".join(lines))
+    verbose = bool(getattr(args, "verbose", False))
+    instance = get_instance()
+    millesime = check_millesime_key(str(args.millesime), instance)
+    selection = resolve_selection(args.select.split(",") if args.select else None)
+    check_database()
+    print(f"millésime {millesime}: building (Dagster instance {dagster_home()})", flush=True)
+    result = materialize_millesime(millesime, selection, instance, verbose=verbose, progress=not verbose,
+                                   landing=landing_dir())
+    outcome = outcome_of(result)
+    print("\n".join(outcome.lines))
+    path = write_run_log(instance, result.run_id)
     elapsed = time.monotonic() - started
-    if not result.success or blocking_failed:
-        print(f"\nmillésime {args.millesime}: FAILED after {elapsed:.1f} s (run {result.run_id})", file=sys.stderr)
-        return 1
-    print(f"\nmillésime {args.millesime}: done in {elapsed:.1f} s (run {result.run_id})")
+    if not result.success or outcome.blocking_failed:
+        # A database that went away during the run says so, not "build failed".
+        db_causes = [c for _, c in outcome.failed_steps if "connection" in c.lower() and "refused" in c.lower()]
+        lines = failure_lines(millesime, outcome, result.run_id, path, elapsed)
+        print("\n" + "\n".join(lines), file=sys.stderr)
+        if db_causes:
+            return EXIT_DATABASE
+        return EXIT_BUILD_FAILED if outcome.failed_steps and not _only_check_failures(outcome) else EXIT_CHECK_FAILED
+    print(f"\nmillésime {millesime}: done in {elapsed:.1f} s (run {result.run_id}); log: {path}")
     return 0
+
+
+def _only_check_failures(outcome: Outcome) -> bool:
+    """A blocking check fails its asset's step too: the build failed *because of* the check."""
+    return bool(outcome.blocking_failed) and all(
+        any(step == name.split(":")[0] for name in outcome.blocking_failed) for step, _ in outcome.failed_steps
+    )

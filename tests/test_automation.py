@@ -201,3 +201,22 @@ def test_stage_jobs_select_the_checks_of_their_assets():
         assert job.selection.resolve_checks(graph) == expected_checks, job.name
         resolved = defs.resolve_job_def(job.name)
         assert resolved.partitions_def == millesime_partitions, job.name
+
+
+def test_sensor_never_registers_a_folder_that_is_not_a_millesime(instance, tmp_path):
+    for name in ("0000", "9999", "²⁰²⁴", "２０２３", "2015"):
+        land(tmp_path, name)
+    first = tick_sensor(instance, tmp_path, None)
+    second = tick_sensor(instance, tmp_path, first.cursor)
+    assert not second.run_requests and second.skip_message == "no new millésime in the landing zone"
+    assert instance.get_dynamic_partitions(millesime_partitions.name) == []
+
+
+def test_schedule_retry_after_a_failed_build_has_a_new_run_key(instance, tmp_path):
+    # The daemon launches a run key only once: the retry must not reuse the first request's key.
+    land(tmp_path, "2024")
+    [first] = tick_schedule(instance, tmp_path).run_requests
+    failed = create_run_for_test(instance, job_name=BUILD_JOB, status=DagsterRunStatus.FAILURE,
+                                 tags={"dagster/partition": "2024"})
+    [retry] = tick_schedule(instance, tmp_path).run_requests
+    assert retry.run_key != first.run_key and failed.run_id in retry.run_key

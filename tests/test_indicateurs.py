@@ -24,6 +24,7 @@ INDICATOR_MODELS = {
     "intermediate.indicateurs",
 }
 T1, T2, T3 = "75115000DF0001", "75115000DF0002", "75115000DF0003"
+T4 = "75115000DF0004"  # an FF-only copropriété with no DPE, no sale, no vacant dwelling
 
 
 def _point(dx: float) -> str:
@@ -66,6 +67,8 @@ def indicateurs(fresh_db):
     fx.registration("AA0000002", x=X + 100, y=Y, idpar=[T2])  # two registrations on T2: indicative
     fx.registration("AA0000003", x=X + 101, y=Y, idpar=[T2])
     fx.registration("AA0000004")  # no point, no reference: unmatched
+    fx.copro_tup(T4, X + 300, Y)
+    fx.registration("AA0000005")  # unmatched, and no DPE names it
     fx.write(fresh_db)
     with fresh_db.engine.begin() as conn:
         for t in ("staging.dpe", "staging.dvf", "staging.lovac"):
@@ -143,4 +146,22 @@ def test_lovac_vacant_and_vacant_for_more_than_two_years(indicateurs):
 
 
 def test_every_copropriete_has_one_indicator_row(indicateurs):
-    assert set(indicateurs) == {"RNC_AA0000001", "RNC_AA0000002", "RNC_AA0000003", "RNC_AA0000004", "FF_" + T3}
+    assert set(indicateurs) == {"RNC_AA0000001", "RNC_AA0000002", "RNC_AA0000003", "RNC_AA0000004", "RNC_AA0000005", "FF_" + T3, "FF_" + T4}
+
+
+def test_counts_are_zero_when_measured_and_null_when_unknown_ratios_null_without_data(indicateurs):
+    counts = ["nb_dpe", "nb_dpe_immat", "nb_dpe_a", "nb_dpe_b", "nb_dpe_c", "nb_dpe_d", "nb_dpe_e", "nb_dpe_f",
+              "nb_dpe_g", "nb_ventes_appartements", "nb_logements_vacants", "nb_logements_vacants_2ans"]
+    without_data = ["part_dpe_fg", "date_dernier_dpe", "prix_m2_median", "date_derniere_vente"]
+    # A TUP and nothing on it: every count is 0 (measured, none found), no ratio, date nor median.
+    empty = indicateurs["FF_" + T4]
+    assert [empty[c] for c in counts] == [0] * len(counts)
+    assert [empty[c] for c in without_data] == [None] * len(without_data)
+    # No TUP and no DPE naming it: nothing could be measured, every indicator NULL (not 0).
+    unknown = indicateurs["RNC_AA0000005"]
+    assert [unknown[c] for c in counts + without_data] == [None] * (len(counts) + len(without_data))
+    # Label counts follow nb_dpe: 0 for a label absent among counted DPE, never NULL beside a count.
+    r1 = indicateurs["RNC_AA0000001"]
+    assert (r1["nb_dpe_a"], r1["nb_dpe_b"], r1["nb_dpe_e"], r1["nb_dpe_g"]) == (0, 0, 0, 0)
+    unmatched = indicateurs["RNC_AA0000004"]  # no TUP, one DPE by its number: its counts are known
+    assert (unmatched["nb_dpe_a"], unmatched["nb_dpe_e"]) == (0, 1)

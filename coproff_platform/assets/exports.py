@@ -1,69 +1,85 @@
 """Exports of a published millésime: GeoPackage and CSV of coproff.coproff, statistics as CSV.
 
 Each export depends on `coproff/publication`, so only a complete, published millésime is exported.
-Files land in `$COPROFF_EXPORT_DIR/<millesime>/` (see `coproff_platform.exports`).
+Files land in `$COPROFF_EXPORT_DIR/<millesime>/` (see `coproff_platform.exports`). Owner and group
+come from `coproff_platform.ui`; descriptions and metadata labels are in French and name the
+public relations readers use (`coproff.coproff_<M>`), never internal partition tables.
 """
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from coproff_platform.exports import ExportedFile, export_csv, export_dir, export_gpkg, export_statistics
+from coproff_platform.exports import (
+    ExportedFile,
+    export_csv,
+    export_dictionary,
+    export_dir,
+    export_gpkg,
+    export_statistics,
+)
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.postgis import PostGISResource
+from coproff_platform.ui import OWNERS, group_of
 
 PUBLICATION = AssetKey(["coproff", "publication"])
 
 
-def _metadata(files: list[ExportedFile]) -> dict:
-    meta: dict = {"files": MetadataValue.json([str(f.path) for f in files])}
+def _metadata(files: list[ExportedFile], millesime: int) -> dict:
+    meta: dict = {
+        "fichiers": MetadataValue.json([str(f.path) for f in files]),
+        "relation_publiee": MetadataValue.text(f"coproff.coproff_{millesime}"),
+    }
     if len(files) == 1:
-        meta["path"] = MetadataValue.path(str(files[0].path))
+        meta["chemin"] = MetadataValue.path(str(files[0].path))
         meta["dagster/row_count"] = files[0].rows
-        meta["size_bytes"] = files[0].bytes
+        meta["taille_octets"] = files[0].bytes
     else:
-        meta["rows_per_file"] = MetadataValue.json({f.path.name: f.rows for f in files})
+        meta["lignes_par_fichier"] = MetadataValue.json({f.path.name: f.rows for f in files})
     return meta
 
 
+def _spec(name: str) -> dict:
+    key = AssetKey(["exports", name])
+    return {"key": key, "group_name": group_of(key), "owners": OWNERS, "deps": [PUBLICATION],
+            "partitions_def": millesime_partitions}
+
+
 @asset(
-    key=["exports", "coproff_gpkg"],
-    deps=[PUBLICATION],
-    partitions_def=millesime_partitions,
-    group_name="exports",
-    kinds={"gpkg"},
-    description="GeoPackage of coproff.coproff for the millésime (layer `coproff`, Point, EPSG:4326).",
+    **_spec("coproff_gpkg"),
+    kinds={"gpkg", "gdal"},
+    description="GeoPackage du référentiel publié du millésime (couche `coproff`, points, EPSG:4326), avec la "
+    "description de la couche et de chaque colonne (gpkg_data_columns) tirées des commentaires PostgreSQL.",
 )
 def coproff_gpkg(context: AssetExecutionContext, postgis: PostGISResource) -> MaterializeResult:
     millesime = int(context.partition_key)
     exported = export_gpkg(postgis.engine, postgis.database_url, millesime, export_dir(millesime))
-    return MaterializeResult(metadata=_metadata([exported]))
+    return MaterializeResult(metadata=_metadata([exported], millesime))
 
 
 @asset(
-    key=["exports", "coproff_csv"],
-    deps=[PUBLICATION],
-    partitions_def=millesime_partitions,
-    group_name="exports",
+    **_spec("coproff_csv"),
     kinds={"csv"},
-    description="CSV of coproff.coproff for the millésime (point as longitude/latitude, WGS84).",
+    description="CSV du référentiel publié du millésime : point en longitude/latitude (WGS84), types déclarés "
+    "dans un .csvt (codes en texte), système de coordonnées dans un .prj, et le dictionnaire des données "
+    "`dictionnaire_<millésime>.csv` de tous les fichiers exportés.",
 )
 def coproff_csv(context: AssetExecutionContext, postgis: PostGISResource) -> MaterializeResult:
     millesime = int(context.partition_key)
     exported = export_csv(postgis.engine, millesime, export_dir(millesime))
-    return MaterializeResult(metadata=_metadata([exported]))
+    dictionary = export_dictionary(postgis.engine, millesime, export_dir(millesime))
+    return MaterializeResult(
+        metadata={**_metadata([exported], millesime), "dictionnaire": MetadataValue.path(str(dictionary.path))}
+    )
 
 
 @asset(
-    key=["exports", "statistiques_csv"],
-    deps=[PUBLICATION],
-    partitions_def=millesime_partitions,
-    group_name="exports",
+    **_spec("statistiques_csv"),
     kinds={"csv"},
-    description="One CSV per statistics table coproff.stats_* for the millésime.",
+    description="Un CSV (et son .csvt) par table de statistiques coproff.stats_* du millésime.",
 )
 def statistiques_csv(context: AssetExecutionContext, postgis: PostGISResource) -> MaterializeResult:
     millesime = int(context.partition_key)
     files = export_statistics(postgis.engine, millesime, export_dir(millesime))
-    return MaterializeResult(metadata=_metadata(files))
+    return MaterializeResult(metadata=_metadata(files, millesime))
 
 
 EXPORT_ASSETS = [coproff_gpkg, coproff_csv, statistiques_csv]

@@ -4,8 +4,13 @@
 -- The copropriétés are those of intermediate.synthese (registrations + FF-only copropriétés).
 -- DVF and LOVAC describe the TUP: every copropriété of a TUP receives its TUP's values, flagged
 -- indicative in coproff.coproff (indicatif) when the TUP holds several registrations.
--- A copropriété with no DPE, sale or vacant dwelling gets 0, not NULL; it gets NULL when it has
--- no TUP (unmatched registration), except for DPE attached directly by registration number.
+-- NULL and 0 mean different things, the same way for every indicator:
+--   * a count (nb_dpe, nb_dpe_immat, nb_dpe_a .. nb_dpe_g, nb_ventes_appartements,
+--     nb_logements_vacants, nb_logements_vacants_2ans) is 0 when it was measured and nothing was
+--     found (the copropriété has a TUP; for DPE also when a DPE names its registration), NULL when
+--     it could not be measured (no TUP: unmatched registration, and for DPE none naming it);
+--   * a share, median or date (part_dpe_fg, prix_m2_median, date_dernier_dpe, date_derniere_vente)
+--     is NULL when there is nothing to compute it from (no labelled DPE, no apartment sale), never 0.
 -- Sales come from DV3F when the millésime has DV3F rows (restricted, one row per mutation), else
 -- from DVF; source_ventes records which ("DV3F accepted when present", docs/rules.md "Indicateurs").
 
@@ -71,15 +76,17 @@ select
     copros.idcopro,
     cast(:millesime as smallint) as millesime,
     -- DPE
+    -- DPE counts: measured (0 if none) with a TUP or a DPE naming the registration, else NULL
     case when copros.idtup is null then dpe.nb_dpe else coalesce(dpe.nb_dpe, 0) end as nb_dpe,
     case when copros.idtup is null then dpe.nb_dpe_immat else coalesce(dpe.nb_dpe_immat, 0) end as nb_dpe_immat,
-    dpe.nb_dpe_a,
-    dpe.nb_dpe_b,
-    dpe.nb_dpe_c,
-    dpe.nb_dpe_d,
-    dpe.nb_dpe_e,
-    dpe.nb_dpe_f,
-    dpe.nb_dpe_g,
+    case when copros.idtup is null then dpe.nb_dpe_a else coalesce(dpe.nb_dpe_a, 0) end as nb_dpe_a,
+    case when copros.idtup is null then dpe.nb_dpe_b else coalesce(dpe.nb_dpe_b, 0) end as nb_dpe_b,
+    case when copros.idtup is null then dpe.nb_dpe_c else coalesce(dpe.nb_dpe_c, 0) end as nb_dpe_c,
+    case when copros.idtup is null then dpe.nb_dpe_d else coalesce(dpe.nb_dpe_d, 0) end as nb_dpe_d,
+    case when copros.idtup is null then dpe.nb_dpe_e else coalesce(dpe.nb_dpe_e, 0) end as nb_dpe_e,
+    case when copros.idtup is null then dpe.nb_dpe_f else coalesce(dpe.nb_dpe_f, 0) end as nb_dpe_f,
+    case when copros.idtup is null then dpe.nb_dpe_g else coalesce(dpe.nb_dpe_g, 0) end as nb_dpe_g,
+    -- share and date: NULL without a (labelled) DPE
     dpe.part_dpe_fg,
     dpe.date_dernier_dpe,
     -- sales (DV3F when present, else DVF)
