@@ -118,6 +118,28 @@ FF_PARCELLE = Table(
     indexes=("idtup", "geompar_4326"),
 )
 
+CADASTRE_PARCELLE = Table(
+    "staging.cadastre_parcelle",
+    "Parcelles du cadastre ouvert (Etalab, GeoJSON WGS84), quand le millésime n'a pas de Fichiers fonciers",
+    (
+        M,
+        Col("idpar", "char(14) not null", "Identifiant de parcelle (propriété `id` d'Etalab : commune+préfixe+section+numéro)"),
+        Col("code_commune", "char(5)", "Code INSEE de la commune (arrondissement pour Paris, Lyon, Marseille)"),
+        Col("prefixe", "char(3)", "Préfixe de section (000 hors communes associées)"),
+        Col("section", "char(2)", "Section cadastrale, complétée à gauche par 0"),
+        Col("numero", "char(4)", "Numéro de parcelle, complété à gauche par 0"),
+        Col("contenance", "integer", "Contenance cadastrale (m²)"),
+        Col("date_creation", "date", "Date de création de la parcelle (propriété `created`)"),
+        Col("date_maj", "date", "Date de dernière mise à jour (propriété `updated`)"),
+        Col("geom", "geometry(MultiPolygon, 4326)", "Contour de la parcelle (WGS84)"),
+        Col("anomalies", "text[] not null default '{}'", "Réparations et signalements appliqués à la ligne (codes de motif)"),
+        Col("source_file", "text not null", "Fichier source (relatif à la zone de dépôt)"),
+        Col("source_line", "integer not null", "Numéro de l'objet (feature) dans le fichier, à partir de 1"),
+    ),
+    primary_key=("millesime", "idpar"),
+    indexes=("code_commune", "geom"),
+)
+
 FF_TUP = Table(
     "staging.ff_tup",
     "Unités foncières unifiées (TUP) des Fichiers fonciers",
@@ -245,7 +267,7 @@ QUARANTINE = Table(
     "Lignes sources rejetées, avec leur motif : lues = chargées + en quarantaine",
     (
         M,
-        Col("source", "text not null", "Source : rnic, ff_parcelle, ff_tup, dpe, dvf, dv3f, lovac"),
+        Col("source", "text not null", "Source : rnic, ff_parcelle, ff_tup, cadastre_parcelle, dpe, dvf, dv3f, lovac"),
         Col("source_file", "text not null", "Fichier source"),
         Col("source_line", "integer not null", "Numéro de ligne dans le fichier (en-tête = 1)"),
         Col("reason", "text not null", "Code du motif de rejet"),
@@ -261,9 +283,10 @@ LOAD_LOG = Table(
     "Journal des chargements : lignes lues, chargées et mises en quarantaine, par fichier",
     (
         M,
-        Col("source", "text not null", "Source : rnic, ff_parcelle, ff_tup, dpe, dvf, dv3f, lovac"),
+        Col("source", "text not null", "Source : rnic, ff_parcelle, ff_tup, cadastre_parcelle, dpe, dvf, dv3f, lovac"),
         Col("source_file", "text not null", "Fichier source"),
         Col("encoding", "text", "Encodage lu"),
+        Col("lines_fallback", "integer not null default 0", "Lignes décodées en Windows-1252/Latin-1 faute d'être en UTF-8 valide"),
         Col("rows_read", "integer not null", "Lignes de données lues (hors en-tête et lignes vides)"),
         Col("rows_loaded", "integer not null", "Lignes chargées dans la table de staging"),
         Col("rows_quarantined", "integer not null", "Lignes mises en quarantaine"),
@@ -273,7 +296,7 @@ LOAD_LOG = Table(
 )
 
 STAGING_TABLES: dict[str, Table] = {
-    t.qualified.split(".")[1]: t for t in (RNIC, FF_PARCELLE, FF_TUP, DPE, DVF, DV3F, LOVAC)
+    t.qualified.split(".")[1]: t for t in (RNIC, FF_PARCELLE, FF_TUP, CADASTRE_PARCELLE, DPE, DVF, DV3F, LOVAC)
 }
 ALL_TABLES: tuple[Table, ...] = (*STAGING_TABLES.values(), QUARANTINE, LOAD_LOG)
 
@@ -282,6 +305,16 @@ def create_table(conn: Connection, table: Table) -> None:
     """Creates the partitioned parent table, its indexes and comments, if it does not exist."""
     exists = conn.execute(sa.text("select to_regclass(:t)"), {"t": table.qualified}).scalar()
     if exists:
+        # A database created by an earlier release gains the columns added since (nullable or
+        # defaulted ones only): `add column` on the parent reaches every partition.
+        # Only missing columns are altered: a no-op ALTER would still queue behind open readers.
+        schema, name = table.qualified.split(".")
+        present = set(conn.execute(sa.text(
+            "select column_name from information_schema.columns where table_schema = :s and table_name = :t"
+        ), {"s": schema, "t": name}).scalars())
+        for c in table.columns:
+            if c.name not in present:
+                conn.execute(sa.text(f"alter table {table.qualified} add column {c.name} {c.type}"))
         return
     cols = [f"{c.name} {c.type}" for c in table.columns]
     if table.primary_key:

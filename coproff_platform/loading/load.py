@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from coproff_platform.contracts import tables
-from coproff_platform.contracts.sources import RNIC_POINT_FAR_FROM_COMMUNE_SQL, SPECS, SourceSpec
+from coproff_platform.contracts.sources import PARCELS, PARCEL_FOLDERS, REQUIRED, SOURCES, SourceSpec, parcel_folder
 from coproff_platform.loading.reader import CsvFile, SourceFileError
 from coproff_platform.loading.transform import Reject, RowTransformer, choose_spec
 from coproff_platform.resources.postgis import PostGISResource, copy_rows, ident
@@ -38,6 +38,7 @@ class FileReport:
     file: str
     variant: str = ""
     encoding: str = ""
+    lines_fallback: int = 0  # lines decoded as Windows-1252/Latin-1 because they are not UTF-8
     delimiter: str = ","
     rows_read: int = 0
     rows_loaded: int = 0
@@ -58,6 +59,8 @@ class LoadReport:
     table: str
     files: list[FileReport] = field(default_factory=list)
     seconds: float = 0.0
+    present: bool = True  # False when the source had no file (or was set aside) for the millésime
+    note: str | None = None  # French, shown in the asset metadata and the run summaries
 
     @property
     def rows_read(self) -> int:
@@ -90,17 +93,53 @@ class LoadReport:
         return all(f.rows_read == f.rows_loaded + f.rows_quarantined for f in self.files)
 
 
+@dataclass
+class SourcePlan:
+    """What to load for one source and millésime: its files, or a note saying why 0 rows."""
+
+    files: list[Path]
+    note: str | None = None  # set when the source is absent or set aside: 0 rows, never a failure
+
+
+def folder_files(landing_root: Path, millesime: int | str, folder: str) -> list[Path]:
+    """Every file of the sources landing in `<landing>/<millesime>/<folder>/`."""
+    return sorted({p for name, s in SOURCES.items() if s.folder == folder
+                   for p in source_files(landing_root, millesime, name)})
+
+
 def source_files(landing_root: Path, millesime: int | str, source: str) -> list[Path]:
     """Files of `source` in `<landing>/<millesime>/<folder>/`, in name order."""
-    specs = SPECS[source]
-    folder = landing_root / str(millesime) / specs[0].folder
+    declared = SOURCES[source]
+    folder = landing_root / str(millesime) / declared.folder
     if not folder.is_dir():
         return []
-    found = {p for s in specs for pattern in s.patterns for p in folder.glob(pattern)
-             if p.is_file() and not p.name.startswith(".")}
-    if source == "ff_parcelle":  # the FF folder also holds TUP files
-        found = {p for p in found if not p.name.startswith("tup")}
+    found = {p for pattern in declared.patterns for p in folder.glob(pattern)
+             if p.is_file() and not p.name.startswith(".") and not p.name.startswith(declared.exclude_prefixes)}
     return sorted(found)
+
+
+def plan_source(landing_root: Path, millesime: int | str, source: str) -> SourcePlan:
+    """The files to load, or the note of a source that is absent or set aside for this millésime.
+
+    Required sources must have files. Optional ones may be absent. Parcels come from the first
+    folder of `PARCEL_FOLDERS` holding files (Fichiers fonciers before the open cadastre); the
+    sources of the other parcel folders are set aside with a note.
+    """
+    declared = SOURCES[source]
+    files = source_files(landing_root, millesime, source)
+    if declared.requirement == PARCELS:
+        chosen = parcel_folder(lambda folder: bool(folder_files(landing_root, millesime, folder)))
+        if chosen is None:
+            raise SourceFileError(f"<landing>/{millesime}/",
+                                  "no parcel source: a millésime needs one of "
+                                  + ", ".join(f"{f}/" for f in PARCEL_FOLDERS) + " with files")
+        if chosen != declared.folder:
+            state = "ignoré" if files else "absent"
+            return SourcePlan([], f"Dossier {declared.folder}/ {state} : le millésime est construit "
+                                  f"sur les parcelles de {chosen}/ (0 ligne).")
+    elif not files and declared.optional:
+        return SourcePlan([], f"Source optionnelle absente (aucun fichier dans {declared.folder}/) : 0 ligne.")
+    return SourcePlan(files)
 
 
 def load_source(
@@ -110,16 +149,24 @@ def load_source(
     files: list[Path],
     display: Callable[[Path], str] = lambda p: p.name,
     log: Callable[[str], None] = lambda msg: None,
+    note: str | None = None,
 ) -> LoadReport:
-    """Replaces `source`'s millésime in its staging table by the content of `files`."""
-    specs = SPECS[source]
-    table = specs[0].table
+    """Replaces `source`'s millésime in its staging table by the content of `files`.
+
+    `note` (from `plan_source`) sets the source aside: its millésime becomes 0 rows.
+    """
+    declared = SOURCES[source]
+    specs = declared.specs
+    table = declared.table
     report = LoadReport(source, int(millesime), table.qualified)
-    if not files and specs[0].optional:
+    if note is None and not files and declared.optional:
+        note = f"Source optionnelle absente (aucun fichier dans {declared.folder}/) : 0 ligne."
+    if note is not None:
+        report.present, report.note = False, note
         return _publish_empty(postgis, report, log)
     if not files:
-        raise SourceFileError(f"<landing>/{millesime}/{specs[0].folder}/",
-                              f"no {source} file (patterns {', '.join(specs[0].patterns)})")
+        raise SourceFileError(f"<landing>/{millesime}/{declared.folder}/",
+                              f"no {source} file (patterns {', '.join(declared.patterns)})")
     started = time.monotonic()
     prepare_quality_partitions(postgis, int(millesime))
     with tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", newline="", encoding="utf-8") as spool, \
@@ -129,24 +176,36 @@ def load_source(
         conn.execute(sa.text("delete from quality.quarantine where millesime = :m and source = :s"),
                      {"m": int(millesime), "s": source})
         qwriter = csv.writer(spool)
-        for path in files:
-            file_report = _load_file(conn, swap.table, specs, int(millesime), path, display(path), qwriter, log)
-            report.files.append(file_report)
-        dup_counts = _quarantine_duplicate_keys(conn, swap.table, specs, int(millesime),
-                                                {display(p): p for p in files}, qwriter)
-        for f in report.files:
-            f.rows_loaded -= dup_counts.get(f.file, 0)
-            f.rows_quarantined += dup_counts.get(f.file, 0)
-            if dup_counts.get(f.file):
-                f.reasons["cle_dupliquee"] += dup_counts[f.file]
-        if source == "rnic":
-            flagged = Counter(conn.execute(sa.text(RNIC_POINT_FAR_FROM_COMMUNE_SQL.format(table=swap.table)),
-                                           {"millesime": int(millesime)}).scalars())
+        if declared.spec.reader == "geojson":
+            from coproff_platform.loading.geojson import load_geojson_files
+
+            report.files.extend(load_geojson_files(conn, swap.table, declared.spec, int(millesime), files,
+                                                   display, log))
+        else:
+            for path in files:
+                file_report = _load_file(conn, swap.table, specs, int(millesime), path, display(path), qwriter, log)
+                report.files.append(file_report)
+            dup_counts = _quarantine_duplicate_keys(conn, swap.table, specs, int(millesime),
+                                                    {display(p): p for p in files}, qwriter)
             for f in report.files:
-                if flagged.get(f.file):
-                    f.soft["point_loin_commune"] += flagged[f.file]
-        if report.rows_read == 0:  # header-only files: never publish an empty millésime by mistake
-            raise SourceFileError(", ".join(f.file for f in report.files), "no data row in any file (header only)")
+                f.rows_loaded -= dup_counts.get(f.file, 0)
+                f.rows_quarantined += dup_counts.get(f.file, 0)
+                if dup_counts.get(f.file):
+                    f.reasons["cle_dupliquee"] += dup_counts[f.file]
+        post_load = declared.post_load()
+        if post_load:
+            flagged = Counter(conn.execute(sa.text(post_load.format(table=swap.table)),
+                                           {"millesime": int(millesime), **declared.post_load_params()}).scalars())
+            for f in report.files:
+                if flagged.get(f.file) and declared.post_load_flag:
+                    f.soft[declared.post_load_flag] += flagged[f.file]
+        if report.rows_read == 0:
+            where = ", ".join(f.file for f in report.files)
+            if declared.requirement == REQUIRED or declared.requirement == PARCELS:
+                # Never publish an empty millésime of a needed source by mistake.
+                raise SourceFileError(where, "no data row in any file (header only)")
+            report.present = False
+            report.note = f"Source optionnelle sans ligne de données ({where}, en-tête seul) : 0 ligne."
         in_table = conn.execute(sa.text(f"select count(*) from {swap.table}")).scalar()
         if in_table != report.rows_loaded:  # a loader bug: never swap in a millésime that lost rows
             raise RuntimeError(f"{source} {millesime}: {in_table} rows in the new partition, "
@@ -162,7 +221,7 @@ def load_source(
 
 
 def _publish_empty(postgis: PostGISResource, report: LoadReport, log: Callable[[str], None]) -> LoadReport:
-    """An optional source without any file: its millésime becomes an empty partition (0 rows).
+    """A source absent or set aside: its millésime becomes an empty partition (0 rows).
 
     Same transaction as a load: the previous rows, quarantine and load log of the millésime go, so
     a millésime whose restricted file was withdrawn no longer publishes the old figures.
@@ -173,7 +232,7 @@ def _publish_empty(postgis: PostGISResource, report: LoadReport, log: Callable[[
         for shared in (tables.QUARANTINE.qualified, tables.LOAD_LOG.qualified):
             swap.conn.execute(sa.text(f"delete from {shared} where millesime = :m and source = :s"),
                               {"m": report.millesime, "s": report.source})
-        log(f"{report.source} {report.millesime}: no file (optional source), swapping in 0 rows")
+        log(f"{report.source} {report.millesime}: {report.note} Swapping in 0 rows")
     report.seconds = time.monotonic() - started
     return report
 
@@ -195,10 +254,10 @@ def _load_file(conn: Connection, target: str, specs: tuple[SourceSpec, ...], mil
                display: str, qwriter, log: Callable[[str], None]) -> FileReport:
     f = CsvFile(path, display)
     spec, hm = choose_spec(specs, f.header, display)
-    rep = FileReport(file=display, variant=spec.variant, encoding=f.encoding.describe(), delimiter=f.delimiter,
+    rep = FileReport(file=display, variant=spec.variant, encoding="", delimiter=f.delimiter,
                      bytes=path.stat().st_size, unknown_columns=hm.unknown + hm.duplicates,
                      missing_optional=hm.missing_optional, personal_columns_ignored=hm.personal)
-    log(f"{display}: {spec.name}/{spec.variant}, {rep.encoding}, delimiter {f.delimiter!r}, "
+    log(f"{display}: {spec.name}/{spec.variant}, {f.encoding.name}, delimiter {f.delimiter!r}, "
         f"{len(hm.index)} known columns, {len(hm.unknown)} unknown")
     transform = RowTransformer(spec, hm, millesime, display)
     columns = spec.copy_columns
@@ -213,8 +272,10 @@ def _load_file(conn: Connection, target: str, specs: tuple[SourceSpec, ...], mil
             if isinstance(result, Reject):
                 rep.rows_quarantined += 1
                 rep.reasons[result.reason] += 1
+                # NUL shown as U+2400 (␀): PostgreSQL text cannot hold the byte itself.
+                raw = (transform.quarantine_raw(rec.fields, rec.raw) or "").replace("\x00", "\u2400")
                 qwriter.writerow([millesime, spec.name, display, rec.line, result.reason, result.field or "",
-                                  result.detail, transform.quarantine_raw(rec.fields, rec.raw) or ""])
+                                  result.detail, raw])
                 continue
             rep.rows_loaded += 1
             written.append(rec.line)
@@ -234,6 +295,8 @@ def _load_file(conn: Connection, target: str, specs: tuple[SourceSpec, ...], mil
     except (psycopg.Error, sa.exc.DBAPIError) as exc:
         raise _database_rejection(display, exc, written) from exc
     rep.blank_lines = f.blank_lines
+    rep.encoding = f.encoding.describe(f.lines_fallback)
+    rep.lines_fallback = f.lines_fallback
     rep.soft.update(transform.soft_counts)
     log(f"{display}: read {rep.rows_read}, loaded {rep.rows_loaded}, quarantined {rep.rows_quarantined}")
     return rep
@@ -328,6 +391,7 @@ def _write_load_log(conn: Connection, report: LoadReport) -> None:
     conn.execute(sa.text("delete from quality.load_log where millesime = :m and source = :s"),
                  {"m": report.millesime, "s": report.source})
     copy_rows(conn, tables.LOAD_LOG.qualified,
-              ["millesime", "source", "source_file", "encoding", "rows_read", "rows_loaded", "rows_quarantined"],
-              [(report.millesime, report.source, f.file, f.encoding, f.rows_read, f.rows_loaded,
+              ["millesime", "source", "source_file", "encoding", "lines_fallback", "rows_read", "rows_loaded",
+               "rows_quarantined"],
+              [(report.millesime, report.source, f.file, f.encoding, f.lines_fallback, f.rows_read, f.rows_loaded,
                 f.rows_quarantined) for f in report.files])
