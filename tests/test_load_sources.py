@@ -167,9 +167,9 @@ def test_lovac_never_loads_nor_quarantines_owner_columns(fresh_db, tmp_path):
         (pytest.approx(45.5), 2.481)]
 
 
-def test_no_file_for_a_source_fails_with_the_folder(fresh_db, tmp_path):
-    with pytest.raises(SourceFileError, match="no dpe file"):
-        load_source(fresh_db, "dpe", 2023, source_files(tmp_path, 2023, "dpe"))
+def test_no_file_for_a_required_source_fails_with_the_folder(fresh_db, tmp_path):
+    with pytest.raises(SourceFileError, match="no rnic file"):
+        load_source(fresh_db, "rnic", 2023, source_files(tmp_path, 2023, "rnic"))
 
 
 def test_two_sources_of_one_millesime_load_in_parallel(fresh_db, realdata):

@@ -36,8 +36,8 @@ class LandingZone(ConfigurableResource):
         return sorted(found)
 
     def folder_has_files(self, millesime: str | int, folder: str) -> bool:
-        """True when a declared source of `folder` has at least one file for the millésime."""
-        return any(self.files(millesime, folder, s.patterns) for s in SOURCES.values() if s.folder == folder)
+        """True when the folder holds a file (any name: the loader then names a file it cannot use)."""
+        return bool(self.files(millesime, folder))
 
     def missing_folders(self, millesime: str | int) -> tuple[str, ...]:
         """Required folders without files: `rnic` or `ff|cadastre` (one of them is needed)."""
