@@ -10,6 +10,7 @@ read fails the whole load and the published millésime stays as it was.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import tempfile
 import time
@@ -23,8 +24,16 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from coproff_platform.contracts import tables
-from coproff_platform.contracts.sources import PARCELS, PARCEL_FOLDERS, REQUIRED, SOURCES, SourceSpec, parcel_folder
+from coproff_platform.contracts import referencedata, tables
+from coproff_platform.contracts.sources import (
+    PARCEL_FOLDERS,
+    PARCELS,
+    REQUIRED,
+    SOURCES,
+    SQL_DIR,
+    SourceSpec,
+    parcel_folder,
+)
 from coproff_platform.loading.reader import CsvFile, SourceFileError
 from coproff_platform.loading.transform import Reject, RowTransformer, choose_spec
 from coproff_platform.resources.postgis import PostGISResource, copy_rows, ident
@@ -289,7 +298,7 @@ def _load_file(conn: Connection, target: str, specs: tuple[SourceSpec, ...], mil
         if spec.sql_columns:
             temp = _temp_table(conn, target, spec)
             copy_rows(conn, temp, columns, rows())
-            _insert_from_temp(conn, target, temp, spec)
+            _insert_from_temp(conn, target, temp, spec, millesime, rep)
         else:
             copy_rows(conn, target, columns, rows())
     except (psycopg.Error, sa.exc.DBAPIError) as exc:
@@ -316,20 +325,83 @@ def _database_rejection(display: str, exc: Exception, written: array) -> SourceF
 
 
 def _temp_table(conn: Connection, target: str, spec: SourceSpec) -> str:
-    """A temporary twin of the fresh table whose geometry columns accept any SRID."""
+    """A temporary twin of the fresh table whose geometry columns are still text (checked in SQL)."""
     name = f"_load_{ident(spec.name)}"
     conn.execute(sa.text(f"drop table if exists pg_temp.{name}"))
     conn.execute(sa.text(f"create temp table {name} (like {target} including defaults) on commit drop"))
-    for col in spec.table.columns:
-        if col.type.startswith("geometry"):
-            conn.execute(sa.text(f"alter table pg_temp.{name} alter column {col.name} type geometry"))
+    for col in _geometry_columns(spec):
+        conn.execute(sa.text(f"alter table pg_temp.{name} alter column {col} type text"))
+    blocks = _geometry_sql()
+    conn.execute(sa.text(blocks["territory_boxes"]))
+    if not conn.execute(sa.text("select exists (select 1 from pg_temp._territory_boxes)")).scalar():
+        boxes = [(r["code"], float(r["lon_min"]), float(r["lat_min"]), float(r["lon_max"]), float(r["lat_max"]))
+                 for r in referencedata.rows("territoires").values()]
+        copy_rows(conn, "pg_temp._territory_boxes", ["code", "lon_min", "lat_min", "lon_max", "lat_max"], boxes)
+    conn.execute(sa.text(blocks["geometry_function"]))
     return f"pg_temp.{name}"
 
 
-def _insert_from_temp(conn: Connection, target: str, temp: str, spec: SourceSpec) -> None:
+def _geometry_columns(spec: SourceSpec) -> list[str]:
+    """Geometry columns the loader writes (EWKT/EWKB text in the file)."""
+    copied = set(spec.copy_columns)
+    return [c.name for c in spec.table.columns if c.type.startswith("geometry") and c.name in copied]
+
+
+@functools.cache
+def _geometry_sql() -> dict[str, str]:
+    text = (SQL_DIR / "geometry_checks.sql").read_text(encoding="utf-8")
+    return {name.strip(): body.strip() for name, _, body in
+            (part.partition("\n") for part in re.split(r"^-- name: ", text, flags=re.M)[1:])}
+
+
+def _insert_from_temp(conn: Connection, target: str, temp: str, spec: SourceSpec, millesime: int,
+                      rep: FileReport) -> None:
+    """Checks the geometries (still text) set-based, quarantines the rows they cost, inserts the rest.
+
+    Each geometry goes through `pg_temp.coproff_geometry` (contracts/sql/geometry_checks.sql):
+    unreadable, non-closed, unknown SRID or outside its projection's domain → the row is
+    quarantined; self-intersecting → repaired and flagged in `anomalies`.
+    """
+    geoms = _geometry_columns(spec)
+    default_srid = "t.srid" if "srid" in spec.table.column_names else "null::integer"
+    laterals = " ".join(f"cross join lateral pg_temp.coproff_geometry(t.{c}, {default_srid}) g_{c}" for c in geoms)
+    reasons = ", ".join(f"g_{c}.reason" for c in geoms) or "null::text"
+    checked = f"_checked_{ident(spec.name)}"
+    conn.execute(sa.text(f"drop table if exists pg_temp.{checked}"))
+    # JIT compiling this statement costs seconds and saves nothing.
+    conn.execute(sa.text("set local jit = off"))
+    conn.execute(sa.text(
+        f"create temp table {checked} on commit drop as "
+        f"select t.*, {', '.join(f'g_{c}.geom as _g_{c}, g_{c}.repaired as _r_{c}' for c in geoms)}, "
+        f"coalesce({reasons}) as _reason, "
+        f"case {' '.join(f'when g_{c}.reason is not null then {tables.literal(c)}' for c in geoms)} end as _field, "
+        f"coalesce({', '.join(f'g_{c}.detail' for c in geoms)}) as _detail "
+        f"from {temp} t {laterals}"
+    ))
+    rejected = conn.execute(sa.text(
+        f"insert into quality.quarantine (millesime, source, source_file, source_line, reason, field, detail, raw) "
+        f"select :m, :s, source_file, source_line, _reason, _field, _detail, "
+        f"left(concat_ws(' ', {', '.join(geoms)}), 2000) "
+        f"from pg_temp.{checked} where _reason is not null returning reason"
+    ), {"m": millesime, "s": spec.name}).scalars().all()
+    for reason in rejected:
+        rep.rows_loaded -= 1
+        rep.rows_quarantined += 1
+        rep.reasons[reason] += 1
     cols = spec.table.column_names
+    repaired = ", ".join(f"case when _r_{c} then 'geometrie_reparee' end" for c in geoms)
+    inner = [f"_g_{c} as {c}" if c in geoms else
+             (f"array_remove(array[{repaired}]::text[], null) as {c}" if c == "anomalies" else c) for c in cols]
     exprs = [f"{spec.sql_columns[c]} as {c}" if c in spec.sql_columns else c for c in cols]
-    conn.execute(sa.text(f"insert into {target} ({', '.join(cols)}) select {', '.join(exprs)} from {temp}"))
+    flagged = conn.execute(sa.text(
+        f"insert into {target} ({', '.join(cols)}) select {', '.join(exprs)} from "
+        f"(select {', '.join(inner)} from pg_temp.{checked} where _reason is null) s "
+        f"returning cardinality(anomalies)" if "anomalies" in cols else
+        f"insert into {target} ({', '.join(cols)}) select {', '.join(exprs)} from "
+        f"(select {', '.join(inner)} from pg_temp.{checked} where _reason is null) s returning 0"
+    )).scalars().all()
+    if sum(flagged):
+        rep.soft["geometrie_reparee"] += sum(1 for k in flagged if k)
     conn.execute(sa.text(f"truncate {temp}"))
 
 

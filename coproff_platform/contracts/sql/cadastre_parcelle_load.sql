@@ -58,7 +58,7 @@ begin
     begin
         geom := st_geomfromgeojson(j -> 'geometry');
     exception when others then
-        reason := case when sqlerrm ilike '%closed%' or sqlerrm ilike '%four points%'
+        reason := case when sqlerrm ilike '%closed%' or sqlerrm ilike '%four points%' or sqlerrm ilike '%more points%'
                        then 'geometrie_non_fermee' else 'geometrie_invalide' end;
         detail := sqlerrm;
         return;
