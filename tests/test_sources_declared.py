@@ -221,3 +221,49 @@ def test_a_file_mixing_utf8_and_latin1_lines_is_read_without_mojibake(fresh_db, 
     assert "2 line(s)" in report.files[0].encoding
     assert q(fresh_db, "select distinct nom_copro from staging.rnic") == [("Résidence Hélène",)]
     assert q(fresh_db, "select lines_fallback from quality.load_log") == [(2,)]
+
+
+# -- Fichiers fonciers read from a restored PostgreSQL schema ---------------------------------------
+
+def test_ff_read_from_a_restored_schema_loads_like_files_with_quarantine_and_reconciliation(fresh_db, tmp_path):
+    csv_landing = tmp_path / "csv"
+    write_ff(csv_landing / "2023" / "ff")
+    from_files = load_source(fresh_db, "ff_parcelle", 2023, plan_source(csv_landing, 2023, "ff_parcelle").files)
+    expected = q(fresh_db, "select idpar, idcom, dcntpa, st_astext(geompar_4326) from staging.ff_parcelle order by 1")
+    # The same parcels restored as a PostgreSQL table (geometry typed, as in the FF dumps).
+    with fresh_db.engine.begin() as conn:
+        conn.execute(sa.text("drop schema if exists ff_2023 cascade"))
+        conn.execute(sa.text("create schema ff_2023"))
+        conn.execute(sa.text(
+            "create table ff_2023.pnb10_parcelle (idpar text, idtup text, idcom text, ccodep text, ccocom text, "
+            "ccopre text, ccosec text, dnupla text, dcntpa integer, jannatmin integer, nlocal integer, "
+            "nlogh integer, ctpdl text, geompar geometry)"))
+    for f in sorted((csv_landing / "2023" / "ff").glob("pnb10*.csv")):
+        raw = fresh_db.engine.raw_connection()
+        try:
+            with raw.cursor() as cur, cur.copy("copy ff_2023.pnb10_parcelle from stdin (format csv, header)") as cp:
+                cp.write(f.read_bytes())
+            raw.commit()
+        finally:
+            raw.close()
+    landing = tmp_path / "pg"
+    (landing / "2023" / "ff").mkdir(parents=True)
+    (landing / "2023" / "ff" / "source.yml").write_text("parcelle: ff_2023.pnb10_parcelle\n", encoding="utf-8")
+    plan = plan_source(landing, 2023, "ff_parcelle")
+    assert [p.display for p in plan.files] == ["pg:ff_2023.pnb10_parcelle"]
+    report = load_source(fresh_db, "ff_parcelle", 2023, plan.files)
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (
+        from_files.rows_read, from_files.rows_loaded, from_files.rows_quarantined) and report.reconciled
+    assert q(fresh_db, "select idpar, idcom, dcntpa, st_astext(geompar_4326) from staging.ff_parcelle order by 1") == expected
+    # The bad row of the CSV is quarantined naming the table and its row number.
+    assert q(fresh_db, "select source_file, source_line, reason from quality.quarantine") == [
+        ("pg:ff_2023.pnb10_parcelle", 4, "reference_cadastrale_invalide")]
+    assert q(fresh_db, "select source_file, rows_read from quality.load_log") == [("pg:ff_2023.pnb10_parcelle", 5)]
+
+
+def test_a_misnamed_table_in_source_yml_fails_naming_the_table_and_the_config(fresh_db, tmp_path):
+    (tmp_path / "2023" / "ff").mkdir(parents=True)
+    (tmp_path / "2023" / "ff" / "source.yml").write_text("tup: ff_2023.absent\n", encoding="utf-8")
+    plan = plan_source(tmp_path, 2023, "ff_tup")
+    with pytest.raises(SourceFileError, match=r"pg:ff_2023\.absent: cannot read the table .*source\.yml"):
+        load_source(fresh_db, "ff_tup", 2023, plan.files)

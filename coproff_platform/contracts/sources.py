@@ -905,6 +905,8 @@ class Source:
     post_load_sql: str | None = None  # file of `contracts/sql/`, run on the fresh table (`{table}`)
     post_load_flag: str | None = None  # soft code counted per file from the rows it returns
     kinds: frozenset[str] = frozenset({"postgres", "csv"})
+    # Key of `<folder>/source.yml` naming a restored PostgreSQL table to read instead of files.
+    database_key: str | None = None
     suite: Callable[[int], list[suites.Exp]] | None = None  # GX expectations of its staged partition
 
     def expectations(self, millesime: int) -> list[suites.Exp]:
@@ -962,13 +964,14 @@ SOURCES: dict[str, Source] = {s.name: s for s in (
         "locale, ou table d'un schéma PostgreSQL restauré) : géométrie locale conservée + copie WGS84 "
         "reprojetée en SQL. Source de parcelles prioritaire : avec `ff/`, le cadastre ouvert est ignoré.",
         PARCELS, f"{_WRITERS}:write_ff_parcelle", suite=suites.ff_parcelle, exclude_prefixes=("tup",),
+        database_key="parcelle",
     ),
     Source(
         "ff_tup", (FF_TUP_SPEC,),
         "Unités foncières unifiées (TUP) des Fichiers fonciers : parcelles composantes, logements, "
         "logements en copropriété, contour et point en projection locale + WGS84. Vide pour un "
         "millésime construit sur le cadastre ouvert.",
-        PARCELS, f"{_WRITERS}:write_ff_tup", suite=suites.ff_tup,
+        PARCELS, f"{_WRITERS}:write_ff_tup", suite=suites.ff_tup, database_key="tup",
     ),
     Source(
         "cadastre_parcelle", (CADASTRE_PARCELLE_SPEC,),

@@ -34,6 +34,7 @@ from coproff_platform.contracts.sources import (
     SourceSpec,
     parcel_folder,
 )
+from coproff_platform.loading.database import DatabaseTable, configured_table, export_csv
 from coproff_platform.loading.reader import CsvFile, SourceFileError
 from coproff_platform.loading.transform import Reject, RowTransformer, choose_spec
 from coproff_platform.resources.postgis import PostGISResource, copy_rows, ident
@@ -112,8 +113,8 @@ class SourcePlan:
 
 def folder_files(landing_root: Path, millesime: int | str, folder: str) -> list[Path]:
     """Every file of the sources landing in `<landing>/<millesime>/<folder>/`."""
-    return sorted({p for name, s in SOURCES.items() if s.folder == folder
-                   for p in source_files(landing_root, millesime, name)})
+    return [p for name, s in SOURCES.items() if s.folder == folder
+            for p in source_inputs(landing_root, millesime, name)]
 
 
 def source_files(landing_root: Path, millesime: int | str, source: str) -> list[Path]:
@@ -127,6 +128,17 @@ def source_files(landing_root: Path, millesime: int | str, source: str) -> list[
     return sorted(found)
 
 
+def source_inputs(landing_root: Path, millesime: int | str, source: str) -> list:
+    """The source's landing files, then the restored PostgreSQL table its `source.yml` names, if any."""
+    declared = SOURCES[source]
+    inputs: list = source_files(landing_root, millesime, source)
+    if declared.database_key:
+        table = configured_table(landing_root / str(millesime) / declared.folder, declared.database_key)
+        if table is not None:
+            inputs.append(table)
+    return inputs
+
+
 def plan_source(landing_root: Path, millesime: int | str, source: str) -> SourcePlan:
     """The files to load, or the note of a source that is absent or set aside for this millésime.
 
@@ -135,7 +147,7 @@ def plan_source(landing_root: Path, millesime: int | str, source: str) -> Source
     sources of the other parcel folders are set aside with a note.
     """
     declared = SOURCES[source]
-    files = source_files(landing_root, millesime, source)
+    files = source_inputs(landing_root, millesime, source)
     if declared.requirement == PARCELS:
         chosen = parcel_folder(lambda folder: bool(folder_files(landing_root, millesime, folder)))
         if chosen is None:
@@ -177,8 +189,10 @@ def load_source(
         raise SourceFileError(f"<landing>/{millesime}/{declared.folder}/",
                               f"no {source} file (patterns {', '.join(declared.patterns)})")
     started = time.monotonic()
+    shown = {id(p): (p.display if isinstance(p, DatabaseTable) else display(p)) for p in files}
     prepare_quality_partitions(postgis, int(millesime))
-    with tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", newline="", encoding="utf-8") as spool, \
+    with tempfile.TemporaryDirectory(prefix="coproff_export_") as export_dir, \
+            tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", newline="", encoding="utf-8") as spool, \
             postgis.replace_millesime(table.qualified, millesime) as swap:
         conn = swap.conn
         # The source's previous quarantine rows of this millésime are replaced in this transaction.
@@ -191,11 +205,20 @@ def load_source(
             report.files.extend(load_geojson_files(conn, swap.table, declared.spec, int(millesime), files,
                                                    display, log))
         else:
+            local: dict[str, Path] = {}
             for path in files:
-                file_report = _load_file(conn, swap.table, specs, int(millesime), path, display(path), qwriter, log)
+                if isinstance(path, DatabaseTable):  # streamed out of its database, then read as a file
+                    log(f"{path.display}: exporting with COPY TO STDOUT")
+                    local[path.display] = export_csv(path, postgis.database_url, export_dir)
+                    file_report = _load_file(conn, swap.table, specs, int(millesime), local[path.display],
+                                             path.display, qwriter, log, line_offset=1)
+                else:
+                    local[shown[id(path)]] = path
+                    file_report = _load_file(conn, swap.table, specs, int(millesime), path, shown[id(path)],
+                                             qwriter, log)
                 report.files.append(file_report)
-            dup_counts = _quarantine_duplicate_keys(conn, swap.table, specs, int(millesime),
-                                                    {display(p): p for p in files}, qwriter)
+            offsets = {p.display: 1 for p in files if isinstance(p, DatabaseTable)}
+            dup_counts = _quarantine_duplicate_keys(conn, swap.table, specs, int(millesime), local, qwriter, offsets)
             for f in report.files:
                 f.rows_loaded -= dup_counts.get(f.file, 0)
                 f.rows_quarantined += dup_counts.get(f.file, 0)
@@ -260,7 +283,8 @@ def prepare_quality_partitions(postgis: PostGISResource, millesime: int) -> None
 
 
 def _load_file(conn: Connection, target: str, specs: tuple[SourceSpec, ...], millesime: int, path: Path,
-               display: str, qwriter, log: Callable[[str], None]) -> FileReport:
+               display: str, qwriter, log: Callable[[str], None], line_offset: int = 0) -> FileReport:
+    """Streams one file into `target`. `line_offset` 1: rows of a database table are numbered from 1."""
     f = CsvFile(path, display)
     spec, hm = choose_spec(specs, f.header, display)
     rep = FileReport(file=display, variant=spec.variant, encoding="", delimiter=f.delimiter,
@@ -273,6 +297,7 @@ def _load_file(conn: Connection, target: str, specs: tuple[SourceSpec, ...], mil
 
     def rows() -> Iterator[tuple]:
         for rec in f.records():
+            rec.line -= line_offset
             rep.rows_read += 1
             if rec.fields is None:
                 result: tuple | Reject = Reject("csv_invalide", None, rec.error or "unreadable record")
@@ -406,7 +431,7 @@ def _insert_from_temp(conn: Connection, target: str, temp: str, spec: SourceSpec
 
 
 def _quarantine_duplicate_keys(conn: Connection, target: str, specs: tuple[SourceSpec, ...], millesime: int,
-                               files: dict[str, Path], qwriter) -> Counter:
+                               files: dict[str, Path], qwriter, offsets: dict[str, int] | None = None) -> Counter:
     """Keeps the first row of each key (file, line order); moves the others to the quarantine.
 
     Duplicates are found in SQL (no key set held in Python); their raw lines are then read back
@@ -438,6 +463,7 @@ def _quarantine_duplicate_keys(conn: Connection, target: str, specs: tuple[Sourc
         _, hm = choose_spec(specs, f.header, display)
         raw_of = RowTransformer(spec, hm, millesime, display).quarantine_raw
         for rec in f.records():
+            rec.line -= (offsets or {}).get(display, 0)
             if rec.line in lines:
                 qwriter.writerow([millesime, spec.name, display, rec.line, "cle_dupliquee", k,
                                   f"{k} already loaded from {lines[rec.line]}", raw_of(rec.fields, rec.raw) or ""])
