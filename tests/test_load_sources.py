@@ -206,3 +206,17 @@ def test_bad_geometries_cost_their_row_and_a_self_intersection_is_repaired_and_f
                        "where idpar = '930100000P0304'") == [(["geometrie_reparee"], True, True)]
     assert report.soft["geometrie_reparee"] == 1
     assert q(fresh_db, "select count(*) from staging.ff_parcelle where anomalies = '{}'") == [(4,)]
+
+
+def test_a_self_intersection_in_an_otherwise_readable_file_is_repaired_set_based(fresh_db, tmp_path):
+    # Every geometry parses: the set-based path (no row-by-row fallback) judges the file.
+    folder = tmp_path / "2023" / "ff"
+    write_ff(folder)
+    bx, by = 661956.0, 6866358.0
+    with open(folder / "pnb10_parcelle_93.csv", "a", encoding="utf-8") as f:
+        f.write(f'930100000P0304,,93010,93,010,000,0P,0304,1,0,0,0,,"SRID=2154;POLYGON(({bx} {by},{bx + 9} {by + 9},{bx + 9} {by},{bx} {by + 9},{bx} {by}))"\n')
+        f.write(f'930100000P0305,,93010,93,010,000,0P,0305,1,0,0,0,,"SRID=4326;POLYGON{square(bx, by)}"\n')
+    report = load_source(fresh_db, "ff_parcelle", 2023, source_files(tmp_path, 2023, "ff_parcelle"))
+    assert report.reconciled and report.soft["geometrie_reparee"] == 1 and report.reasons["srid_incoherent"] == 1
+    assert q(fresh_db, "select idpar, anomalies, st_isvalid(geompar_4326) from staging.ff_parcelle "
+                       "where anomalies <> '{}'") == [("930100000P0304", ["geometrie_reparee"], True)]

@@ -389,20 +389,54 @@ def _insert_from_temp(conn: Connection, target: str, temp: str, spec: SourceSpec
     """
     geoms = _geometry_columns(spec)
     default_srid = "t.srid" if "srid" in spec.table.column_names else "null::integer"
-    laterals = " ".join(f"cross join lateral pg_temp.coproff_geometry(t.{c}, {default_srid}) g_{c}" for c in geoms)
-    reasons = ", ".join(f"g_{c}.reason" for c in geoms) or "null::text"
     checked = f"_checked_{ident(spec.name)}"
     conn.execute(sa.text(f"drop table if exists pg_temp.{checked}"))
+    conn.execute(sa.text(f"drop table if exists pg_temp.{checked}_fast"))
     # JIT compiling this statement costs seconds and saves nothing.
     conn.execute(sa.text("set local jit = off"))
-    conn.execute(sa.text(
-        f"create temp table {checked} on commit drop as "
-        f"select t.*, {', '.join(f'g_{c}.geom as _g_{c}, g_{c}.repaired as _r_{c}' for c in geoms)}, "
-        f"coalesce({reasons}) as _reason, "
-        f"case {' '.join(f'when g_{c}.reason is not null then {tables.literal(c)}' for c in geoms)} end as _field, "
-        f"coalesce({', '.join(f'g_{c}.detail' for c in geoms)}) as _detail "
-        f"from {temp} t {laterals}"
-    ))
+
+    def slow_check() -> None:
+        laterals = " ".join(f"left join lateral pg_temp.coproff_geometry(t.{c}, {default_srid}) g_{c} on true"
+                            for c in geoms)
+        conn.execute(sa.text(
+            f"create temp table {checked} on commit drop as "
+            f"select t.*, {', '.join(f'g_{c}.geom as _g_{c}, coalesce(g_{c}.repaired, false) as _r_{c}' for c in geoms)}, "
+            f"coalesce({', '.join(f'g_{c}.reason' for c in geoms)}) as _reason, "
+            f"case {' '.join(f'when g_{c}.reason is not null then {tables.literal(c)}' for c in geoms)} end as _field, "
+            f"coalesce({', '.join(f'g_{c}.detail' for c in geoms)}) as _detail "
+            f"from {temp} t {laterals}"
+        ))
+
+    def fast_check() -> None:
+        sql = _geometry_sql()
+        per = {k: ", ".join(sql[f"fast_{k}"].format(c=c, default_srid=default_srid) for c in geoms)
+               for k in ("parsed", "judged", "verdict")}
+        conn.execute(sa.text(sql["fast_check"].format(checked=f"{checked}_fast", temp=temp, **per)))
+        # Same columns as the row-by-row path: geometry (repaired when invalid), flag, reason, field, detail.
+        repaired = ", ".join(
+            f"case when _v_{c} is null then case when _invalid_{c} then "
+            f"st_collectionextract(st_makevalid(_p_{c}), 3) else _p_{c} end end as _g_{c}, "
+            f"_v_{c} is null and _invalid_{c} as _r_{c}" for c in geoms)
+        detail = " ".join(
+            f"when _v_{c} = 'srid_inconnu' then format('SRID %s is not in spatial_ref_sys', st_srid(_p_{c})) "
+            f"when _v_{c} = 'srid_incoherent' then format('coordinates around %s are outside every territory "
+            f"in SRID %s', st_astext(st_centroid(st_envelope(_p_{c}))), st_srid(_p_{c})) "
+            f"when _v_{c} = 'geometrie_non_fermee' then st_isvalidreason(_p_{c}) "
+            f"when _v_{c} = 'geometrie_irreparable' then 'ST_MakeValid left no polygon' " for c in geoms)
+        original = ", ".join(f"f.{c}" for c in spec.table.column_names)
+        conn.execute(sa.text(
+            f"create temp table {checked} on commit drop as select {original}, {repaired}, "
+            f"coalesce({', '.join(f'_v_{c}' for c in geoms)}) as _reason, "
+            f"case {' '.join(f'when _v_{c} is not null then {tables.literal(c)}' for c in geoms)} end as _field, "
+            f"case {detail} end as _detail "
+            f"from pg_temp.{checked}_fast f"
+        ))
+
+    try:  # set-based first; a geometry PostGIS cannot parse sends the file row by row
+        with conn.begin_nested():
+            fast_check()
+    except sa.exc.DBAPIError:
+        slow_check()
     rejected = conn.execute(sa.text(
         f"insert into quality.quarantine (millesime, source, source_file, source_line, reason, field, detail, raw) "
         f"select :m, :s, source_file, source_line, _reason, _field, _detail, "

@@ -62,3 +62,43 @@ begin
         end if;
     end if;
 end $$
+
+-- name: fast_check
+-- The same checks without exception blocks (no subtransaction per row), set-based over the whole
+-- file, tried first inside a savepoint: when a geometry PostGIS cannot even parse raises, the
+-- savepoint is rolled back and the file goes through `coproff_geometry` row by row.
+-- `{parsed}`, `{judged}` and `{verdict}` are the per-geometry-column expressions below, joined.
+create temp table {checked} on commit drop as
+with parsed as materialized (  -- each text parsed once
+    select t.*, {parsed}
+    from {temp} t
+),
+judged as materialized (  -- validity, SRID and WGS84 centre, once per geometry
+    select p.*, {judged}
+    from parsed p
+)
+select j.*, {verdict}
+from judged j
+
+-- name: fast_parsed
+-- EWKB written without SRID takes the row's projection.
+case when st_srid({c}::geometry) = 0 and {default_srid} is not null
+     then st_setsrid({c}::geometry, {default_srid}) else {c}::geometry end as _p_{c}
+
+-- name: fast_judged
+_p_{c} is not null and st_dimension(_p_{c}) = 2 and not st_isvalid(_p_{c}) as _invalid_{c},
+exists (select 1 from spatial_ref_sys s where s.srid = st_srid(_p_{c})) as _known_{c},
+st_transform(st_centroid(st_envelope(_p_{c})), 4326) as _center_{c}
+
+-- name: fast_verdict
+-- The projection's domain: in WGS84 the geometry's centre lies in a territory of the reference layer.
+case
+    when _p_{c} is null then null
+    when st_srid(_p_{c}) = 0 or not _known_{c} then 'srid_inconnu'
+    when not exists (select 1 from pg_temp._territory_boxes b
+                     where st_x(_center_{c}) between b.lon_min and b.lon_max
+                       and st_y(_center_{c}) between b.lat_min and b.lat_max) then 'srid_incoherent'
+    when _invalid_{c} and (st_isvalidreason(_p_{c}) ilike '%closed%' or st_isvalidreason(_p_{c}) ilike '%too few points%')
+        then 'geometrie_non_fermee'
+    when _invalid_{c} and st_isempty(st_collectionextract(st_makevalid(_p_{c}), 3)) then 'geometrie_irreparable'
+end as _v_{c}
