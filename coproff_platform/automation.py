@@ -37,6 +37,7 @@ from dagster import (
 from coproff_platform.assets.exports import EXPORT_ASSETS
 from coproff_platform.assets.models import MODEL_ASSETS
 from coproff_platform.assets.publication import PUBLICATION_ASSETS
+from coproff_platform.assets.reference import REFERENCE_ASSETS
 from coproff_platform.assets.sources import SOURCE_ASSETS
 from coproff_platform.contracts.sources import required_folders
 from coproff_platform.partitions import landed_millesimes, millesime_partitions
@@ -64,6 +65,7 @@ def _stage(keys: list[AssetKey]) -> AssetSelection:
 
 
 SOURCE_KEYS = _keys(SOURCE_ASSETS)
+REFERENCE_KEYS = _keys(REFERENCE_ASSETS)  # loaded with the sources: the models read both
 REFERENTIAL_KEYS = [k for k in _keys(MODEL_ASSETS) if not is_statistic(k)]
 STATISTIC_KEYS = [k for k in _keys(MODEL_ASSETS) if is_statistic(k)]
 EXPORT_KEYS = _keys(PUBLICATION_ASSETS) + _keys(EXPORT_ASSETS)
@@ -81,7 +83,8 @@ STAGE_JOBS = [
         description=description,
     )
     for name, keys, description in (
-        ("sources", SOURCE_KEYS, "Landing files → staging tables of a millésime, with their checks."),
+        ("sources", SOURCE_KEYS + REFERENCE_KEYS,
+         "Landing files → staging tables of a millésime, with their checks; the reference layer (ref.*)."),
         ("referential", REFERENTIAL_KEYS, "SQL models: matching, coproff.coproff, duplicate flags, with audits."),
         ("statistics", STATISTIC_KEYS, "Statistics tables coproff.stats_* of a millésime."),
         ("exports", EXPORT_KEYS, "Publishes the millésime (views, indexes, role) and writes its exports."),

@@ -13,6 +13,8 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from coproff_platform import reference
+
 
 class Invalid(ValueError):
     """A raw value that cannot be normalised; `reason` is a stable reason code."""
@@ -163,16 +165,11 @@ def departement_of_insee(code: str) -> str:
 
 
 # -- enumerations --------------------------------------------------------------------------------
-PERIODS = (
-    "AVANT_1949", "DE_1949_A_1960", "DE_1961_A_1974", "DE_1975_A_1993",
-    "DE_1994_A_2000", "DE_2001_A_2010", "A_COMPTER_DE_2011",
-)
-PERIOD_BOUNDS: dict[str, tuple[int | None, int | None]] = {
-    "AVANT_1949": (None, 1948), "DE_1949_A_1960": (1949, 1960), "DE_1961_A_1974": (1961, 1974),
-    "DE_1975_A_1993": (1975, 1993), "DE_1994_A_2000": (1994, 2000), "DE_2001_A_2010": (2001, 2010),
-    "A_COMPTER_DE_2011": (2011, None),
-}
-_UNKNOWN_PERIODS = frozenset({"NON_CONNUE", "NON_CONNU", "NON_RENSEIGNE", "INCONNUE"})
+# Read from the reference layer (dbt_like_sql/reference/periodes_construction.csv and
+# valeurs_periode_inconnue.csv): the SQL models join the same rows as ref.<table>.
+PERIODS = reference.periods()
+PERIOD_BOUNDS: dict[str, tuple[int | None, int | None]] = reference.period_bounds()
+_UNKNOWN_PERIODS = reference.unknown_period_values()
 
 
 def period(raw: str | None) -> str | None:
@@ -292,12 +289,9 @@ def departement(raw: str | None) -> str | None:
 
 
 def departements_of_postcode(code: str) -> frozenset[str]:
-    """Départements a postcode can belong to (Corsica's 20xxx → 2A or 2B)."""
-    if code.startswith("97"):
-        return frozenset({code[:3]})
-    if code.startswith("20"):
-        return frozenset({"2A", "2B"})
-    return frozenset({code[:2]})
+    """Départements a postcode can belong to (Corsica's 20xxx → 2A or 2B; 97133 → 971 or 977):
+    the prefixes of dbt_like_sql/reference/territoires.csv."""
+    return reference.departements_of_postcode(code)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -354,29 +348,24 @@ def pg_array_text(raw: str | None) -> list[str] | None:
 
 
 # -- geometry ------------------------------------------------------------------------------------
-# Local projections of the Fichiers fonciers, DPE (BAN) and LOVAC by département.
-SRID_BY_DEPARTEMENT = {"971": 5490, "972": 5490, "977": 5490, "978": 5490, "973": 2972, "974": 2975, "976": 4471}
-SRID_METRO = 2154
+# Local projections and boxes of the territories: dbt_like_sql/reference/territoires.csv.
+SRID_BY_DEPARTEMENT: dict[str, int] = {
+    r.code_departement: r.srid_local for r in reference.table("territoires") if r.code_departement
+}
+SRID_METRO: int = reference.local_srid(None)
 
 
 def local_srid(departement_code: str | None) -> int:
-    return SRID_BY_DEPARTEMENT.get((departement_code or "")[:3], SRID_METRO)
+    return reference.local_srid(departement_code)
 
 
-# (lon_min, lat_min, lon_max, lat_max) of metropolitan France (Corsica included) and the DROM.
-FRANCE_BOXES: dict[str, tuple[float, float, float, float]] = {
-    "metropole": (-5.3, 41.2, 9.7, 51.2),
-    "guadeloupe": (-61.9, 15.8, -60.9, 16.6),
-    "martinique": (-61.3, 14.3, -60.7, 14.95),
-    "guyane": (-54.7, 2.0, -51.5, 5.9),
-    "reunion": (55.1, -21.5, 55.95, -20.8),
-    "mayotte": (44.9, -13.1, 45.4, -12.5),
-    "saint_martin_barthelemy": (-63.2, 17.8, -62.7, 18.2),
-}
+# (lon_min, lat_min, lon_max, lat_max) of every territory covered by the registry (metropolitan
+# France with Corsica, the DROM, Saint-Martin, Saint-Barthélemy, Saint-Pierre-et-Miquelon).
+FRANCE_BOXES: dict[str, tuple[float, float, float, float]] = reference.france_boxes()
 
 
 def in_france(lon: float, lat: float) -> bool:
-    return any(x0 <= lon <= x1 and y0 <= lat <= y1 for x0, y0, x1, y1 in FRANCE_BOXES.values())
+    return reference.in_france(lon, lat)
 
 
 def point_ewkt(x: float | None, y: float | None, srid: int) -> str | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from coproff_platform.assets.reference import load_reference_layer
 from coproff_platform.contracts.tables import create_all
 from coproff_platform.resources.postgis import SCHEMAS, PostGISResource
 
@@ -31,13 +32,15 @@ def postgis() -> PostGISResource:
 
 @pytest.fixture
 def fresh_db(postgis: PostGISResource) -> PostGISResource:
-    """Empty schemas with the staging tables created: each test starts from nothing."""
+    """Empty schemas with the staging tables created and the reference layer (`ref.*`) loaded:
+    each test starts from nothing but the repository's own reference tables."""
     with postgis.engine.begin() as conn:
         for schema in SCHEMAS:
             conn.execute(sa.text(f"drop schema if exists {schema} cascade"))
     postgis.ensure_database()
     with postgis.engine.begin() as conn:
         create_all(conn)
+        load_reference_layer(conn)
     return postgis
 
 

@@ -2,7 +2,13 @@
 
 import datetime as dt
 
+from coproff_platform import reference
 from coproff_platform.models.fixtures import PARIS, Fixture, build_referential, rows
+
+# mandate labels of the registry (dbt_like_sql/reference/mandats.csv)
+RUNNING = next(r.libelle for r in reference.table("mandats") if r.en_cours)
+EXPIRED = next(r.libelle for r in reference.table("mandats") if r.expire)
+NONE_RUNNING = next(r.libelle for r in reference.table("mandats") if not r.en_cours and not r.expire)
 
 X, Y = PARIS
 
@@ -19,9 +25,9 @@ def test_a_re_registration_after_a_syndic_change_is_flagged(fresh_db):
     fx = Fixture()
     tup = fx.copro_tup("75115000DF0112", X, Y)
     common = dict(numero_voie="12 rue de la Convention", code_postal="75015", lots_total=40, nom_copro="Les Tilleuls")
-    fx.registration("AA0000001", x=X, y=Y, idpar=[tup], mandat="Mandat expiré sans successeur déclaré",
+    fx.registration("AA0000001", x=X, y=Y, idpar=[tup], mandat=EXPIRED,
                     date_immat=dt.date(2017, 3, 1), date_fin_mandat=dt.date(2021, 6, 30), **common)
-    fx.registration("AB0000002", x=X + 2, y=Y + 1, mandat="Mandat en cours", date_immat=dt.date(2022, 1, 10),
+    fx.registration("AB0000002", x=X + 2, y=Y + 1, mandat=RUNNING, date_immat=dt.date(2022, 1, 10),
                     **{**common, "numero_voie": "12, Rue de la Convention"})
     fx.write(fresh_db)
     build_referential(fresh_db)
@@ -36,7 +42,7 @@ def test_a_re_registration_after_a_syndic_change_is_flagged(fresh_db):
 def test_a_principal_secondary_pair_is_not_flagged_as_a_duplicate_registration(fresh_db):
     fx = Fixture()
     tup = fx.copro_tup("75115000DF0112", X, Y, size=60)
-    common = dict(numero_voie="12 rue de la Convention", code_postal="75015", lots_total=40, mandat="Mandat en cours")
+    common = dict(numero_voie="12 rue de la Convention", code_postal="75015", lots_total=40, mandat=RUNNING)
     fx.registration("AA0000001", x=X, y=Y, idpar=[tup], syndicat_principal=True, **common)
     fx.registration("AA0000002", x=X + 5, y=Y, idpar=[tup], syndicat_principal=False,
                     num_immat_principal="AA0000001", **{**common, "mandat": "Mandat expiré sans successeur déclaré"})
@@ -77,8 +83,8 @@ def test_same_street_same_lots_at_another_number_is_not_a_duplicate_registration
     fx.copro_tup("75115000DF0001", X, Y)
     fx.copro_tup("75115000DF0002", X + 30, Y)
     common = dict(code_postal="75011", lots_total=7, lots_hab=4)
-    fx.registration("AA0000001", x=X, y=Y, numero_voie="10-12 r de la Paix", mandat="Pas de mandat en cours", **common)
-    fx.registration("AA0000002", x=X + 30, y=Y, numero_voie="52-54 rue de la Paix", mandat="Mandat en cours", **common)
+    fx.registration("AA0000001", x=X, y=Y, numero_voie="10-12 r de la Paix", mandat=NONE_RUNNING, **common)
+    fx.registration("AA0000002", x=X + 30, y=Y, numero_voie="52-54 rue de la Paix", mandat=RUNNING, **common)
     fx.write(fresh_db)
     build_referential(fresh_db)
     assert pairs(fresh_db) == {}

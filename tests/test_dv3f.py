@@ -1,5 +1,5 @@
 """DV3F (Cerema, restricted, optional): loading a tiny export, a millésime without DV3F, and the
-sales indicators taking DV3F when present and DVF otherwise (issue 4 §1). Real PostGIS."""
+sales indicators taking DV3F when present and DVF otherwise (docs/rules.md "Indicateurs"). Real PostGIS."""
 
 from __future__ import annotations
 
@@ -96,7 +96,8 @@ def test_a_millesime_without_dv3f_publishes_zero_rows_and_succeeds(fresh_db, tmp
 
 # -- indicators -----------------------------------------------------------------------------------
 MODELS = {
-    "intermediate.tup", "intermediate.tup_match", "intermediate.tup_referentiel", "intermediate.synthese",
+    "intermediate.tup", "intermediate.tup_match", "intermediate.coproff_base", "intermediate.tup_referentiel",
+    "intermediate.synthese",
     "intermediate.indicateurs_dpe", "intermediate.indicateurs_dvf", "intermediate.indicateurs_dv3f",
     "intermediate.indicateurs_lovac", "intermediate.indicateurs",
 }

@@ -17,7 +17,8 @@ from coproff_platform.models.project import project
 X, Y = PARIS
 M = 2023
 INDICATOR_MODELS = {
-    "intermediate.tup", "intermediate.tup_match", "intermediate.tup_referentiel", "intermediate.synthese",
+    "intermediate.tup", "intermediate.tup_match", "intermediate.coproff_base", "intermediate.tup_referentiel",
+    "intermediate.synthese",
     "intermediate.indicateurs_dpe", "intermediate.indicateurs_dvf", "intermediate.indicateurs_dv3f",
     "intermediate.indicateurs_lovac",
     "intermediate.indicateurs",

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from coproff_platform import reference
 from coproff_platform import normalise as n
 from coproff_platform.normalise import Invalid
 
@@ -97,12 +98,17 @@ def test_ordinary_references_are_kept_and_idempotent(code, section, numero):
 # -- periods, booleans, dates, numbers ----------------------------------------------------------------
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("AVANT_1949", "AVANT_1949"), ("DE_1994_A_2000", "DE_1994_A_2000"), ("Avant 1949", "AVANT_1949"),
-     ("De 1949 à 1960", "DE_1949_A_1960"), ("À compter de 2011", "A_COMPTER_DE_2011"),
+    [("AVANT_1949", "AVANT_1949"), ("De 1949 à 1960", "DE_1949_A_1960"),
      ("NON_CONNUE", None), ("non renseigné", None), ("", None)],
 )
 def test_periods(raw, expected):
     assert n.period(raw) == expected
+
+
+def test_every_period_label_of_the_reference_layer_reads_as_its_code():
+    # labels as periodes_construction.csv writes them ("À compter de 2011": accent, capital)
+    for row in reference.table("periodes_construction"):
+        assert n.period(row.libelle) == row.code
 
 
 @given(st.sampled_from(n.PERIODS))
@@ -187,8 +193,11 @@ def test_header_names_normalise_accents_and_punctuation():
 
 
 def test_local_projection_by_departement():
-    assert n.local_srid("93") == 2154 and n.local_srid("974") == 2975 and n.local_srid("971") == 5490
-    assert n.local_srid("973") == 2972 and n.local_srid("976") == 4471
+    assert n.local_srid("93") == 2154 and n.local_srid("2A") == 2154 and n.local_srid("974") == 2975
+    # every overseas territory of territoires.csv, by its code or a commune code of it
+    for row in reference.table("territoires"):
+        if row.code_departement:
+            assert n.local_srid(row.code_departement) == n.local_srid(row.code_departement + "01") == row.srid_local
 
 
 def test_ewkt_and_ewkb_carry_their_srid():

@@ -10,8 +10,17 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from coproff_platform import reference
+
 M = 2023
 MODELS = Path(__file__).resolve().parents[1] / "dbt_like_sql" / "models"
+# gap-class labels by code, and the construction period holding a year (dbt_like_sql/reference/)
+GAP = {c.code: c.libelle for c in reference.gap_classes()}
+
+
+def period_of(year: int) -> str:
+    return next(code for code, (lo, hi) in reference.period_bounds().items()
+                if (lo is None or year >= lo) and (hi is None or year <= hi))
 
 
 def query_model(conn, relative: str, millesime: int) -> list[dict]:
@@ -23,34 +32,44 @@ def query_model(conn, relative: str, millesime: int) -> list[dict]:
 def _tables(conn) -> None:
     conn.execute(sa.text("create schema if not exists intermediate"))
     conn.execute(sa.text(
-        "create table intermediate.tup_match (millesime smallint, num_immat char(9), idtup text)"))
+        "create table intermediate.tup_match (millesime smallint, num_immat char(9), idtup text, "
+        "methode text, motif text, distance_m numeric)"))
+    # the columns the rules read first; the other columns intermediate.coproff_base reads stay NULL
     conn.execute(sa.text(
         "create table intermediate.tup (millesime smallint, idtup text, copro_ff boolean, "
-        "nloghcopro integer, an_const integer, geomtup geometry(MultiPolygon, 4326))"))
+        "nloghcopro integer, an_const integer, geomtup geometry(MultiPolygon, 4326), idcom char(5), "
+        "code_departement text, typetup text, ctpdl text, nlogh integer, nlocal integer, "
+        "geompoint geometry(Point, 4326))"))
+
+
+def _build_population(conn, millesime: int) -> None:
+    """intermediate.coproff_base from the hand-made tables, by its own SQL (synthese reads it)."""
+    sql = (MODELS / "intermediate/coproff_base.sql").read_text().replace(":millesime", str(int(millesime)))
+    conn.execute(sa.text(f"create table intermediate.coproff_base as select * from ({sql}\n) as q"))
 
 
 # num_immat, idtup, lots_hab, nloghcopro, p_constr, an_const, date_immat, expected class, expected coherence
 REGISTRATIONS = [
-    ("AA0000001", "T01", 10, 10, "DE_1961_A_1974", 1957, "2010-01-01", "Aucun écart", "coherent"),
-    ("AA0000002", "T02", 10, 11, "DE_1961_A_1974", 1956, "2010-01-01", "Ecart de 1 logement", "incoherent"),
-    ("AA0000003", "T03", 100, 95, "DE_1961_A_1974", 1978, "2010-01-01", "Moins de 10%", "coherent"),
-    ("AA0000004", "T04", 100, 102, "DE_1961_A_1974", 1979, "2010-01-01", "Moins de 10%", "incoherent"),
-    ("AA0000005", "T05", 100, 120, "AVANT_1949", 1952, "2010-01-01", "Moins de 25%", "coherent"),
-    ("AA0000006", "T06", 10, 12, "AVANT_1949", 1953, "2010-01-01", "Moins de 25%", "incoherent"),
-    ("AA0000007", "T07", 10, 14, "A_COMPTER_DE_2011", 2007, "2010-01-01", "Moins de 50%", "coherent"),
-    ("AA0000008", "T08", 10, 19, "A_COMPTER_DE_2011", 2006, "2010-01-01", "Moins de 100%", "incoherent"),
-    ("AA0000009", "T09", 10, 20, None, 1990, "2010-01-01", "100% ou plus", "non_comparable"),
-    ("AA0000010", "T10", 10, 0, "NON_CONNUE", 1990, "2010-01-01", "100% ou plus", "non_comparable"),
-    ("AA0000011", "T11", 10, None, "DE_1994_A_2000", None, "2010-01-01", "Non renseigné", "non_comparable"),
+    ("AA0000001", "T01", 10, 10, period_of(1961), 1957, "2010-01-01", GAP["aucun_ecart"], "coherent"),
+    ("AA0000002", "T02", 10, 11, period_of(1961), 1956, "2010-01-01", GAP["ecart_1"], "incoherent"),
+    ("AA0000003", "T03", 100, 95, period_of(1961), 1978, "2010-01-01", GAP["moins_10"], "coherent"),
+    ("AA0000004", "T04", 100, 102, period_of(1961), 1979, "2010-01-01", GAP["moins_10"], "incoherent"),
+    ("AA0000005", "T05", 100, 120, period_of(1900), 1952, "2010-01-01", GAP["moins_25"], "coherent"),
+    ("AA0000006", "T06", 10, 12, period_of(1900), 1953, "2010-01-01", GAP["moins_25"], "incoherent"),
+    ("AA0000007", "T07", 10, 14, period_of(2011), 2007, "2010-01-01", GAP["moins_50"], "coherent"),
+    ("AA0000008", "T08", 10, 19, period_of(2011), 2006, "2010-01-01", GAP["moins_100"], "incoherent"),
+    ("AA0000009", "T09", 10, 20, None, 1990, "2010-01-01", GAP["plus_100"], "non_comparable"),
+    ("AA0000010", "T10", 10, 0, "NON_CONNUE", 1990, "2010-01-01", GAP["plus_100"], "non_comparable"),
+    ("AA0000011", "T11", 10, None, period_of(1994), None, "2010-01-01", GAP["non_renseigne"], "non_comparable"),
     # out of scope: unmatched, shared TUP, TUP where FF shows no copropriété
-    ("AA0000012", None, 10, None, "DE_1994_A_2000", None, "2010-01-01", None, None),
-    ("AA0000013", "T13", 10, 12, "DE_1994_A_2000", 1995, "2010-01-01", None, None),
-    ("AA0000014", "T13", 5, 12, "DE_1994_A_2000", 1995, "2010-01-01", None, None),
-    ("AA0000018", "T18", 10, 1, "DE_1994_A_2000", 1950, "2010-01-01", None, None),
-    ("AA0000015", "T15", None, 12, "DE_2001_A_2010", 2005, "2010-01-01", "Non renseigné", "coherent"),
+    ("AA0000012", None, 10, None, period_of(1994), None, "2010-01-01", None, None),
+    ("AA0000013", "T13", 10, 12, period_of(1994), 1995, "2010-01-01", None, None),
+    ("AA0000014", "T13", 5, 12, period_of(1994), 1995, "2010-01-01", None, None),
+    ("AA0000018", "T18", 10, 1, period_of(1994), 1950, "2010-01-01", None, None),
+    ("AA0000015", "T15", None, 12, period_of(2001), 2005, "2010-01-01", GAP["non_renseigne"], "coherent"),
     # recent: registered in 2022 (after 30/09/2020) or built 2021+ (N-2)
-    ("AA0000016", "T16", 40, 30, "A_COMPTER_DE_2011", 2012, "2022-03-01", "Moins de 50%", "coherent"),
-    ("AA0000017", "T17", 40, 30, "DE_1975_A_1993", 2022, "2015-03-01", "Moins de 50%", "incoherent"),
+    ("AA0000016", "T16", 40, 30, period_of(2011), 2012, "2022-03-01", GAP["moins_50"], "coherent"),
+    ("AA0000017", "T17", 40, 30, period_of(1975), 2022, "2015-03-01", GAP["moins_50"], "incoherent"),
 ]
 
 
@@ -72,6 +91,7 @@ def synthese(fresh_db):
         conn.execute(sa.text(
             "insert into intermediate.tup values (:m, 'F01', true, 8, 1930, null), (:m, 'F02', false, 1, 1930, null)"),
             {"m": M})
+        _build_population(conn, M)
         rows = query_model(conn, "intermediate/synthese.sql", M)
     return {r["idcopro"]: r for r in rows}
 
@@ -96,7 +116,7 @@ def test_ff_only_copropriete_is_out_of_the_comparisons_and_keeps_ff_values(synth
     ff = synthese["FF_F01"]
     assert ff["classe_ecart_logements"] is None and ff["coherence_construction"] is None
     assert (ff["nb_logements"], ff["source_nb_logements"]) == (8, "ff")
-    assert (ff["annee_construction"], ff["periode_construction"], ff["source_construction"]) == (1930, "AVANT_1949", "ff")
+    assert (ff["annee_construction"], ff["periode_construction"], ff["source_construction"]) == (1930, period_of(1900), "ff")
 
 
 def test_ff_values_kept_on_conflict_except_for_recent_coproprietes(synthese):
@@ -108,17 +128,17 @@ def test_ff_values_kept_on_conflict_except_for_recent_coproprietes(synthese):
     # built 2022 (FF) but RNIC says 1975-1993: recent, conflict -> the RNIC period is kept
     recent_build = synthese["RNC_AA0000017"]
     assert recent_build["annee_construction"] is None
-    assert (recent_build["periode_construction"], recent_build["source_construction"]) == ("DE_1975_A_1993", "rnic")
+    assert (recent_build["periode_construction"], recent_build["source_construction"]) == (period_of(1975), "rnic")
     # old and incoherent: the FF year wins, published with its own period
     old_incoherent = synthese["RNC_AA0000002"]
     assert (old_incoherent["annee_construction"], old_incoherent["periode_construction"],
-            old_incoherent["source_construction"]) == (1956, "DE_1949_A_1960", "ff")
+            old_incoherent["source_construction"]) == (1956, period_of(1949), "ff")
 
 
 def test_a_single_source_is_kept_with_its_name(synthese):
     only_rnic = synthese["RNC_AA0000012"]  # unmatched
     assert (only_rnic["nb_logements"], only_rnic["source_nb_logements"]) == (10, "rnic")
-    assert (only_rnic["periode_construction"], only_rnic["source_construction"]) == ("DE_1994_A_2000", "rnic")
+    assert (only_rnic["periode_construction"], only_rnic["source_construction"]) == (period_of(1994), "rnic")
     only_ff = synthese["RNC_AA0000015"]  # lots_hab not declared
     assert (only_ff["nb_logements"], only_ff["source_nb_logements"]) == (12, "ff")
 
@@ -152,21 +172,21 @@ def _ghost(conn, classe=None, coherence=None):
 
 
 def test_gap_class_table_counts_and_shares(fresh_db):
-    classes = (["Aucun écart"] * 5 + ["Ecart de 1 logement"] * 2 + ["Moins de 10%"] + ["100% ou plus"] * 2
-               + ["Non renseigné"] * 2 + [None] * 3)
+    classes = ([GAP["aucun_ecart"]] * 5 + [GAP["ecart_1"]] * 2 + [GAP["moins_10"]] + [GAP["plus_100"]] * 2
+               + [GAP["non_renseigne"]] * 2 + [None] * 3)
     with fresh_db.engine.begin() as conn:
         _coproff(conn, [{"idcopro": f"RNC_AA{i:07d}", "situation": "rnic_1_1", "commune": "75101", "dep": "75",
                          "classe": c} for i, c in enumerate(classes)])
-        _ghost(conn, classe="Aucun écart")
+        _ghost(conn, classe=GAP["aucun_ecart"])
         rows = query_model(conn, "marts/stats_ecart_logements.sql", M)
     got = {r["classe"]: (r["nb"], r["part"], r["part_renseignes"]) for r in rows}
     assert [r["classe"] for r in sorted(rows, key=lambda r: r["ordre"])] == [
-        "Aucun écart", "Ecart de 1 logement", "Moins de 10%", "Moins de 25%", "Moins de 50%",
-        "Moins de 100%", "100% ou plus", "Non renseigné"]
-    assert got["Aucun écart"] == (5, Decimal("0.4167"), Decimal("0.5000"))  # 5/12, 5/10
-    assert got["Ecart de 1 logement"] == (2, Decimal("0.1667"), Decimal("0.2000"))
-    assert got["Moins de 50%"] == (0, Decimal("0"), Decimal("0"))
-    assert got["Non renseigné"] == (2, Decimal("0.1667"), None)
+        GAP["aucun_ecart"], GAP["ecart_1"], GAP["moins_10"], GAP["moins_25"], GAP["moins_50"],
+        GAP["moins_100"], GAP["plus_100"], GAP["non_renseigne"]]
+    assert got[GAP["aucun_ecart"]] == (5, Decimal("0.4167"), Decimal("0.5000"))  # 5/12, 5/10
+    assert got[GAP["ecart_1"]] == (2, Decimal("0.1667"), Decimal("0.2000"))
+    assert got[GAP["moins_50"]] == (0, Decimal("0"), Decimal("0"))
+    assert got[GAP["non_renseigne"]] == (2, Decimal("0.1667"), None)
 
 
 def test_construction_coherence_table_rate_among_comparable_rows(fresh_db):

@@ -25,18 +25,21 @@ import sqlalchemy as sa
 from dagster import MetadataValue
 from sqlalchemy.engine import Connection
 
+from coproff_platform import reference
 from coproff_platform.metadata import markdown_table
 from coproff_platform.resources.postgis import split_table
 
 MetadataHook = Callable[[Connection, str, int], dict[str, Any]]
 _HOOKS: dict[str, list[MetadataHook]] = {}
 
-# Documented national CoproFF figures (2023), shown beside the millésime's values.
-GAP_REFERENCE = {
-    "Aucun écart": 0.48, "Ecart de 1 logement": 0.19, "Moins de 10%": 0.03, "Moins de 25%": 0.06,
-    "Moins de 50%": 0.08, "Moins de 100%": 0.07, "100% ou plus": 0.08,
+# Documented national CoproFF figures (2023), shown beside the millésime's values: the reference
+# layer's classes_ecart_logements.part_coproff_2023 and parametres.coherence_construction_coproff_2023.
+GAP_REFERENCE: dict[str, float] = {
+    c.libelle: c.part_coproff_2023 for c in reference.gap_classes() if c.part_coproff_2023 is not None
 }
-COHERENCE_REFERENCE = 0.70
+COHERENCE_REFERENCE: float = reference.parameter("coherence_construction_coproff_2023")
+# The situations of the referential, in their documented order (columns nb_<code> of stats_situations).
+SITUATIONS: tuple[str, ...] = tuple(r.code for r in sorted(reference.table("situations"), key=lambda r: r.ordre))
 MAX_MARKDOWN_ROWS = 30
 
 
@@ -134,19 +137,18 @@ def construction_coherence(conn: Connection, table: str, millesime: int) -> dict
 
 @model_metadata("coproff/stats_situations")
 def situations(conn: Connection, table: str, millesime: int) -> dict[str, Any]:
-    cols = ["code_territoire", "nb_copro", "nb_rnic_1_1", "nb_rnic_1_n", "nb_ff_only", "nb_rnic_unmatched",
-            "nb_tup_sans_copro_ff"]
+    cols = ["code_territoire", "nb_copro", *(f"nb_{code}" for code in SITUATIONS), "nb_tup_sans_copro_ff"]
     _, france = _rows(conn, f"select {', '.join(cols)} from {_q(table)} "
                             "where millesime = :m and niveau = 'france'", millesime)
     _, deps = _rows(conn, f"select {', '.join(cols)} from {_q(table)} where millesime = :m "
                           f"and niveau = 'departement' order by nb_copro desc limit {MAX_MARKDOWN_ROWS}", millesime)
-    header = ["territoire", "copropriétés", "rnic_1_1", "rnic_1_n", "ff_only", "rnic_unmatched", "tup_sans_copro_ff"]
+    header = ["territoire", "copropriétés", *SITUATIONS, "tup_sans_copro_ff"]
     md = markdown_table(header, [*france, *deps])
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.2))
     labels = [r[0] for r in [*france, *deps]]
     bottoms = [0.0] * len(labels)
-    for i, name in enumerate(["rnic_1_1", "rnic_1_n", "ff_only", "rnic_unmatched"]):
+    for i, name in enumerate(SITUATIONS):
         shares = [float(r[2 + i]) / r[1] if r[1] else 0.0 for r in [*france, *deps]]
         ax.bar(labels, shares, bottom=bottoms, label=name)
         bottoms = [b + s for b, s in zip(bottoms, shares)]

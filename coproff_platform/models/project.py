@@ -30,14 +30,17 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import build_scope
 
 from coproff_platform.contracts.tables import STAGING_TABLES
+from coproff_platform.reference import table_names as reference_table_names
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_like_sql" / "models"
 
 # Folder → PostgreSQL schema (and Dagster group).
 FOLDER_SCHEMAS = {"staging": "staging", "intermediate": "intermediate", "marts": "coproff"}
 
-# Tables a model may read without building them: the staged sources (assets `staging/<table>`).
-SOURCE_TABLES = frozenset(t.qualified for t in STAGING_TABLES.values())
+# Tables a model may read without building them: the staged sources (assets `staging/<table>`) and
+# the reference layer (`dbt_like_sql/reference/<table>.csv`, assets `ref/<table>`).
+REFERENCE_TABLES = frozenset(f"ref.{name}" for name in reference_table_names())
+SOURCE_TABLES = frozenset(t.qualified for t in STAGING_TABLES.values()) | REFERENCE_TABLES
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -108,7 +111,7 @@ def referenced_tables(sql: str, where: str = "<sql>") -> set[str]:
                 if not source.db:
                     raise ModelProjectError(
                         f"{where}: table {source.name!r} must be schema-qualified "
-                        "(staging., intermediate. or coproff.)"
+                        "(staging., ref., intermediate. or coproff.)"
                     )
                 tables.add(f"{source.db}.{source.name}")
     return tables
@@ -170,7 +173,7 @@ def load_project(root: Path = PROJECT_DIR) -> list[Model]:
             if table not in by_table and table not in SOURCE_TABLES:
                 raise ModelProjectError(
                     f"{model.path}: reads {table}, which is neither a model in {root} "
-                    f"nor a staged source ({', '.join(sorted(SOURCE_TABLES))})"
+                    f"nor a staged source or reference table ({', '.join(sorted(SOURCE_TABLES))})"
                 )
     _check_acyclic(models)
     return models

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 from coproff_platform.config import DEFAULT_DATABASE_URL
 
-SCHEMAS = ("staging", "intermediate", "coproff", "quality")
+SCHEMAS = ("staging", "ref", "intermediate", "coproff", "quality")
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 

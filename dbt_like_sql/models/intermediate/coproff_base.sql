@@ -1,8 +1,10 @@
 -- intermediate.coproff_base: the CoproFF referential before duplicate flags, one row per
 -- copropriété (registered, or found in FF only) and millésime. coproff.doublons reads it, and
 -- coproff.coproff adds the `doublon_suspect` flag on top (this split avoids a cycle).
+-- This is the one place where the population is built: intermediate.synthese,
+-- intermediate.tup_referentiel and the duplicate keys read it.
 --
--- Rules (CoproFF, SOURCES.md §6):
+-- Rules (CoproFF, docs/rules.md "Population du référentiel"):
 --   idcopro   = 'RNC_' + registration number when registered, 'FF_' + idtup otherwise;
 --   situation = rnic_1_1 (registered, alone on its TUP), rnic_1_n (registered, its TUP holds
 --               several registrations), rnic_unmatched (registered, no TUP), ff_only (a TUP holding
@@ -146,10 +148,27 @@ ff_only as (
       and not exists (select 1 from registrations_per_tup where registrations_per_tup.idtup = tup.idtup)
 ),
 
+-- the referential: both populations, columns lined up by name (one explicit list per branch)
 referential as (
-    select * from registered
+    select
+        idcopro, situation, copro_tup, num_immat, nom_copro, adresse, numero_voie, code_postal,
+        commune_adresse, code_commune, code_departement, epci, lots_total, lots_hab_bur_com, lots_hab,
+        lots_stationnement, p_constr, type_syndic, syndic_raison_sociale, mandat, date_fin_mandat,
+        date_immat, date_maj, date_reglement, syndicat_principal, num_immat_principal,
+        residence_service, syndicat_cooperatif, controles, idtup, typetup, ctpdl, copro_ff,
+        nloghcopro, nlogh, nlocal, an_const, methode_appariement, motif_appariement,
+        distance_appariement_m, source_geom, geom
+    from registered
     union all
-    select * from ff_only
+    select
+        idcopro, situation, copro_tup, num_immat, nom_copro, adresse, numero_voie, code_postal,
+        commune_adresse, code_commune, code_departement, epci, lots_total, lots_hab_bur_com, lots_hab,
+        lots_stationnement, p_constr, type_syndic, syndic_raison_sociale, mandat, date_fin_mandat,
+        date_immat, date_maj, date_reglement, syndicat_principal, num_immat_principal,
+        residence_service, syndicat_cooperatif, controles, idtup, typetup, ctpdl, copro_ff,
+        nloghcopro, nlogh, nlocal, an_const, methode_appariement, motif_appariement,
+        distance_appariement_m, source_geom, geom
+    from ff_only
 )
 
 select
@@ -192,6 +211,7 @@ select
     -- FF attributes
     typetup,
     ctpdl,
+    copro_ff,
     nloghcopro,
     nlogh,
     nlocal,

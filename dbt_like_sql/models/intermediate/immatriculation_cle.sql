@@ -17,12 +17,11 @@ rnic as not materialized (
     where millesime = :millesime
 ),
 
--- Construction periods of the registry, as years (CoproFF coherence rule widens them by 4 years)
-construction_period (p_constr, first_year, last_year) as (
-    values
-        ('AVANT_1949', null::int, 1948), ('DE_1949_A_1960', 1949, 1960), ('DE_1961_A_1974', 1961, 1974),
-        ('DE_1975_A_1993', 1975, 1993), ('DE_1994_A_2000', 1994, 2000), ('DE_2001_A_2010', 2001, 2010),
-        ('A_COMPTER_DE_2011', 2011, null::int)
+-- construction periods of the registry, as years (ref.periodes_construction; the duplicate rule
+-- widens them by the coherence margin)
+construction_period as (
+    select code as p_constr, annee_min as first_year, annee_max as last_year
+    from ref.periodes_construction
 ),
 
 -- normalised address: lower case, no accents, punctuation as spaces, a number range keeps its first

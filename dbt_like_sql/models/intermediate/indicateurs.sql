@@ -1,5 +1,5 @@
 -- intermediate.indicateurs: the TUP-level indicators (DPE, DVF sales, LOVAC vacancy) of each
--- copropriété, ready to join to coproff.coproff on idcopro (issue 4 §1).
+-- copropriété, ready to join to coproff.coproff on idcopro.
 --
 -- The copropriétés are those of intermediate.synthese (registrations + FF-only copropriétés).
 -- DVF and LOVAC describe the TUP: every copropriété of a TUP receives its TUP's values, flagged
@@ -7,7 +7,7 @@
 -- A copropriété with no DPE, sale or vacant dwelling gets 0, not NULL; it gets NULL when it has
 -- no TUP (unmatched registration), except for DPE attached directly by registration number.
 -- Sales come from DV3F when the millésime has DV3F rows (restricted, one row per mutation), else
--- from DVF; source_ventes records which (issue 4 §1, "DV3F accepted when present").
+-- from DVF; source_ventes records which ("DV3F accepted when present", docs/rules.md "Indicateurs").
 
 with
 

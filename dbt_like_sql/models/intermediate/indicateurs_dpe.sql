@@ -1,7 +1,8 @@
--- intermediate.indicateurs_dpe: energy certificates (ADEME DPE) per copropriété (issue 4 §1).
+-- intermediate.indicateurs_dpe: energy certificates (ADEME DPE) per copropriété (docs/rules.md
+-- "Indicateurs").
 --
 -- Rules:
---   * DPE of the last five calendar years of the millésime (N-4 .. N);
+--   * DPE of the last ref.parametres.dpe_fenetre_ans calendar years of the millésime (N included);
 --   * a DPE carrying a registration number known to the registry of the millésime attaches to that
 --     registration directly (rattachement 'immatriculation'), whatever its location;
 --   * any other DPE attaches by location to the TUP whose polygon contains its point, and through
@@ -11,12 +12,24 @@
 
 with
 
+parametres as (
+    select max(cast(valeur as integer)) filter (where code = 'dpe_fenetre_ans') as fenetre_ans
+    from ref.parametres
+),
+
 dpe as (
     select numero_dpe, date_etablissement_dpe, etiquette_dpe, num_immat, geom
     from staging.dpe
+    cross join parametres
     where millesime = :millesime
-      and date_etablissement_dpe > make_date(:millesime - 5, 12, 31)
+      and date_etablissement_dpe > make_date(:millesime - parametres.fenetre_ans, 12, 31)
       and date_etablissement_dpe <= make_date(:millesime, 12, 31)
+),
+
+-- DPE labels (A to G) and the F/G "passoires"
+etiquettes_dpe as (
+    select code, passoire
+    from ref.etiquettes_dpe
 ),
 
 rnic as (
@@ -78,9 +91,11 @@ attached as (
     where dpe_located.ff_only
 ),
 
+-- one column per label of ref.etiquettes_dpe (the published columns nb_dpe_a .. nb_dpe_g); the
+-- share of F and G counts the labels flagged passoire among the labelled DPE
 per_copro as (
     select
-        idcopro,
+        attached.idcopro,
         count(*) as nb_dpe,
         count(*) filter (where rattachement = 'immatriculation') as nb_dpe_immat,
         count(*) filter (where etiquette_dpe = 'A') as nb_dpe_a,
@@ -90,10 +105,12 @@ per_copro as (
         count(*) filter (where etiquette_dpe = 'E') as nb_dpe_e,
         count(*) filter (where etiquette_dpe = 'F') as nb_dpe_f,
         count(*) filter (where etiquette_dpe = 'G') as nb_dpe_g,
-        count(*) filter (where etiquette_dpe in ('A', 'B', 'C', 'D', 'E', 'F', 'G')) as nb_dpe_etiquete,
+        count(*) filter (where etiquettes_dpe.code is not null) as nb_dpe_etiquete,
+        count(*) filter (where etiquettes_dpe.passoire) as nb_dpe_passoire,
         max(date_etablissement_dpe) as date_dernier_dpe
     from attached
-    group by idcopro
+    left join etiquettes_dpe on etiquettes_dpe.code = attached.etiquette_dpe
+    group by attached.idcopro
 )
 
 select
@@ -111,7 +128,7 @@ select
     cast(nb_dpe_f as integer) as nb_dpe_f,
     cast(nb_dpe_g as integer) as nb_dpe_g,
     -- share of F and G labels among labelled DPE
-    round(cast(nb_dpe_f + nb_dpe_g as numeric) / nullif(nb_dpe_etiquete, 0), 4) as part_dpe_fg,
+    round(cast(nb_dpe_passoire as numeric) / nullif(nb_dpe_etiquete, 0), 4) as part_dpe_fg,
     -- dates
     date_dernier_dpe
 from per_copro

@@ -1,8 +1,9 @@
--- intermediate.indicateurs_dv3f: apartment sales (DV3F) per TUP of the referential (issue 4 §1,
--- "DV3F accepted when present"); same columns as intermediate.indicateurs_dvf.
+-- intermediate.indicateurs_dv3f: apartment sales (DV3F) per TUP of the referential (docs/rules.md
+-- "Indicateurs", DV3F preferred when present); same columns as intermediate.indicateurs_dvf.
 --
 -- Rules:
---   * mutations of the last five calendar years of the millésime (N-4 .. N);
+--   * mutations of the last ref.parametres.ventes_fenetre_ans calendar years of the millésime
+--     (N included);
 --   * DV3F has one row per mutation: its price (valeurfonc) is counted once by construction;
 --   * a sale = a mutation with at least one apartment (nblocapt > 0, or an apartment typology
 --     codtypbien 12…) on a parcel (l_idpar, FF idpar) of the TUP; a mutation spanning several
@@ -14,11 +15,17 @@
 
 with
 
+parametres as (
+    select max(cast(valeur as integer)) filter (where code = 'ventes_fenetre_ans') as fenetre_ans
+    from ref.parametres
+),
+
 dv3f as (
     select idmutation, datemut, valeurfonc, l_idpar, nblocapt, sbatapt, codtypbien
     from staging.dv3f
+    cross join parametres
     where millesime = :millesime
-      and datemut > make_date(:millesime - 5, 12, 31)
+      and datemut > make_date(:millesime - parametres.fenetre_ans, 12, 31)
       and datemut <= make_date(:millesime, 12, 31)
 ),
 

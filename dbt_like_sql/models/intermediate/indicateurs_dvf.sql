@@ -1,7 +1,8 @@
--- intermediate.indicateurs_dvf: apartment sales (DVF) per TUP of the referential (issue 4 §1).
+-- intermediate.indicateurs_dvf: apartment sales (DVF) per TUP of the referential (docs/rules.md "Indicateurs").
 --
 -- Rules:
---   * mutations of the last five calendar years of the millésime (N-4 .. N);
+--   * mutations of the last ref.parametres.ventes_fenetre_ans calendar years of the millésime
+--     (N included);
 --   * exact duplicate lines of the raw files (same line_hash) are counted once;
 --   * a sale = a mutation with at least one apartment (code_type_local 2) on a parcel of the TUP;
 --   * a mutation's price (valeur_fonciere, repeated on each of its lines) is counted once;
@@ -14,13 +15,19 @@
 
 with
 
+parametres as (
+    select max(cast(valeur as integer)) filter (where code = 'ventes_fenetre_ans') as fenetre_ans
+    from ref.parametres
+),
+
 dvf as (
     select distinct on (line_hash)
         id_mutation, date_mutation, numero_disposition, nature_mutation, valeur_fonciere,
         id_parcelle, code_type_local, surface_reelle_bati, surface_carrez, nombre_pieces_principales
     from staging.dvf
+    cross join parametres
     where millesime = :millesime
-      and date_mutation > make_date(:millesime - 5, 12, 31)
+      and date_mutation > make_date(:millesime - parametres.fenetre_ans, 12, 31)
       and date_mutation <= make_date(:millesime, 12, 31)
     order by line_hash, source_file, source_line
 ),

@@ -1,13 +1,19 @@
 -- intermediate.indicateurs_lovac: vacant private dwellings (LOVAC) per TUP of the referential
--- (issue 4 §1).
+-- (docs/rules.md "Indicateurs").
 --
--- Rules: a dwelling is vacant when FF occupation ff_ccthp = 'V'; it is vacant for more than two
--- years when its vacancy began more than two years before the millésime (N - debutvacance > 2).
+-- Rules: a dwelling is vacant when FF occupation ff_ccthp = 'V'; it is vacant for the long term
+-- when its vacancy began more than ref.parametres.vacance_longue_ans years before the millésime
+-- (N - debutvacance > vacance_longue_ans).
 -- A dwelling attaches to the TUP of its parcel (ff_idpar). Counts of a TUP holding several
 -- registrations are indicative (coproff.indicatif).
 -- Key: idtup.
 
 with
+
+parametres as (
+    select max(cast(valeur as integer)) filter (where code = 'vacance_longue_ans') as vacance_longue_ans
+    from ref.parametres
+),
 
 lovac as (
     select ff_idlocal, ff_idpar, ff_ccthp, debutvacance
@@ -38,10 +44,12 @@ vacant as (
 
 select
     -- ids
-    idtup,
+    vacant.idtup,
     cast(:millesime as smallint) as millesime,
     -- counts
     cast(count(*) as integer) as nb_logements_vacants,
-    cast(count(*) filter (where :millesime - debutvacance > 2) as integer) as nb_logements_vacants_2ans
+    cast(count(*) filter (where :millesime - vacant.debutvacance > parametres.vacance_longue_ans) as integer)
+        as nb_logements_vacants_2ans
 from vacant
-group by idtup
+cross join parametres
+group by vacant.idtup

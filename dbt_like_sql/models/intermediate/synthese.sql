@@ -1,147 +1,122 @@
--- intermediate.synthese: synthesis variables from RNIC and Fichiers fonciers, one row per copropriété (issue 4 §2).
+-- intermediate.synthese: synthesis variables from RNIC and Fichiers fonciers, one row per copropriété.
 --
--- Rule (CoproFF documentation): on a conflict between the sources, the FF value is kept (tax
--- data, updated yearly), except for copropriétés registered or built in the last three years,
--- which FF may not describe yet: the RNIC value is kept. Each kept value records its source.
+-- Rule (CoproFF documentation, docs/rules.md "Règles de cohérence"): on a conflict between the
+-- sources, the FF value is kept (tax data, updated yearly), except for recent copropriétés
+-- (registered or built in the last ref.parametres.copro_recente_ans years), which FF may not
+-- describe yet: the RNIC value is kept. Each kept value records its source.
 -- The two coherence rules are computed here once; coproff.coproff, the statistics models and the
 -- warning checks all read these columns:
 --   * gap between FF dwellings (nloghcopro) and RNIC dwelling lots (lots_hab), in the classes of
---     the CoproFF documentation; relative gap = |nloghcopro - lots_hab| / lots_hab;
---   * FF construction year (an_const = jannatmin of the TUP) within the RNIC period (p_constr)
---     widened by 4 years on each side.
+--     ref.classes_ecart_logements; relative gap = |nloghcopro - lots_hab| / lots_hab;
+--   * FF construction year (an_const = jannatmin of the TUP) within the RNIC period (p_constr,
+--     ref.periodes_construction) widened by ref.parametres.coherence_construction_marge_ans years
+--     on each side.
 --   Both are compared only where FF describes this copropriété alone: a registration alone on its
 --   TUP (copro_tup = 1) and a TUP holding an FF copropriété (copro_ff); elsewhere they are NULL
 --   (out of scope: FF-only, shared TUP, unmatched, TUP without FF copropriété).
--- Key: idcopro, built as the referential builds it (RNC_ + num_immat, FF_ + idtup), so that
--- coproff.coproff joins on it; FF rows are the FF-only copropriétés (intermediate.tup.copro_ff,
--- unmatched), as intermediate.coproff_base selects them.
+-- Population: intermediate.coproff_base (registered + FF-only copropriétés, built there once);
+-- key idcopro, the key of coproff.coproff.
 
 with
 
-rnic as (
-    select num_immat, lots_hab, date_immat, p_constr
-    from staging.rnic
+coproff_base as (
+    select idcopro, num_immat, idtup, copro_tup, lots_hab, nloghcopro, copro_ff, p_constr, an_const, date_immat
+    from intermediate.coproff_base
     where millesime = :millesime
 ),
 
-tup_match as (
-    select num_immat, idtup
-    from intermediate.tup_match
-    where millesime = :millesime
+periodes_construction as (
+    select code, annee_min, annee_max
+    from ref.periodes_construction
 ),
 
-tup as (
-    select idtup, nloghcopro, an_const, copro_ff
-    from intermediate.tup
-    where millesime = :millesime
+classes_ecart_logements as (
+    select code, libelle, ordre, ecart_exact, part_max
+    from ref.classes_ecart_logements
 ),
 
--- registrations per TUP: FF dwellings can be compared only with the one copropriété of a TUP
-registrations_per_tup as (
-    select idtup, count(*) as copro_tup
-    from tup_match
-    where idtup is not null
-    group by idtup
-),
-
-registered as (
+parametres as (
     select
-        'RNC_' || rnic.num_immat as idcopro,
-        rnic.num_immat,
-        tup_match.idtup,
-        coalesce(registrations_per_tup.copro_tup, 0) as copro_tup,
-        rnic.lots_hab,
-        tup.nloghcopro,
-        coalesce(tup.copro_ff, false) as copro_ff,
-        rnic.p_constr,
-        nullif(tup.an_const, 0) as an_const,
-        rnic.date_immat
-    from rnic
-    left join tup_match on tup_match.num_immat = rnic.num_immat
-    left join tup on tup.idtup = tup_match.idtup
-    left join registrations_per_tup on registrations_per_tup.idtup = tup_match.idtup
+        max(cast(valeur as integer)) filter (where code = 'coherence_construction_marge_ans') as marge_ans,
+        max(cast(valeur as integer)) filter (where code = 'copro_recente_ans') as recente_ans
+    from ref.parametres
 ),
 
-ff_only_candidates as (
-    select
-        'FF_' || tup.idtup as idcopro,
-        cast(null as char(9)) as num_immat,
-        tup.idtup,
-        0 as copro_tup,
-        cast(null as integer) as lots_hab,
-        tup.nloghcopro,
-        tup.copro_ff,
-        cast(null as text) as p_constr,
-        nullif(tup.an_const, 0) as an_const,
-        cast(null as date) as date_immat
-    from tup
-    where tup.copro_ff
-      and not exists (select 1 from registrations_per_tup r where r.idtup = tup.idtup)
-),
-
+-- the population with the values the rules compare (no FF year is 0: 0 means unknown in FF)
 copros as (
-    select * from registered
-    union all
-    select * from ff_only_candidates
+    select
+        idcopro,
+        num_immat,
+        idtup,
+        coalesce(copro_tup, 0) as copro_tup,
+        lots_hab,
+        nloghcopro,
+        coalesce(copro_ff, false) as copro_ff,
+        p_constr,
+        nullif(an_const, 0) as an_const,
+        date_immat
+    from coproff_base
 ),
 
--- RNIC construction periods widened by 4 years on each side (CoproFF coherence rule)
+-- RNIC construction periods widened by the coherence margin on each side (open bounds stay open)
 periods as (
-    select * from (values
-        ('AVANT_1949',        cast(null as integer), 1952),
-        ('DE_1949_A_1960',    1945, 1964),
-        ('DE_1961_A_1974',    1957, 1978),
-        ('DE_1975_A_1993',    1971, 1997),
-        ('DE_1994_A_2000',    1990, 2004),
-        ('DE_2001_A_2010',    1997, 2014),
-        ('A_COMPTER_DE_2011', 2007, cast(null as integer))
-    ) as p (p_constr, annee_min, annee_max)
+    select
+        periodes_construction.code as p_constr,
+        periodes_construction.annee_min - parametres.marge_ans as annee_min,
+        periodes_construction.annee_max + parametres.marge_ans as annee_max
+    from periodes_construction
+    cross join parametres
 ),
 
--- FF construction year brought back to an RNIC period, to compare and to publish one period
-ff_periods as (
-    select * from (values
-        ('AVANT_1949',        0,    1948),
-        ('DE_1949_A_1960',    1949, 1960),
-        ('DE_1961_A_1974',    1961, 1974),
-        ('DE_1975_A_1993',    1975, 1993),
-        ('DE_1994_A_2000',    1994, 2000),
-        ('DE_2001_A_2010',    2001, 2010),
-        ('A_COMPTER_DE_2011', 2011, 9999)
-    ) as f (p_constr, annee_min, annee_max)
-),
-
--- recent = registered after September 30th of N-3, or built in N-2 or later
+-- recent = registered after September 30th (the RNIC export) of N - copro_recente_ans, or built
+-- less than copro_recente_ans years before N
 flagged as (
     select
         copros.*,
-        coalesce(copros.date_immat > make_date(:millesime - 3, 9, 30), false)
-        or coalesce(copros.an_const >= :millesime - 2, false) as recente,
+        coalesce(copros.date_immat > make_date(:millesime - parametres.recente_ans, 9, 30), false)
+        or coalesce(copros.an_const > :millesime - parametres.recente_ans, false) as recente,
         abs(copros.nloghcopro - copros.lots_hab) as ecart,
         periods.annee_min as periode_min_elargie,
         periods.annee_max as periode_max_elargie,
         periods.p_constr is not null as periode_connue,
-        ff_periods.p_constr as periode_ff
+        ff_periods.code as periode_ff
     from copros
+    cross join parametres
     left join periods on periods.p_constr = copros.p_constr
-    left join ff_periods on copros.an_const between ff_periods.annee_min and ff_periods.annee_max
+    -- FF construction year brought back to an RNIC period, to compare and to publish one period
+    left join periodes_construction as ff_periods
+        on (ff_periods.annee_min is null or copros.an_const >= ff_periods.annee_min)
+       and (ff_periods.annee_max is null or copros.an_const <= ff_periods.annee_max)
+),
+
+-- gap class: the first class (in ref.classes_ecart_logements order) whose exact gap or maximal
+-- relative gap the copropriété meets; the class with neither bound ('100% ou plus') takes the rest;
+-- 'non_renseigne' is for a missing or zero count
+gap_classes as (
+    select
+        flagged.idcopro,
+        case
+            when flagged.lots_hab is null or flagged.lots_hab = 0 or flagged.nloghcopro is null then
+                (select libelle from classes_ecart_logements where code = 'non_renseigne')
+            else (
+                select c.libelle
+                from classes_ecart_logements as c
+                where c.code <> 'non_renseigne'
+                  and (c.ecart_exact = flagged.ecart
+                       or flagged.ecart < c.part_max * flagged.lots_hab
+                       or (c.ecart_exact is null and c.part_max is null))
+                order by c.ordre
+                limit 1
+            )
+        end as classe
+    from flagged
+    where flagged.num_immat is not null and flagged.copro_tup = 1 and flagged.copro_ff  -- in scope
 ),
 
 classified as (
     select
         flagged.*,
-        -- gap classes exactly as named in the CoproFF documentation
-        case
-            when num_immat is null or copro_tup <> 1 or not copro_ff then null  -- out of scope
-            when lots_hab is null or lots_hab = 0 or nloghcopro is null then 'Non renseigné'
-            when ecart = 0 then 'Aucun écart'
-            when ecart = 1 then 'Ecart de 1 logement'
-            when ecart < 0.10 * lots_hab then 'Moins de 10%'
-            when ecart < 0.25 * lots_hab then 'Moins de 25%'
-            when ecart < 0.50 * lots_hab then 'Moins de 50%'
-            when ecart < 1.00 * lots_hab then 'Moins de 100%'
-            else '100% ou plus'
-        end as classe_ecart_logements,
+        gap_classes.classe as classe_ecart_logements,
         case
             when num_immat is null or copro_tup <> 1 or not copro_ff then null  -- out of scope
             when not periode_connue or an_const is null then 'non_comparable'
@@ -150,6 +125,7 @@ classified as (
             else 'incoherent'
         end as coherence_construction
     from flagged
+    left join gap_classes on gap_classes.idcopro = flagged.idcopro
 ),
 
 final as (

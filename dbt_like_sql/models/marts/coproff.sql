@@ -25,7 +25,7 @@ suspects as (
     select idcopro_b from doublons
 ),
 
--- indicators (issue 4): synthesis variables and TUP indicators, one row per idcopro each
+-- indicators: synthesis variables and TUP indicators, one row per idcopro each
 synthese as (
     select *
     from intermediate.synthese
@@ -37,7 +37,7 @@ indicateurs as (
     from intermediate.indicateurs
     where millesime = :millesime
 )
--- end indicators (issue 4)
+-- end indicators
 
 select
     -- ids
@@ -88,7 +88,7 @@ select
     coproff_base.methode_appariement,
     coproff_base.motif_appariement,
     coproff_base.distance_appariement_m,
-    -- indicators (issue 4): synthesis from RNIC and FF (intermediate/synthese.sql)
+    -- indicators: synthesis from RNIC and FF (intermediate/synthese.sql)
     synthese.nb_logements,
     synthese.source_nb_logements,
     synthese.annee_construction,
@@ -97,7 +97,7 @@ select
     synthese.copro_recente,
     synthese.classe_ecart_logements,
     synthese.coherence_construction,
-    -- indicators (issue 4): TUP indicators, indicative when indicatif (copro_tup > 1)
+    -- indicators: TUP indicators, indicative when indicatif (copro_tup > 1)
     indicateurs.nb_dpe,
     indicateurs.nb_dpe_immat,
     indicateurs.nb_dpe_a,
@@ -112,18 +112,18 @@ select
     indicateurs.nb_ventes_appartements,
     indicateurs.prix_m2_median,
     indicateurs.date_derniere_vente,
-    -- sales source (issue 4)
+    -- sales source
     indicateurs.source_ventes,
-    -- end sales source (issue 4)
+    -- end sales source
     indicateurs.nb_logements_vacants,
     indicateurs.nb_logements_vacants_2ans,
-    -- end indicators (issue 4)
+    -- end indicators
     -- geometry (WGS84)
     coproff_base.source_geom,
     coproff_base.geom
 from coproff_base
 left join suspects on suspects.idcopro = coproff_base.idcopro
--- indicators (issue 4)
+-- indicators
 left join synthese on synthese.idcopro = coproff_base.idcopro
 left join indicateurs on indicateurs.idcopro = coproff_base.idcopro
--- end indicators (issue 4)
+-- end indicators

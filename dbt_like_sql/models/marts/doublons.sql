@@ -16,7 +16,8 @@
 --                           looks like it: the same dwellings (± 1 or 10 %; when the dwelling lots are
 --                           not filled, FF dwellings between 75 % of the dwelling+office+shop lots and
 --                           that count + 1) and a construction year that agrees: coherent with the
---                           declared period (widened by 4 years, or not comparable), or within
+--                           declared period (widened by coherence_construction_marge_ans years of
+--                           ref.parametres, or not comparable), or within
 --                           2 years of the registration's own TUP (one building on two TUPs).
 --                           Likely the TUP that should have matched: the copropriété is counted twice.
 --   non_apparie_proche_ff   an unmatched registration with an FF-only copropriété within 200 m whose
@@ -41,6 +42,18 @@ registration as not materialized (
     select *
     from intermediate.immatriculation_cle
     where millesime = :millesime
+),
+
+-- mandate labels of the registry: ended = not running (expired, or none declared)
+mandats as (
+    select libelle, not en_cours as termine
+    from ref.mandats
+),
+
+-- the construction coherence margin (years on each side of a declared period)
+parametres as (
+    select max(cast(valeur as integer)) filter (where code = 'coherence_construction_marge_ans') as marge_ans
+    from ref.parametres
 ),
 
 -- FF-only copropriétés with their TUP polygon (inlined, so that lookups use the TUP spatial index)
@@ -85,10 +98,11 @@ pair_clues as (
         -- the same declared lots (total and dwellings): a re-registration copies the copropriété
         coalesce(a.lots_total = b.lots_total and a.lots_hab = b.lots_hab, false) as memes_lots,
         coalesce(a.date_reglement = b.date_reglement, false) as meme_reglement,
-        -- one mandate ended (expired, or none running) while the other is not
+        -- one mandate ended (expired, or none running) while the other is not; a label outside
+        -- ref.mandats counts as not ended, a missing one compares to nothing
         coalesce(
-            (a.mandat like 'Mandat expiré%' or a.mandat = 'Pas de mandat en cours')
-            <> (b.mandat like 'Mandat expiré%' or b.mandat = 'Pas de mandat en cours'),
+            case when a.mandat is not null then coalesce(mandat_a.termine, false) end
+            <> case when b.mandat is not null then coalesce(mandat_b.termine, false) end,
             false
         ) as un_mandat_termine,
         coalesce(a.nom = b.nom, false) as meme_nom,
@@ -96,6 +110,8 @@ pair_clues as (
     from candidate_pair
     inner join registration as a on a.num_immat = candidate_pair.num_immat_a
     inner join registration as b on b.num_immat = candidate_pair.num_immat_b
+    left join mandats as mandat_a on mandat_a.libelle = a.mandat
+    left join mandats as mandat_b on mandat_b.libelle = b.mandat
 ),
 
 -- flagged: a shared place, the same lots and one more clue (see the header); the score ranks the
@@ -150,6 +166,7 @@ double_compte_ff as (
         neighbour.distance_m
     from registration
     inner join tup as own_tup on own_tup.idtup = registration.idtup
+    cross join parametres
     cross join lateral (
         select
             ff_only.idcopro,
@@ -170,8 +187,8 @@ double_compte_ff as (
           -- to the year FF gives the registration's own TUP
           and (
               coalesce(
-                  ff_only.an_const between coalesce(registration.periode_debut, 0) - 4
-                                       and coalesce(registration.periode_fin, 9999) + 4,
+                  (registration.periode_debut is null or ff_only.an_const >= registration.periode_debut - parametres.marge_ans)
+                  and (registration.periode_fin is null or ff_only.an_const <= registration.periode_fin + parametres.marge_ans),
                   true
               )
               or abs(ff_only.an_const - own_tup.an_const) <= 2

@@ -1,5 +1,5 @@
 -- coproff.stats_coherence_construction: coherence of the FF construction year (an_const) with
--- the RNIC construction period (p_constr) widened by 4 years on each side (issue 4 §3).
+-- the RNIC construction period (p_constr) widened by ref.parametres.coherence_construction_marge_ans years on each side.
 --
 -- Classes: coherence_construction of intermediate.synthese (the rule is written there once) for
 -- the registered copropriétés published in coproff.coproff alone on a TUP holding an FF

@@ -1,5 +1,6 @@
 -- coproff.stats_ecart_logements: gap between FF dwellings (nloghcopro) and RNIC dwelling lots
--- (lots_hab), in exactly the classes of the CoproFF documentation (issue 4 §3).
+-- (lots_hab), in exactly the classes of the CoproFF documentation (ref.classes_ecart_logements,
+-- docs/rules.md "Règles de cohérence").
 --
 -- Population and classes: classe_ecart_logements of intermediate.synthese (the rule is written
 -- there once) for the copropriétés published in coproff.coproff: registered copropriétés alone on
@@ -27,17 +28,11 @@ compared as (
     inner join coproff on coproff.idcopro = synthese.idcopro
 ),
 
+-- the classes, in their documented order; 'non_renseigne' (a count missing) stays out of the shares
+-- among filled rows
 classes as (
-    select * from (values
-        (1, 'Aucun écart'),
-        (2, 'Ecart de 1 logement'),
-        (3, 'Moins de 10%'),
-        (4, 'Moins de 25%'),
-        (5, 'Moins de 50%'),
-        (6, 'Moins de 100%'),
-        (7, '100% ou plus'),
-        (8, 'Non renseigné')
-    ) as c (ordre, classe)
+    select ordre, libelle as classe, code <> 'non_renseigne' as renseigne
+    from ref.classes_ecart_logements
 ),
 
 counts as (
@@ -48,9 +43,10 @@ counts as (
 
 totals as (
     select
-        sum(nb) as nb_total,
-        sum(nb) filter (where classe <> 'Non renseigné') as nb_renseignes
+        sum(counts.nb) as nb_total,
+        sum(counts.nb) filter (where classes.renseigne) as nb_renseignes
     from counts
+    left join classes on classes.classe = counts.classe
 )
 
 select
@@ -61,7 +57,7 @@ select
     -- counts and shares
     cast(coalesce(counts.nb, 0) as integer) as nb,
     round(coalesce(counts.nb, 0) / nullif(totals.nb_total, 0), 4) as part,
-    case when classes.classe <> 'Non renseigné'
+    case when classes.renseigne
          then round(coalesce(counts.nb, 0) / nullif(totals.nb_renseignes, 0), 4) end as part_renseignes
 from classes
 cross join totals

@@ -1,4 +1,4 @@
--- coproff.stats_evolution: year-over-year change of the referential (issue 4 §3): copropriétés
+-- coproff.stats_evolution: year-over-year change of the referential: copropriétés
 -- new, gone, and whose situation changed, between the millésime and the previous published one.
 --
 -- Copropriétés are followed by idcopro. A registration that was FF-only the year before changes

@@ -1,8 +1,8 @@
 -- coproff.stats_immatriculation_alur: registration rate against the deadlines of the loi ALUR
--- (art. 53), by size class (issue 4 §3).
+-- (art. 53), by size class (docs/rules.md "Statistiques").
 --
--- Deadlines: more than 200 lots by 31/12/2016, 51 to 200 lots by 31/12/2017, 50 lots or fewer by
--- 31/12/2018. Size: the registry's total number of lots for a registered copropriété; for an
+-- Deadlines: ref.echeances_immatriculation (one per lot class), plus a last class 'Non renseigné'
+-- for a copropriété without a size. Size: the registry's total number of lots for a registered copropriété; for an
 -- FF-only copropriété, which has no declared lots, the number of FF locals of its TUP (nlocal).
 -- Registered = every row with a registration number (matched or not).
 
@@ -14,13 +14,27 @@ coproff as (
     where millesime = :millesime
 ),
 
+echeances as (
+    select ordre, classe, lots_min, lots_max, date_limite
+    from ref.echeances_immatriculation
+),
+
+-- the legal classes, then one class for copropriétés without a size
 classes as (
-    select * from (values
-        (1, '> 200 lots', 201, cast(null as integer), date '2016-12-31'),
-        (2, '51 à 200 lots', 51, 200, date '2017-12-31'),
-        (3, '≤ 50 lots', 0, 50, date '2018-12-31'),
-        (4, 'Non renseigné', cast(null as integer), cast(null as integer), cast(null as date))
-    ) as c (ordre, classe_taille, lots_min, lots_max, date_limite_immatriculation)
+    select ordre, classe as classe_taille, lots_min, lots_max, date_limite as date_limite_immatriculation
+    from echeances
+    union all
+    select
+        (select max(ordre) + 1 from echeances) as ordre,
+        'Non renseigné' as classe_taille,
+        cast(null as integer) as lots_min,
+        cast(null as integer) as lots_max,
+        cast(null as date) as date_limite_immatriculation
+),
+
+-- the class of copropriétés without a size
+non_renseigne as (
+    select max(ordre) as ordre from classes
 ),
 
 sized as (
@@ -33,8 +47,9 @@ sized as (
 classified as (
     select
         sized.immatriculee,
-        coalesce(classes.ordre, 4) as ordre
+        coalesce(classes.ordre, non_renseigne.ordre) as ordre
     from sized
+    cross join non_renseigne
     left join classes
         on sized.taille >= classes.lots_min
        and (classes.lots_max is null or sized.taille <= classes.lots_max)
@@ -56,7 +71,7 @@ select
     classes.classe_taille,
     -- legal deadline and whether it had passed at the RNIC export (September of the millésime)
     classes.date_limite_immatriculation,
-    classes.date_limite_immatriculation < make_date(:millesime, 9, 30) as delai_echu,
+    classes.date_limite_immatriculation < make_date(:millesime, 9, 30) as delai_echu,  -- export of 30/09
     -- counts and rate
     cast(coalesce(counts.nb_immatriculees, 0) as integer) as nb_immatriculees,
     cast(coalesce(counts.nb_ff_seules, 0) as integer) as nb_ff_seules,

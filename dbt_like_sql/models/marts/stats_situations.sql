@@ -1,5 +1,5 @@
 -- coproff.stats_situations: copropriétés by situation, per millésime, for France, each
--- département, EPCI and commune (issue 4 §3).
+-- département, EPCI and commune.
 --
 -- The four situations of CoproFF (rnic_1_1, rnic_1_n, ff_only, rnic_unmatched) partition the
 -- rows; tup_sans_copro_ff (registered copropriétés matched to a TUP where FF shows no copropriété)
