@@ -44,11 +44,7 @@ PENDING_BY_OWNER: dict[str, tuple[str, ...]] = {
         "tests/test_checks_referential.py",
     ),
     # src: GX expectations (ctpdl, TUP types, mandates, SRIDs) and the source contracts
-    "src": (
-        "coproff_platform/checks/expectations.py",
-        "coproff_platform/contracts/sources.py",
-        "coproff_platform/contracts/tables.py",
-    ),
+    "src": (),
     # gen: the sample generator (periods, mandates, TUP and PDL types, boxes, SRIDs, distances)
     "gen": (
         "coproff_platform/sample/world.py",

@@ -1,30 +1,28 @@
-"""Reference rows the source contracts read: `dbt_like_sql/reference/<table>.csv`, read once.
-
-The contracts take their code lists and rule parameters from the reference layer, never from
-literals. (`coproff_platform.reference` is the typed accessor of the same files.)
+"""Reference rows the source contracts read, through `coproff_platform.reference` (the typed
+accessor of `dbt_like_sql/reference/<table>.csv`): code lists and rule parameters, never literals.
 """
 
 from __future__ import annotations
 
-import csv
-import functools
-from pathlib import Path
+from typing import Any
 
-REFERENCE_DIR = Path(__file__).resolve().parents[2] / "dbt_like_sql" / "reference"
+from coproff_platform import reference
 
 
-@functools.cache
-def rows(name: str) -> dict[str, dict[str, str]]:
-    """Rows of a reference CSV keyed by their first column."""
-    with open(REFERENCE_DIR / f"{name}.csv", encoding="utf-8", newline="") as f:
-        return {next(iter(r.values())): r for r in csv.DictReader(f)}
+def rows(name: str) -> dict[Any, dict[str, Any]]:
+    """Rows of a reference table keyed by their first column, as dicts."""
+    out: dict[Any, dict[str, Any]] = {}
+    for row in reference.table(name):
+        values = row._asdict()
+        out[next(iter(values.values()))] = values
+    return out
 
 
-def codes(name: str, column: str | None = None) -> list[str]:
+def codes(name: str, column: str | None = None) -> list[Any]:
     """The first column (or `column`) of a reference table, in file order."""
-    return [r[column] for r in rows(name).values()] if column else list(rows(name))
+    return [getattr(r, column) if column else r[0] for r in reference.table(name)]
 
 
-def parameter(code: str) -> str:
-    """A rule parameter of `parametres.csv`, as text."""
-    return rows("parametres")[code]["valeur"]
+def parameter(code: str) -> Any:
+    """A rule parameter of `parametres.csv`, typed by its unit."""
+    return reference.parameter(code)

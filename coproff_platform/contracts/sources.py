@@ -24,6 +24,7 @@ from pathlib import Path
 
 from coproff_platform import normalise as n
 from coproff_platform.contracts import suites
+from coproff_platform.contracts import referencedata
 from coproff_platform.contracts.referencedata import parameter as _parameter
 from coproff_platform.contracts.tables import (
     CADASTRE_PARCELLE,
@@ -345,7 +346,7 @@ def _lots_improbables(o: dict[str, Any]) -> bool:
                for c in ("lots_total", "lots_hab_bur_com", "lots_hab", "lots_stationnement"))
 
 
-REGISTRY_OPENING = dt.date.fromisoformat(_parameter("ouverture_registre"))
+REGISTRY_OPENING: dt.date = _parameter("ouverture_registre")
 LOTS_IMPROBABLES_MIN = int(_parameter("lots_improbables_min"))
 
 
@@ -506,7 +507,7 @@ FF_PARCELLE_SPEC = SourceSpec(
     },
 )
 
-TYPETUP = frozenset({"SIMPLE", "UF", "PDLMP"})
+TYPETUP = frozenset(referencedata.codes("types_tup"))
 
 
 def _typetup(raw: str | None) -> str | None:
@@ -514,7 +515,7 @@ def _typetup(raw: str | None) -> str | None:
     if value is None:
         return None
     if value.upper() not in TYPETUP:
-        raise n.Invalid("typetup_invalide", f"typetup {raw!r} is not one of SIMPLE, UF, PDLMP")
+        raise n.Invalid("typetup_invalide", f"typetup {raw!r} is not one of {', '.join(sorted(TYPETUP))}")
     return value.upper()
 
 

@@ -55,7 +55,7 @@ def rnic(millesime: int) -> list[Exp]:
         _e("ExpectColumnValuesToBeInSet", column="mandat", value_set=ref.codes("mandats")),
         *[_e("ExpectColumnValuesToBeBetween", column=c, min_value=0, max_value=_lots_max())
           for c in ("lots_total", "lots_hab", "lots_stationnement")],
-        _e("ExpectColumnValuesToBeBetween", column="date_immat", min_value=ref.parameter("ouverture_registre"),
+        _e("ExpectColumnValuesToBeBetween", column="date_immat", min_value=ref.parameter("ouverture_registre").isoformat(),
            max_value=f"{millesime}-12-31", mostly=0.99),
     ]
 

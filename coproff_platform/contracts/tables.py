@@ -2,8 +2,8 @@
 
 This is the interface between the loaders (which fill these tables) and the SQL models (which read
 them). Column comments are in French: they are published with `COMMENT ON COLUMN`.
-Geometries: FF geometries keep their local projection (SRID varies by département: 2154
-metropolitan France, 5490 Antilles, 2972 Guyane, 2975 Réunion, 4471 Mayotte) next to a 4326 copy.
+Geometries: FF geometries keep their local projection (the SRID of the département's territory,
+`srid_local` of `dbt_like_sql/reference/territoires.csv`) next to a 4326 copy.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ FF_PARCELLE = Table(
         Col("nlocal", "integer", "Nombre de locaux"),
         Col("nlogh", "integer", "Nombre de logements"),
         Col("ctpdl", "text", "Type de propriété divisée en lots (BND, CL, CV, TF, CLV, MP)"),
-        Col("srid", "integer not null", "Projection locale des géométries (2154, 5490, 2972, 2975, 4471)"),
+        Col("srid", "integer not null", "Projection locale des géométries (srid_local du territoire, référentiel territoires)"),
         Col("geompar", "geometry(MultiPolygon)", "Contour de la parcelle, projection locale"),
         Col("geompar_4326", "geometry(MultiPolygon, 4326)", "Contour de la parcelle (WGS84)"),
         Col("anomalies", "text[] not null default '{}'", "Réparations appliquées à la ligne (codes de motif, ex. geometrie_reparee)"),
