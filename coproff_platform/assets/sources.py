@@ -129,8 +129,8 @@ def build_source_asset(source: str) -> AssetsDefinition:
         plan = plan_source(landing.root, millesime, source)
         context.log.info(f"{source} {millesime}: {len(plan.files)} file(s) in "
                          f"{landing.folder(millesime, declared.folder)}")
-        if plan.note:
-            context.log.warning(f"{source} {millesime}: {plan.note}")
+        if plan.note:  # the French note goes to the metadata; the log says it in English
+            context.log.warning(f"{source} {millesime}: absent or set aside for this millésime, 0 rows")
         report = load_source(postgis, source, millesime, plan.files, display=landing.relative,
                              log=context.log.info, note=plan.note)
         report.seconds = time.monotonic() - started
@@ -139,7 +139,7 @@ def build_source_asset(source: str) -> AssetsDefinition:
             f"quarantined {report.rows_quarantined} in {report.seconds:.1f}s"
         )
         if report.note and not plan.note:
-            context.log.warning(f"{source} {millesime}: {report.note}")
+            context.log.warning(f"{source} {millesime}: header-only file(s) of an optional source, 0 rows")
         return MaterializeResult(metadata=report_metadata(report, preview(postgis, spec.table, millesime)))
 
     return _load

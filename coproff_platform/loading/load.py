@@ -264,7 +264,8 @@ def _publish_empty(postgis: PostGISResource, report: LoadReport, log: Callable[[
         for shared in (tables.QUARANTINE.qualified, tables.LOAD_LOG.qualified):
             swap.conn.execute(sa.text(f"delete from {shared} where millesime = :m and source = :s"),
                               {"m": report.millesime, "s": report.source})
-        log(f"{report.source} {report.millesime}: {report.note} Swapping in 0 rows")
+        kind = "optional source" if SOURCES[report.source].optional else "parcel source not used"
+        log(f"{report.source} {report.millesime}: no file or set aside ({kind}), swapping in 0 rows")
     report.seconds = time.monotonic() - started
     return report
 
