@@ -46,13 +46,14 @@ from coproff_platform.assets.models import MODEL_ASSETS
 from coproff_platform.assets.publication import PUBLICATION_ASSETS
 from coproff_platform.assets.reference import REFERENCE_ASSETS
 from coproff_platform.assets.sources import SOURCE_ASSETS
+from coproff_platform.contracts.sources import required_folders
 from coproff_platform.partitions import is_millesime, landed_millesimes, millesime_partitions
 from coproff_platform.resources.landing import LandingZone
 from coproff_platform.runs import DEAD_PROCESS_TAG, mark_dead_runs
 
-# Without rnic and ff there is no referential; dpe, dvf and lovac only enrich it (LOVAC is restricted
-# data some users never receive).
-REQUIRED_SOURCES = ("rnic", "ff")
+# The registry plus one parcel source (`ff` or `cadastre`) make a referential; the other sources only
+# enrich it. Declared once in `contracts.sources` (each group: one of these folders is needed).
+REQUIRED_SOURCES = required_folders()
 BUILD_JOB = "build_millesime"
 
 
@@ -126,7 +127,7 @@ class Landed:
 
 
 def inspect_landing(landing: LandingZone, millesime: str) -> Landed:
-    missing = tuple(s for s in REQUIRED_SOURCES if not landing.files(millesime, s))
+    missing = landing.missing_folders(millesime)
     files = sorted(p for p in (landing.root / millesime).rglob("*") if p.is_file())
     stats = [(str(p.relative_to(landing.root)), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
     return Landed(millesime, missing, json.dumps(stats))

@@ -168,7 +168,7 @@ def test_sensor_waits_for_the_core_sources(instance, tmp_path):
     first = tick_sensor(instance, tmp_path, None)
     second = tick_sensor(instance, tmp_path, first.cursor)
     assert not second.run_requests
-    assert "2024 (no file yet for ff)" in second.skip_message
+    assert "2024 (no file yet for ff|cadastre)" in second.skip_message
 
 
 def test_sensor_ignores_millesimes_already_registered(instance, tmp_path):

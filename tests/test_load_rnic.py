@@ -155,14 +155,18 @@ def test_latin1_file_is_read_with_the_cp1252_fallback(fresh_db, realdata, tmp_pa
     assert q(fresh_db, "select distinct type_syndic from staging.rnic") == [("bénévole",)]
 
 
-def test_utf8_file_with_a_bad_byte_later_fails_naming_file_and_line(fresh_db, realdata, tmp_path, monkeypatch):
-    # The encoding is decided on the first MB; shrink it so the bad byte comes after.
+def test_a_latin1_line_after_the_first_mib_is_read_with_the_fallback_not_failed(fresh_db, realdata, tmp_path,
+                                                                                 monkeypatch):
+    # Encoding is decided per line: a Latin-1 line far into a UTF-8 file costs nothing.
     monkeypatch.setattr("coproff_platform.loading.reader.SNIFF_BYTES", 2000)
-    path = write_rnic(tmp_path / "broken.csv", bondy_rows(realdata, 3))
+    rows = bondy_rows(realdata, 4)
+    rows[3]["type_de_syndic_benevole_professionnel_non_connu"] = "bénévole"
+    path = write_rnic(tmp_path / "mixed.csv", rows[:3])
     with open(path, "ab") as f:
-        f.write(b'"x","93010","AA1234567","2017-01-01","2017-01-01","b\xe9n\xe9vole"\n')
-    with pytest.raises(SourceFileError, match=r"broken\.csv, line 5: .*not valid utf-8"):
-        load_source(fresh_db, "rnic", 2023, [path])
+        f.write(write_rnic(tmp_path / "l1.csv", rows[3:], encoding="latin-1").read_bytes().split(b"\n", 1)[1])
+    report = load_source(fresh_db, "rnic", 2023, [path])
+    assert (report.rows_loaded, report.files[0].lines_fallback) == (4, 1)
+    assert q(fresh_db, "select type_syndic from staging.rnic where source_line = 5") == [("bénévole",)]
 
 
 def test_missing_required_column_fails_and_keeps_the_published_millesime(fresh_db, realdata, tmp_path):

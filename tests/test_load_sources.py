@@ -167,9 +167,9 @@ def test_lovac_never_loads_nor_quarantines_owner_columns(fresh_db, tmp_path):
         (pytest.approx(45.5), 2.481)]
 
 
-def test_no_file_for_a_source_fails_with_the_folder(fresh_db, tmp_path):
-    with pytest.raises(SourceFileError, match="no dpe file"):
-        load_source(fresh_db, "dpe", 2023, source_files(tmp_path, 2023, "dpe"))
+def test_no_file_for_a_required_source_fails_with_the_folder(fresh_db, tmp_path):
+    with pytest.raises(SourceFileError, match="no rnic file"):
+        load_source(fresh_db, "rnic", 2023, source_files(tmp_path, 2023, "rnic"))
 
 
 def test_two_sources_of_one_millesime_load_in_parallel(fresh_db, realdata):
@@ -186,10 +186,37 @@ def test_two_sources_of_one_millesime_load_in_parallel(fresh_db, realdata):
         ("dpe", 50), ("dvf", 90), ("rnic", 332)]
 
 
-def test_a_geometry_postgis_refuses_fails_naming_file_line_and_column(fresh_db, tmp_path):
+def test_bad_geometries_cost_their_row_and_a_self_intersection_is_repaired_and_flagged(fresh_db, tmp_path):
     folder = tmp_path / "2023" / "ff"
     write_ff(folder)
-    with open(folder / "pnb10_parcelle_93.csv", "a", encoding="utf-8") as f:  # ring of 2 points: not a polygon
-        f.write('930100000P0300,,93010,93,010,000,0P,0300,1,0,0,0,,"SRID=2154;MULTIPOLYGON(((1 2,3 4)))"\n')
-    with pytest.raises(SourceFileError, match=r"pnb10_parcelle_93\.csv, line 6: PostgreSQL rejected the row, column geompar"):
-        load_source(fresh_db, "ff_parcelle", 2023, source_files(tmp_path, 2023, "ff_parcelle"))
+    bx, by = 661956.0, 6866358.0
+    with open(folder / "pnb10_parcelle_93.csv", "a", encoding="utf-8") as f:
+        f.write('930100000P0300,,93010,93,010,000,0P,0300,1,0,0,0,,"SRID=2154;MULTIPOLYGON(((1 2,3 4)))"\n')  # 2 points
+        f.write(f'930100000P0301,,93010,93,010,000,0P,0301,1,0,0,0,,"SRID=2154;POLYGON(({bx} {by},{bx + 9} {by},{bx + 9} {by + 9},{bx} {by + 9}))"\n')
+        f.write(f'930100000P0302,,93010,93,010,000,0P,0302,1,0,0,0,,"SRID=4326;POLYGON{square(bx, by)}"\n')
+        f.write(f'930100000P0303,,93010,93,010,000,0P,0303,1,0,0,0,,"SRID=999999;POLYGON{square(bx, by)}"\n')
+        f.write(f'930100000P0304,,93010,93,010,000,0P,0304,1,0,0,0,,"SRID=2154;POLYGON(({bx} {by},{bx + 9} {by + 9},{bx + 9} {by},{bx} {by + 9},{bx} {by}))"\n')
+    report = load_source(fresh_db, "ff_parcelle", 2023, source_files(tmp_path, 2023, "ff_parcelle"))
+    assert report.reconciled and report.rows_loaded == 5
+    assert q(fresh_db, "select source_line, reason, field from quality.quarantine "
+                       "where reason like 'g%' or reason like 's%' order by 1") == [
+        (6, "geometrie_non_fermee", "geompar"), (7, "geometrie_non_fermee", "geompar"),
+        (8, "srid_incoherent", "geompar"), (9, "srid_inconnu", "geompar")]
+    assert q(fresh_db, "select anomalies, st_isvalid(geompar), st_isvalid(geompar_4326) from staging.ff_parcelle "
+                       "where idpar = '930100000P0304'") == [(["geometrie_reparee"], True, True)]
+    assert report.soft["geometrie_reparee"] == 1
+    assert q(fresh_db, "select count(*) from staging.ff_parcelle where anomalies = '{}'") == [(4,)]
+
+
+def test_a_self_intersection_in_an_otherwise_readable_file_is_repaired_set_based(fresh_db, tmp_path):
+    # Every geometry parses: the set-based path (no row-by-row fallback) judges the file.
+    folder = tmp_path / "2023" / "ff"
+    write_ff(folder)
+    bx, by = 661956.0, 6866358.0
+    with open(folder / "pnb10_parcelle_93.csv", "a", encoding="utf-8") as f:
+        f.write(f'930100000P0304,,93010,93,010,000,0P,0304,1,0,0,0,,"SRID=2154;POLYGON(({bx} {by},{bx + 9} {by + 9},{bx + 9} {by},{bx} {by + 9},{bx} {by}))"\n')
+        f.write(f'930100000P0305,,93010,93,010,000,0P,0305,1,0,0,0,,"SRID=4326;POLYGON{square(bx, by)}"\n')
+    report = load_source(fresh_db, "ff_parcelle", 2023, source_files(tmp_path, 2023, "ff_parcelle"))
+    assert report.reconciled and report.soft["geometrie_reparee"] == 1 and report.reasons["srid_incoherent"] == 1
+    assert q(fresh_db, "select idpar, anomalies, st_isvalid(geompar_4326) from staging.ff_parcelle "
+                       "where anomalies <> '{}'") == [("930100000P0304", ["geometrie_reparee"], True)]

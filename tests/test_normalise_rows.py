@@ -23,7 +23,8 @@ VALUES = st.one_of(PLAUSIBLE, st.text(max_size=20))
 
 
 def _specs():
-    return [spec for variants in SPECS.values() for spec in variants]
+    # CSV sources only: the open cadastre's GeoJSON features are typed in SQL (test_sources_declared).
+    return [spec for variants in SPECS.values() for spec in variants if spec.reader == "csv"]
 
 
 @settings(max_examples=120, deadline=None)

@@ -3,6 +3,8 @@
 import shutil
 
 import sqlalchemy as sa
+
+from coproff_platform.contracts.sources import SOURCES
 from dagster import AssetKey, DagsterInstance, materialize
 
 from coproff_platform.assets.sources import SOURCE_ASSETS
@@ -61,8 +63,9 @@ def test_reconciliation_check_fails_when_rows_went_missing(fresh_db, realdata):
 def test_source_assets_declare_schema_owners_kinds():
     for a in SOURCE_ASSETS:
         spec = a.specs_by_key[a.key]
-        assert a.key.path[0] == "staging" and spec.group_name == "sources"
-        assert spec.owners == ["team:coproff"] and spec.kinds == {"postgres", "csv"}
+        assert a.key.path[0] == "staging" and spec.group_name == "staging"  # group = schema (ui.py)
+        assert spec.owners == ["team:coproff"] and spec.kinds == set(SOURCES[a.key.path[-1]].kinds)
+        assert spec.kinds in ({"postgres", "csv"}, {"postgres", "geojson"})
         cols = spec.metadata["dagster/column_schema"].columns
         assert cols[0].name == "millesime" and cols[0].description.startswith("Millésime")
         assert a.partitions_def is millesime_partitions

@@ -27,11 +27,14 @@ def test_generated_millesime_loads_through_the_source_assets(fresh_db, tmp_path)
     )
     assert result.success
     mats = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
-    assert {m.asset_key.path[-1] for m in mats} == {"rnic", "ff_parcelle", "ff_tup", "dpe", "dvf", "dv3f", "lovac"}
-    # The sample has no DV3F (restricted, optional): published empty, the build goes on.
-    dv3f = next(m for m in mats if m.asset_key.path[-1] == "dv3f").metadata
-    assert (dv3f["rows_read"].value, dv3f["source_present"].value) == (0, False)
-    mats = [m for m in mats if m.asset_key.path[-1] != "dv3f"]
+    assert {m.asset_key.path[-1] for m in mats} == {"rnic", "ff_parcelle", "ff_tup", "cadastre_parcelle", "dpe",
+                                                    "dvf", "dv3f", "lovac"}
+    # The sample has no DV3F (restricted, optional) and no open cadastre (it has ff/): both 0 rows
+    # with a note, the build goes on.
+    for absent in ("dv3f", "cadastre_parcelle"):
+        md = next(m for m in mats if m.asset_key.path[-1] == absent).metadata
+        assert (md["rows_read"].value, md["source_present"].value) == (0, False) and md["note"].value
+    mats = [m for m in mats if m.asset_key.path[-1] not in ("dv3f", "cadastre_parcelle")]
     with fresh_db.engine.connect() as conn:
         for m in mats:
             md = m.metadata
@@ -52,4 +55,4 @@ def test_generated_millesime_loads_through_the_source_assets(fresh_db, tmp_path)
         assert conn.execute(sa.text(
             "select bool_and(st_x(geompoint_4326) between 55.1 and 55.95) from staging.ff_tup where srid = 2975")).scalar()
     evaluations = result.get_asset_check_evaluations()
-    assert len(evaluations) == 7 and all(e.passed and e.partition == "2023" for e in evaluations)
+    assert len(evaluations) == len(SOURCE_ASSETS) and all(e.passed and e.partition == "2023" for e in evaluations)

@@ -1,10 +1,10 @@
-"""Source assets: a millésime's landing files → typed, normalised staging tables (issue 2).
+"""Source assets: a millésime's landing files → typed, normalised staging tables.
 
-One asset per staging table, partitioned by millésime. Each loads every file of its landing folder
-for the partition in one transaction (`coproff_platform.loading`), and reports rows read / loaded /
-quarantined per file, the quarantine reasons, the soft registry controls, unknown columns and a
-preview. `staging/ff_parcelle` and `staging/ff_tup` are two assets: they are separate tables with
-separate files, and a failed TUP file must not block the parcels (nor the reverse).
+One asset per declared source (`contracts.sources.SOURCES`), partitioned by millésime. Each loads
+every file of its landing folder for the partition in one transaction (`coproff_platform.loading`),
+and reports rows read / loaded / quarantined per file, the quarantine reasons, the soft registry
+controls, unknown columns, lines read with the encoding fallback and a preview; `source_present`
+and `note` say when a source was absent or set aside (0 rows, never a failure for an optional one).
 """
 
 
@@ -24,34 +24,14 @@ from dagster import (
 
 from coproff_platform import metadata
 from coproff_platform.contracts import tables
-from coproff_platform.contracts.sources import REASONS, SPECS
+from coproff_platform.contracts.sources import REASONS, SOURCES
 from coproff_platform.contracts.tables import Table
-from coproff_platform.loading import LoadReport, load_source, source_files
+from coproff_platform.loading import LoadReport, load_source
+from coproff_platform.loading.load import plan_source
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.landing import LandingZone
 from coproff_platform.resources.postgis import PostGISResource
-
-OWNERS = ["team:coproff"]
-
-DESCRIPTIONS = {
-    "rnic": "Registre national d'immatriculation des copropriétés (ANAH, CSV open data, toutes versions "
-            "d'en-tête) : numéro à 9 caractères, dates, booléens, références cadastrales au format idpar "
-            "(Paris/Lyon/Marseille en arrondissement), point WGS84, contrôles du registre dans `controles`; "
-            "rejets bloquants dans `quality.quarantine`.",
-    "ff_parcelle": "Parcelles des Fichiers fonciers (pnb10_parcelle, CSV avec géométrie EWKT en projection "
-                   "locale) : géométrie locale conservée + copie WGS84 reprojetée en SQL.",
-    "ff_tup": "Unités foncières unifiées (TUP) des Fichiers fonciers : parcelles composantes, logements, "
-              "logements en copropriété, contour et point en projection locale + WGS84.",
-    "dpe": "DPE des logements existants (ADEME dpe03existant, noms ADEME ou libellés) : étiquettes, "
-           "numéro d'immatriculation déclaré, point BAN reprojeté de la projection locale en WGS84.",
-    "dvf": "DVF géolocalisées (Etalab) ou fichier brut DGFiP : une ligne par disposition × parcelle × local; "
-           "les lignes strictement identiques sont gardées et partagent `line_hash`.",
-    "dv3f": "DV3F (Cerema, accès restreint), une ligne par mutation : parcelles FF (`l_idpar`), appartements "
-            "mutés et leur surface bâtie. Source optionnelle : sans dossier `dv3f/`, le millésime est publié "
-            "avec 0 ligne et les indicateurs de ventes viennent de DVF.",
-    "lovac": "Logements vacants (LOVAC), sans aucune colonne de données personnelles; point reprojeté en WGS84.",
-}
-
+from coproff_platform.ui import OWNERS, group_of
 
 def column_schema(table: Table) -> TableSchema:
     return TableSchema(columns=[TableColumn(c.name, c.type, description=c.comment) for c in table.columns])
@@ -70,9 +50,9 @@ def markdown_table(columns: list[str], rows: list[list]) -> str:
 
 def report_metadata(report: LoadReport, preview_md: str) -> dict:
     files = markdown_table(
-        ["file", "format", "encoding", "read", "loaded", "quarantined", "blank lines", "MB"],
-        [[f.file, f.variant, f.encoding, f.rows_read, f.rows_loaded, f.rows_quarantined, f.blank_lines,
-          round(f.bytes / 1e6, 2)] for f in report.files],
+        ["file", "format", "encoding", "fallback lines", "read", "loaded", "quarantined", "blank lines", "MB"],
+        [[f.file, f.variant, f.encoding, f.lines_fallback, f.rows_read, f.rows_loaded, f.rows_quarantined,
+          f.blank_lines, round(f.bytes / 1e6, 2)] for f in report.files],
     )
     reasons = report.reasons
     soft = report.soft
@@ -86,6 +66,9 @@ def report_metadata(report: LoadReport, preview_md: str) -> dict:
         "rows_quarantined": MetadataValue.int(report.rows_quarantined),
         "dagster/row_count": MetadataValue.int(report.rows_loaded),
         "reconciled": MetadataValue.bool(report.reconciled),
+        "source_present": MetadataValue.bool(report.present),
+        "note": MetadataValue.text(report.note or ""),
+        "lines_fallback_encoding": MetadataValue.int(sum(f.lines_fallback for f in report.files)),
         "files": MetadataValue.md(files),
         "quarantine_reasons": MetadataValue.md(
             markdown_table(["reason", "rows", "meaning"], [[k, v, reason_text(k)] for k, v in reasons.most_common()])
@@ -116,22 +99,23 @@ def preview(postgis: PostGISResource, table: Table, millesime: int, limit: int =
 
 
 def build_source_asset(source: str) -> AssetsDefinition:
-    spec = SPECS[source][0]
-    # RNIC's "point far from its commune" control uses the FF parcels of the same millésime.
-    deps = [AssetKey(["staging", "ff_parcelle"])] if source == "rnic" else []
+    declared = SOURCES[source]
+    spec = declared.spec
 
     @asset(
         key=AssetKey(["staging", source]),
-        group_name="sources",
+        group_name=group_of(AssetKey(["staging", source])),
         partitions_def=millesime_partitions,
-        description=DESCRIPTIONS[source],
+        description=declared.description,
         owners=OWNERS,
-        kinds={"postgres", "csv"},
-        deps=deps,
+        kinds=set(declared.kinds),
+        # The post-load SQL reads these sources' staging rows of the same millésime.
+        deps=[AssetKey(["staging", d]) for d in declared.depends_on],
         metadata={
             "dagster/column_schema": column_schema(spec.table),
             "dagster/table_name": spec.table.qualified,
-            "landing_folder": f"<landing>/<millesime>/{spec.folder}/ ({', '.join(p for s in SPECS[source] for p in s.patterns)})",
+            "landing_folder": declared.landing_label(),
+            "requirement": declared.requirement,
         },
     )
     def _load(context: AssetExecutionContext, postgis: PostGISResource, landing: LandingZone) -> MaterializeResult:
@@ -142,24 +126,23 @@ def build_source_asset(source: str) -> AssetsDefinition:
             # Parallel source assets must not race on CREATE TABLE.
             conn.execute(sa.text("select pg_advisory_xact_lock(hashtext('coproff.setup'))"))
             tables.create_all(conn)
-        files = source_files(landing.root, millesime, source)
-        context.log.info(f"{source} {millesime}: {len(files)} file(s) in {landing.folder(millesime, spec.folder)}")
-        if not files and spec.optional:
-            context.log.warning(f"{source} {millesime}: no file in {landing.folder(millesime, spec.folder)} "
-                                "(optional source): the millésime is published with 0 rows")
-        report = load_source(postgis, source, millesime, files, display=landing.relative, log=context.log.info)
+        plan = plan_source(landing.root, millesime, source)
+        context.log.info(f"{source} {millesime}: {len(plan.files)} file(s) in "
+                         f"{landing.folder(millesime, declared.folder)}")
+        if plan.note:  # the French note goes to the metadata; the log says it in English
+            context.log.warning(f"{source} {millesime}: absent or set aside for this millésime, 0 rows")
+        report = load_source(postgis, source, millesime, plan.files, display=landing.relative,
+                             log=context.log.info, note=plan.note)
         report.seconds = time.monotonic() - started
         context.log.info(
             f"{source} {millesime}: read {report.rows_read}, loaded {report.rows_loaded}, "
             f"quarantined {report.rows_quarantined} in {report.seconds:.1f}s"
         )
-        metadata = report_metadata(report, preview(postgis, spec.table, millesime))
-        if spec.optional:
-            metadata["source_present"] = MetadataValue.bool(bool(files))
-        return MaterializeResult(metadata=metadata)
+        if report.note and not plan.note:
+            context.log.warning(f"{source} {millesime}: header-only file(s) of an optional source, 0 rows")
+        return MaterializeResult(metadata=report_metadata(report, preview(postgis, spec.table, millesime)))
 
     return _load
 
 
-SOURCES = ("rnic", "ff_parcelle", "ff_tup", "dpe", "dvf", "dv3f", "lovac")
 SOURCE_ASSETS: list[AssetsDefinition] = [build_source_asset(s) for s in SOURCES]

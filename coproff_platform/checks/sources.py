@@ -10,11 +10,9 @@ rows quarantined from `quality.quarantine`. Blocking: a source that lost rows st
 import sqlalchemy as sa
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 
-from coproff_platform.contracts.sources import SPECS
+from coproff_platform.contracts.sources import REQUIRED, SOURCES
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.postgis import PostGISResource
-
-SOURCES = ("rnic", "ff_parcelle", "ff_tup", "dpe", "dvf", "dv3f", "lovac")
 
 RECOUNT_SQL = """
 select
@@ -26,7 +24,7 @@ select
 
 
 def recount(postgis: PostGISResource, source: str, millesime: int) -> dict[str, int]:
-    table = SPECS[source][0].table.qualified
+    table = SOURCES[source].table.qualified
     with postgis.engine.connect() as conn:
         row = conn.execute(sa.text(RECOUNT_SQL.format(table=table)), {"m": millesime, "s": source}).one()
     return dict(row._mapping)
@@ -43,8 +41,8 @@ def build_reconciliation_check(source: str):
     def _check(context: AssetCheckExecutionContext, postgis: PostGISResource) -> AssetCheckResult:
         millesime = int(context.partition_key)
         counts = recount(postgis, source, millesime)
-        # An optional source (DV3F) may have no file: 0 read = 0 loaded + 0 quarantined passes.
-        has_files = counts["files"] > 0 or SPECS[source][0].optional
+        # An optional source, or a parcel source set aside, may have no file: 0 = 0 + 0 passes.
+        has_files = counts["files"] > 0 or SOURCES[source].requirement != REQUIRED
         ok = has_files and counts["rows_read"] == counts["rows_loaded"] + counts["rows_quarantined"]
         return AssetCheckResult(
             passed=bool(ok),

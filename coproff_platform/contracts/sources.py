@@ -20,8 +20,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pathlib import Path
+
 from coproff_platform import normalise as n
-from coproff_platform.contracts.tables import DPE, DV3F, DVF, FF_PARCELLE, FF_TUP, LOVAC, RNIC, Table
+from coproff_platform.contracts import suites
+from coproff_platform.contracts import referencedata
+from coproff_platform.contracts.referencedata import parameter as _parameter
+from coproff_platform.contracts.tables import (
+    CADASTRE_PARCELLE,
+    DPE,
+    DV3F,
+    DVF,
+    FF_PARCELLE,
+    FF_TUP,
+    LOVAC,
+    RNIC,
+    Table,
+)
+
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 
 @dataclass(frozen=True)
@@ -83,9 +101,9 @@ class SourceSpec:
     line_hash_column: str | None = None
     raw_in_quarantine: bool = True  # False when unlisted columns may hold personal data
     variant: str = "default"
-    # An optional source (restricted data some users never receive): a millésime without files
-    # publishes an empty partition instead of failing.
-    optional: bool = False
+    # How files are read: "csv" (delimited text, `loading.reader`) or "geojson" (one feature per
+    # line, `loading.geojson`).
+    reader: str = "csv"
 
     @property
     def required(self) -> list[str]:
@@ -164,7 +182,22 @@ REASONS: dict[str, str] = {
     "siret_cle_invalide": "SIRET dont la clé de contrôle (Luhn) est fausse",
     "cp_hors_departement": "Code postal incohérent avec le département",
     "point_hors_france": "Point hors de la France métropolitaine et des DROM",
-    "point_loin_commune": "Point à plus de 2 km des parcelles FF de sa commune",
+    "point_loin_commune": "Point loin des parcelles (FF ou cadastre) de sa commune",
+    "lots_improbables": "Nombre de lots improbable (au-delà du seuil du référentiel), ligne conservée",
+    # one bad value costs one row
+    "caractere_nul": "Caractère nul (0x00) dans un champ",
+    "nombre_hors_limites": "Nombre hors des limites d'un entier (±2 147 483 647)",
+    "nombre_negatif": "Nombre négatif là où seul un compte positif a un sens",
+    "encodage_illisible": "Ligne illisible en UTF-8 comme en Windows-1252",
+    "geometrie_non_fermee": "Anneau de polygone non fermé ou trop court",
+    "geometrie_reparee": "Géométrie auto-intersectée réparée (ST_MakeValid), ligne conservée",
+    "geometrie_irreparable": "Géométrie invalide que ST_MakeValid ne rend pas surfacique",
+    "geometrie_type_invalide": "Type de géométrie inattendu (polygone ou multipolygone attendu)",
+    "srid_inconnu": "SRID inconnu de PostGIS",
+    "srid_incoherent": "Coordonnées hors du domaine de la projection déclarée",
+    "identifiant_parcelle_invalide": "Identifiant de parcelle absent ou mal formé (14 caractères attendus)",
+    "objet_illisible": "Objet GeoJSON illisible",
+    "source_ignoree": "Source ignorée pour ce millésime",
 }
 
 
@@ -299,7 +332,22 @@ def _lots_incoherents(o: dict[str, Any]) -> bool:
     )
 
 
-REGISTRY_OPENING = dt.date(2016, 11, 1)
+def _lots(raw: str | None) -> int | None:
+    """A lot count: a whole number, never negative (a negative count is a broken row)."""
+    value = n.integer(raw)
+    if value is not None and value < 0:
+        raise n.Invalid("nombre_negatif", f"{raw!r}: a number of lots cannot be negative")
+    return value
+
+
+def _lots_improbables(o: dict[str, Any]) -> bool:
+    # Possible but absurd counts (999,999 lots) stay loaded, flagged for the analyst.
+    return any(o[c] is not None and o[c] >= LOTS_IMPROBABLES_MIN
+               for c in ("lots_total", "lots_hab_bur_com", "lots_hab", "lots_stationnement"))
+
+
+REGISTRY_OPENING: dt.date = _parameter("ouverture_registre")
+LOTS_IMPROBABLES_MIN = int(_parameter("lots_improbables_min"))
 
 
 def _cp_hors_departement(o: dict[str, Any]) -> bool:
@@ -337,10 +385,10 @@ RNIC_SPEC = SourceSpec(
         Rule("syndicat_principal", ("syndicat_principal_ou_syndicat_secondaire",), n.boolean, hard=False),
         Rule("num_immat_principal", ("si_secondaire_n_d_immatriculation_du_principal",),
              lambda v: _soft_code(n.num_immat, "num_immat_principal_invalide", v), hard=False),
-        Rule("lots_total", ("nombre_total_de_lots",), n.integer),
-        Rule("lots_hab_bur_com", ("nombre_total_de_lots_a_usage_d_habitation_de_bureaux_ou_de_comm",), n.integer),
-        Rule("lots_hab", ("nombre_de_lots_a_usage_d_habitation",), n.integer),
-        Rule("lots_stationnement", ("nombre_de_lots_de_stationnement",), n.integer),
+        Rule("lots_total", ("nombre_total_de_lots",), _lots),
+        Rule("lots_hab_bur_com", ("nombre_total_de_lots_a_usage_d_habitation_de_bureaux_ou_de_comm",), _lots),
+        Rule("lots_hab", ("nombre_de_lots_a_usage_d_habitation",), _lots),
+        Rule("lots_stationnement", ("nombre_de_lots_de_stationnement",), _lots),
         Rule("p_constr", ("periode_de_construction",), n.period, hard=False),
         _ref(1), _ref(2), _ref(3),
         Rule("nb_parcelles", ("nombre_de_parcelles_cadastrales",), n.integer),
@@ -360,6 +408,7 @@ RNIC_SPEC = SourceSpec(
     derived=(Derived("l_idpar", _l_idpar), Derived("geom", _point_4326)),
     controls=(
         Control("lots_incoherents", _lots_incoherents, REASONS["lots_incoherents"]),
+        Control("lots_improbables", _lots_improbables, REASONS["lots_improbables"]),
         Control("immat_avant_2016_11",
                 lambda o: o["date_immat"] is not None and o["date_immat"] < REGISTRY_OPENING,
                 REASONS["immat_avant_2016_11"]),
@@ -384,27 +433,6 @@ def _soft_code(fn: Callable[[Any], Any], reason: str, value: Any) -> Any:
     except n.Invalid as exc:
         raise n.Invalid(reason, exc.detail) from None
 
-
-# SQL control run after COPY, in the load transaction, when FF parcels of the same millésime are
-# loaded for the commune (arrondissement for Paris/Lyon/Marseille). `{table}` is the fresh table.
-RNIC_POINT_FAR_FROM_COMMUNE_SQL = """
-with communes as (  -- extent of each commune's FF parcels in this millésime
-    select idcom, st_extent(geompar_4326)::geometry as box
-    from staging.ff_parcelle
-    where millesime = :millesime and geompar_4326 is not null
-    group by idcom
-),
-far as (
-    select r.ctid as row_id
-    from {table} r
-    join communes c on c.idcom = coalesce(r.code_arrondissement, r.code_commune)
-    where r.geom is not null
-      and not st_dwithin(r.geom::geography, c.box::geography, 2000)
-)
-update {table} r set controles = array_append(r.controles, 'point_loin_commune')
-from far where r.ctid = far.row_id
-returning r.source_file
-"""
 
 # ------------------------------------------------------------------------------------------------
 # Fichiers fonciers
@@ -479,7 +507,7 @@ FF_PARCELLE_SPEC = SourceSpec(
     },
 )
 
-TYPETUP = frozenset({"SIMPLE", "UF", "PDLMP"})
+TYPETUP = frozenset(referencedata.codes("types_tup"))
 
 
 def _typetup(raw: str | None) -> str | None:
@@ -487,7 +515,7 @@ def _typetup(raw: str | None) -> str | None:
     if value is None:
         return None
     if value.upper() not in TYPETUP:
-        raise n.Invalid("typetup_invalide", f"typetup {raw!r} is not one of SIMPLE, UF, PDLMP")
+        raise n.Invalid("typetup_invalide", f"typetup {raw!r} is not one of {', '.join(sorted(TYPETUP))}")
     return value.upper()
 
 
@@ -784,7 +812,6 @@ DV3F_SPEC = SourceSpec(
         Rule("vefa", ("vefa",), n.boolean),
     ),
     derived=(Derived("anneemut", _anneemut),),
-    optional=True,
 )
 
 
@@ -834,19 +861,167 @@ def _lovac_point(o: dict[str, Any]) -> str | None:
     return n.point_ewkt(o["_x"], o["_y"], n.local_srid(dep))
 
 
-# Source asset name → the specs (format variants) its files may follow, first match wins.
-SPECS: dict[str, tuple[SourceSpec, ...]] = {
-    "rnic": (RNIC_SPEC,),
-    "ff_parcelle": (FF_PARCELLE_SPEC,),
-    "ff_tup": (FF_TUP_SPEC,),
-    "dpe": (DPE_SPEC,),
-    "dvf": (DVF_SPEC, DVF_DGFIP_SPEC),
-    "dv3f": (DV3F_SPEC,),
-    "lovac": (LOVAC_SPEC,),
-}
-
 # Patterns of LOVAC column names that carry personal data; reported as "present, not loaded".
 PERSONAL_COLUMNS = re.compile(
     r"(proprio|proprietaire|gestionnaire|(^|_)(prop|nom|prenom|ddenom|dlign\d*|adresse\d*|ccogrm|dnatpr|"
     r"jdatnss|date_naissance|mail|email|tel|telephone|siren)(_|\d|$))"
 )
+
+
+# ------------------------------------------------------------------------------------------------
+# Open cadastre (Etalab): `cadastre-<insee|dep>-parcelles.json[.gz]`, GeoJSON in WGS84, one
+# feature per line. Read by `loading.geojson` (no CSV fields): parsed and checked in SQL.
+# ------------------------------------------------------------------------------------------------
+CADASTRE_PARCELLE_SPEC = SourceSpec(
+    name="cadastre_parcelle",
+    table=CADASTRE_PARCELLE,
+    folder="cadastre",
+    patterns=("*.json", "*.json.gz", "*.geojson", "*.geojson.gz"),
+    fields=(),
+    rules=(),
+    reader="geojson",
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# The sources, declared once: assets, reconciliation checks, GX suites, landing-zone checks, the
+# sensor's required folders and the sample generator all derive from `SOURCES`.
+# ------------------------------------------------------------------------------------------------
+REQUIRED = "obligatoire"
+OPTIONAL = "optionnelle"
+PARCELS = "parcelles"  # one parcel source is required: the first folder of `PARCEL_FOLDERS` with files
+
+
+@dataclass(frozen=True)
+class Source:
+    """One source of a millésime: what it is, where it lands, whether it is needed, how it loads."""
+
+    name: str  # asset `staging/<name>`, table `staging.<name>`, quarantine `source`
+    specs: tuple[SourceSpec, ...]  # format variants, first match wins
+    description: str  # French, shown in the UI
+    requirement: str  # REQUIRED, OPTIONAL or PARCELS
+    sample_writer: str  # "module:function" writing the sample files of this source
+    exclude_prefixes: tuple[str, ...] = ()  # files of a shared folder that belong to another source
+    depends_on: tuple[str, ...] = ()  # sources whose staging rows the post-load SQL reads
+    post_load_sql: str | None = None  # file of `contracts/sql/`, run on the fresh table (`{table}`)
+    post_load_flag: str | None = None  # soft code counted per file from the rows it returns
+    kinds: frozenset[str] = frozenset({"postgres", "csv"})
+    # Key of `<folder>/source.yml` naming a restored PostgreSQL table to read instead of files.
+    database_key: str | None = None
+    suite: Callable[[int], list[suites.Exp]] | None = None  # GX expectations of its staged partition
+
+    def expectations(self, millesime: int) -> list[suites.Exp]:
+        """The staged partition's GX suite: the common expectations, then the source's own."""
+        own = self.suite(millesime) if self.suite else []
+        return suites.common(self.table.column_names, millesime, optional=self.requirement != REQUIRED) + own
+
+    @property
+    def spec(self) -> SourceSpec:
+        return self.specs[0]
+
+    @property
+    def table(self) -> Table:
+        return self.spec.table
+
+    @property
+    def folder(self) -> str:
+        return self.spec.folder
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p for s in self.specs for p in s.patterns))
+
+    @property
+    def optional(self) -> bool:
+        return self.requirement == OPTIONAL
+
+    def post_load(self) -> str | None:
+        return (SQL_DIR / self.post_load_sql).read_text(encoding="utf-8") if self.post_load_sql else None
+
+    def post_load_params(self) -> dict[str, Any]:
+        return {"distance_m": int(_parameter("point_loin_commune_m"))} if self.post_load_sql else {}
+
+    def landing_label(self) -> str:
+        return f"<landing>/<millesime>/{self.folder}/ ({', '.join(self.patterns)})"
+
+
+_WRITERS = "coproff_platform.sample.writers"
+
+SOURCES: dict[str, Source] = {s.name: s for s in (
+    Source(
+        "rnic", (RNIC_SPEC,),
+        "Registre national d'immatriculation des copropriétés (ANAH, CSV open data, toutes versions "
+        "d'en-tête) : numéro à 9 caractères, dates, booléens, références cadastrales au format idpar "
+        "(Paris/Lyon/Marseille en arrondissement), point WGS84, contrôles du registre dans `controles`; "
+        "rejets bloquants dans `quality.quarantine`. Source obligatoire.",
+        REQUIRED, f"{_WRITERS}:write_rnic", suite=suites.rnic,
+        # The point-far-from-commune control reads the parcels of the same millésime.
+        depends_on=("ff_parcelle", "cadastre_parcelle"),
+        post_load_sql="rnic_post_load.sql", post_load_flag="point_loin_commune",
+    ),
+    Source(
+        "ff_parcelle", (FF_PARCELLE_SPEC,),
+        "Parcelles des Fichiers fonciers (pnb10_parcelle, CSV avec géométrie EWKT en projection "
+        "locale, ou table d'un schéma PostgreSQL restauré) : géométrie locale conservée + copie WGS84 "
+        "reprojetée en SQL. Source de parcelles prioritaire : avec `ff/`, le cadastre ouvert est ignoré.",
+        PARCELS, f"{_WRITERS}:write_ff_parcelle", suite=suites.ff_parcelle, exclude_prefixes=("tup",),
+        database_key="parcelle",
+    ),
+    Source(
+        "ff_tup", (FF_TUP_SPEC,),
+        "Unités foncières unifiées (TUP) des Fichiers fonciers : parcelles composantes, logements, "
+        "logements en copropriété, contour et point en projection locale + WGS84. Vide pour un "
+        "millésime construit sur le cadastre ouvert.",
+        PARCELS, f"{_WRITERS}:write_ff_tup", suite=suites.ff_tup, database_key="tup",
+    ),
+    Source(
+        "cadastre_parcelle", (CADASTRE_PARCELLE_SPEC,),
+        "Parcelles du cadastre ouvert (Etalab, `cadastre-<commune|département>-parcelles.json[.gz]`, "
+        "GeoJSON WGS84) : source de parcelles quand le millésime n'a pas de dossier `ff/` (chaque "
+        "parcelle devient une TUP). Ignorée, avec une note, quand `ff/` est présent.",
+        PARCELS, f"{_WRITERS}:write_cadastre", suite=suites.cadastre_parcelle, kinds=frozenset({"postgres", "geojson"}),
+    ),
+    Source(
+        "dpe", (DPE_SPEC,),
+        "DPE des logements existants (ADEME dpe03existant, noms ADEME ou libellés) : étiquettes, "
+        "numéro d'immatriculation déclaré, point BAN reprojeté de la projection locale en WGS84. "
+        "Source optionnelle : sans fichier, 0 ligne et indicateurs DPE vides.",
+        OPTIONAL, f"{_WRITERS}:write_dpe", suite=suites.dpe,
+    ),
+    Source(
+        "dvf", (DVF_SPEC, DVF_DGFIP_SPEC),
+        "DVF géolocalisées (Etalab) ou fichier brut DGFiP : une ligne par disposition × parcelle × local; "
+        "les lignes strictement identiques sont gardées et partagent `line_hash`. Source optionnelle.",
+        OPTIONAL, f"{_WRITERS}:write_dvf", suite=suites.dvf,
+    ),
+    Source(
+        "dv3f", (DV3F_SPEC,),
+        "DV3F (Cerema, accès restreint), une ligne par mutation : parcelles FF (`l_idpar`), appartements "
+        "mutés et leur surface bâtie. Source optionnelle : sans dossier `dv3f/`, le millésime est publié "
+        "avec 0 ligne et les indicateurs de ventes viennent de DVF.",
+        OPTIONAL, f"{_WRITERS}:write_dv3f", suite=suites.dv3f,
+    ),
+    Source(
+        "lovac", (LOVAC_SPEC,),
+        "Logements vacants (LOVAC, accès restreint), sans aucune colonne de données personnelles; point "
+        "reprojeté en WGS84. Source optionnelle.",
+        OPTIONAL, f"{_WRITERS}:write_lovac", suite=suites.lovac,
+    ),
+)}
+
+# Parcel folders in order of precedence: the Fichiers fonciers win over the open cadastre.
+PARCEL_FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(s.folder for s in SOURCES.values() if s.requirement == PARCELS))
+
+# Source name → the specs (format variants) its files may follow, first match wins.
+SPECS: dict[str, tuple[SourceSpec, ...]] = {name: s.specs for name, s in SOURCES.items()}
+
+
+def required_folders() -> tuple[tuple[str, ...], ...]:
+    """What a complete millésime needs: each tuple is "one of these folders has files"."""
+    required = tuple((s.folder,) for s in SOURCES.values() if s.requirement == REQUIRED)
+    return (*dict.fromkeys(required), PARCEL_FOLDERS)
+
+
+def parcel_folder(has_files: Callable[[str], bool]) -> str | None:
+    """The parcel folder a millésime is built from: the first of `PARCEL_FOLDERS` holding files."""
+    return next((folder for folder in PARCEL_FOLDERS if has_files(folder)), None)

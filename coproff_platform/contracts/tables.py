@@ -2,8 +2,8 @@
 
 This is the interface between the loaders (which fill these tables) and the SQL models (which read
 them). Column comments are in French: they are published with `COMMENT ON COLUMN`.
-Geometries: FF geometries keep their local projection (SRID varies by département: 2154
-metropolitan France, 5490 Antilles, 2972 Guyane, 2975 Réunion, 4471 Mayotte) next to a 4326 copy.
+Geometries: FF geometries keep their local projection (the SRID of the département's territory,
+`srid_local` of `dbt_like_sql/reference/territoires.csv`) next to a 4326 copy.
 """
 
 from __future__ import annotations
@@ -112,13 +112,36 @@ FF_PARCELLE = Table(
         Col("nlocal", "integer", "Nombre de locaux"),
         Col("nlogh", "integer", "Nombre de logements"),
         Col("ctpdl", "text", "Type de propriété divisée en lots (BND, CL, CV, TF, CLV, MP)"),
-        Col("srid", "integer not null", "Projection locale des géométries (2154, 5490, 2972, 2975, 4471)"),
+        Col("srid", "integer not null", "Projection locale des géométries (srid_local du territoire, référentiel territoires)"),
         Col("geompar", "geometry(MultiPolygon)", "Contour de la parcelle, projection locale"),
         Col("geompar_4326", "geometry(MultiPolygon, 4326)", "Contour de la parcelle (WGS84)"),
+        Col("anomalies", "text[] not null default '{}'", "Réparations appliquées à la ligne (codes de motif, ex. geometrie_reparee)"),
         *ORIGIN,
     ),
     primary_key=("millesime", "idpar"),
     indexes=("idtup", "geompar_4326"),
+)
+
+CADASTRE_PARCELLE = Table(
+    "staging.cadastre_parcelle",
+    "Parcelles du cadastre ouvert (Etalab, GeoJSON WGS84), quand le millésime n'a pas de Fichiers fonciers",
+    (
+        M,
+        Col("idpar", "char(14) not null", "Identifiant de parcelle (propriété `id` d'Etalab : commune+préfixe+section+numéro)"),
+        Col("code_commune", "char(5)", "Code INSEE de la commune (arrondissement pour Paris, Lyon, Marseille)"),
+        Col("prefixe", "char(3)", "Préfixe de section (000 hors communes associées)"),
+        Col("section", "char(2)", "Section cadastrale, complétée à gauche par 0"),
+        Col("numero", "char(4)", "Numéro de parcelle, complété à gauche par 0"),
+        Col("contenance", "integer", "Contenance cadastrale (m²)"),
+        Col("date_creation", "date", "Date de création de la parcelle (propriété `created`)"),
+        Col("date_maj", "date", "Date de dernière mise à jour (propriété `updated`)"),
+        Col("geom", "geometry(MultiPolygon, 4326)", "Contour de la parcelle (WGS84)"),
+        Col("anomalies", "text[] not null default '{}'", "Réparations et signalements appliqués à la ligne (codes de motif)"),
+        Col("source_file", "text not null", "Fichier source (relatif à la zone de dépôt)"),
+        Col("source_line", "integer not null", "Numéro de l'objet (feature) dans le fichier, à partir de 1"),
+    ),
+    primary_key=("millesime", "idpar"),
+    indexes=("code_commune", "geom"),
 )
 
 FF_TUP = Table(
@@ -143,6 +166,7 @@ FF_TUP = Table(
         Col("geompoint", "geometry(Point)", "Point de la TUP, projection locale"),
         Col("geomtup_4326", "geometry(MultiPolygon, 4326)", "Contour de la TUP (WGS84)"),
         Col("geompoint_4326", "geometry(Point, 4326)", "Point de la TUP (WGS84)"),
+        Col("anomalies", "text[] not null default '{}'", "Réparations appliquées à la ligne (codes de motif, ex. geometrie_reparee)"),
         *ORIGIN,
     ),
     primary_key=("millesime", "idtup"),
@@ -268,7 +292,7 @@ QUARANTINE = Table(
     "Lignes sources rejetées, avec leur motif : lues = chargées + en quarantaine",
     (
         M,
-        Col("source", "text not null", "Source : rnic, ff_parcelle, ff_tup, dpe, dvf, dv3f, lovac"),
+        Col("source", "text not null", "Source : rnic, ff_parcelle, ff_tup, cadastre_parcelle, dpe, dvf, dv3f, lovac"),
         Col("source_file", "text not null", "Fichier source"),
         Col("source_line", "integer not null", "Numéro de ligne dans le fichier (en-tête = 1)"),
         Col("reason", "text not null", "Code du motif de rejet"),
@@ -284,9 +308,10 @@ LOAD_LOG = Table(
     "Journal des chargements : lignes lues, chargées et mises en quarantaine, par fichier",
     (
         M,
-        Col("source", "text not null", "Source : rnic, ff_parcelle, ff_tup, dpe, dvf, dv3f, lovac"),
+        Col("source", "text not null", "Source : rnic, ff_parcelle, ff_tup, cadastre_parcelle, dpe, dvf, dv3f, lovac"),
         Col("source_file", "text not null", "Fichier source"),
         Col("encoding", "text", "Encodage lu"),
+        Col("lines_fallback", "integer not null default 0", "Lignes décodées en Windows-1252/Latin-1 faute d'être en UTF-8 valide"),
         Col("rows_read", "integer not null", "Lignes de données lues (hors en-tête et lignes vides)"),
         Col("rows_loaded", "integer not null", "Lignes chargées dans la table de staging"),
         Col("rows_quarantined", "integer not null", "Lignes mises en quarantaine"),
@@ -305,6 +330,16 @@ def create_table(conn: Connection, table: Table) -> None:
     """Creates the partitioned parent table, its indexes and comments, if it does not exist."""
     exists = conn.execute(sa.text("select to_regclass(:t)"), {"t": table.qualified}).scalar()
     if exists:
+        # A database created by an earlier release gains the columns added since (nullable or
+        # defaulted ones only): `add column` on the parent reaches every partition.
+        # Only missing columns are altered: a no-op ALTER would still queue behind open readers.
+        schema, name = table.qualified.split(".")
+        present = set(conn.execute(sa.text(
+            "select column_name from information_schema.columns where table_schema = :s and table_name = :t"
+        ), {"s": schema, "t": name}).scalars())
+        for c in table.columns:
+            if c.name not in present:
+                conn.execute(sa.text(f"alter table {table.qualified} add column {c.name} {c.type}"))
         return
     cols = [f"{c.name} {c.type}" for c in table.columns]
     if table.primary_key:

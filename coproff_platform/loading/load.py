@@ -10,6 +10,7 @@ read fails the whole load and the published millésime stays as it was.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import tempfile
 import time
@@ -23,8 +24,17 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from coproff_platform.contracts import tables
-from coproff_platform.contracts.sources import RNIC_POINT_FAR_FROM_COMMUNE_SQL, SPECS, SourceSpec
+from coproff_platform.contracts import referencedata, tables
+from coproff_platform.contracts.sources import (
+    PARCEL_FOLDERS,
+    PARCELS,
+    REQUIRED,
+    SOURCES,
+    SQL_DIR,
+    SourceSpec,
+    parcel_folder,
+)
+from coproff_platform.loading.database import DatabaseTable, configured_table, export_csv
 from coproff_platform.loading.reader import CsvFile, SourceFileError
 from coproff_platform.loading.transform import Reject, RowTransformer, choose_spec
 from coproff_platform.resources.postgis import PostGISResource, copy_rows, ident
@@ -38,6 +48,7 @@ class FileReport:
     file: str
     variant: str = ""
     encoding: str = ""
+    lines_fallback: int = 0  # lines decoded as Windows-1252/Latin-1 because they are not UTF-8
     delimiter: str = ","
     rows_read: int = 0
     rows_loaded: int = 0
@@ -58,6 +69,8 @@ class LoadReport:
     table: str
     files: list[FileReport] = field(default_factory=list)
     seconds: float = 0.0
+    present: bool = True  # False when the source had no file (or was set aside) for the millésime
+    note: str | None = None  # French, shown in the asset metadata and the run summaries
 
     @property
     def rows_read(self) -> int:
@@ -90,17 +103,64 @@ class LoadReport:
         return all(f.rows_read == f.rows_loaded + f.rows_quarantined for f in self.files)
 
 
+@dataclass
+class SourcePlan:
+    """What to load for one source and millésime: its files, or a note saying why 0 rows."""
+
+    files: list[Path]
+    note: str | None = None  # set when the source is absent or set aside: 0 rows, never a failure
+
+
+def folder_files(landing_root: Path, millesime: int | str, folder: str) -> list[Path]:
+    """Every file of the sources landing in `<landing>/<millesime>/<folder>/`."""
+    return [p for name, s in SOURCES.items() if s.folder == folder
+            for p in source_inputs(landing_root, millesime, name)]
+
+
 def source_files(landing_root: Path, millesime: int | str, source: str) -> list[Path]:
     """Files of `source` in `<landing>/<millesime>/<folder>/`, in name order."""
-    specs = SPECS[source]
-    folder = landing_root / str(millesime) / specs[0].folder
+    declared = SOURCES[source]
+    folder = landing_root / str(millesime) / declared.folder
     if not folder.is_dir():
         return []
-    found = {p for s in specs for pattern in s.patterns for p in folder.glob(pattern)
-             if p.is_file() and not p.name.startswith(".")}
-    if source == "ff_parcelle":  # the FF folder also holds TUP files
-        found = {p for p in found if not p.name.startswith("tup")}
+    found = {p for pattern in declared.patterns for p in folder.glob(pattern)
+             if p.is_file() and not p.name.startswith(".") and not p.name.startswith(declared.exclude_prefixes)}
     return sorted(found)
+
+
+def source_inputs(landing_root: Path, millesime: int | str, source: str) -> list:
+    """The source's landing files, then the restored PostgreSQL table its `source.yml` names, if any."""
+    declared = SOURCES[source]
+    inputs: list = source_files(landing_root, millesime, source)
+    if declared.database_key:
+        table = configured_table(landing_root / str(millesime) / declared.folder, declared.database_key)
+        if table is not None:
+            inputs.append(table)
+    return inputs
+
+
+def plan_source(landing_root: Path, millesime: int | str, source: str) -> SourcePlan:
+    """The files to load, or the note of a source that is absent or set aside for this millésime.
+
+    Required sources must have files. Optional ones may be absent. Parcels come from the first
+    folder of `PARCEL_FOLDERS` holding files (Fichiers fonciers before the open cadastre); the
+    sources of the other parcel folders are set aside with a note.
+    """
+    declared = SOURCES[source]
+    files = source_inputs(landing_root, millesime, source)
+    if declared.requirement == PARCELS:
+        chosen = parcel_folder(lambda folder: bool(folder_files(landing_root, millesime, folder)))
+        if chosen is None:
+            raise SourceFileError(f"<landing>/{millesime}/",
+                                  "no parcel source: a millésime needs one of "
+                                  + ", ".join(f"{f}/" for f in PARCEL_FOLDERS) + " with files")
+        if chosen != declared.folder:
+            state = "ignoré" if files else "absent"
+            return SourcePlan([], f"Dossier {declared.folder}/ {state} : le millésime est construit "
+                                  f"sur les parcelles de {chosen}/ (0 ligne).")
+    elif not files and declared.optional:
+        return SourcePlan([], f"Source optionnelle absente (aucun fichier dans {declared.folder}/) : 0 ligne.")
+    return SourcePlan(files)
 
 
 def load_source(
@@ -110,43 +170,74 @@ def load_source(
     files: list[Path],
     display: Callable[[Path], str] = lambda p: p.name,
     log: Callable[[str], None] = lambda msg: None,
+    note: str | None = None,
 ) -> LoadReport:
-    """Replaces `source`'s millésime in its staging table by the content of `files`."""
-    specs = SPECS[source]
-    table = specs[0].table
+    """Replaces `source`'s millésime in its staging table by the content of `files`.
+
+    `note` (from `plan_source`) sets the source aside: its millésime becomes 0 rows.
+    """
+    declared = SOURCES[source]
+    specs = declared.specs
+    table = declared.table
     report = LoadReport(source, int(millesime), table.qualified)
-    if not files and specs[0].optional:
+    if note is None and not files and declared.optional:
+        note = f"Source optionnelle absente (aucun fichier dans {declared.folder}/) : 0 ligne."
+    if note is not None:
+        report.present, report.note = False, note
         return _publish_empty(postgis, report, log)
     if not files:
-        raise SourceFileError(f"<landing>/{millesime}/{specs[0].folder}/",
-                              f"no {source} file (patterns {', '.join(specs[0].patterns)})")
+        raise SourceFileError(f"<landing>/{millesime}/{declared.folder}/",
+                              f"no {source} file (patterns {', '.join(declared.patterns)})")
     started = time.monotonic()
+    shown = {id(p): (p.display if isinstance(p, DatabaseTable) else display(p)) for p in files}
     prepare_quality_partitions(postgis, int(millesime))
-    with tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", newline="", encoding="utf-8") as spool, \
+    with tempfile.TemporaryDirectory(prefix="coproff_export_") as export_dir, \
+            tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", newline="", encoding="utf-8") as spool, \
             postgis.replace_millesime(table.qualified, millesime) as swap:
         conn = swap.conn
         # The source's previous quarantine rows of this millésime are replaced in this transaction.
         conn.execute(sa.text("delete from quality.quarantine where millesime = :m and source = :s"),
                      {"m": int(millesime), "s": source})
         qwriter = csv.writer(spool)
-        for path in files:
-            file_report = _load_file(conn, swap.table, specs, int(millesime), path, display(path), qwriter, log)
-            report.files.append(file_report)
-        dup_counts = _quarantine_duplicate_keys(conn, swap.table, specs, int(millesime),
-                                                {display(p): p for p in files}, qwriter)
-        for f in report.files:
-            f.rows_loaded -= dup_counts.get(f.file, 0)
-            f.rows_quarantined += dup_counts.get(f.file, 0)
-            if dup_counts.get(f.file):
-                f.reasons["cle_dupliquee"] += dup_counts[f.file]
-        if source == "rnic":
-            flagged = Counter(conn.execute(sa.text(RNIC_POINT_FAR_FROM_COMMUNE_SQL.format(table=swap.table)),
-                                           {"millesime": int(millesime)}).scalars())
+        if declared.spec.reader == "geojson":
+            from coproff_platform.loading.geojson import load_geojson_files
+
+            report.files.extend(load_geojson_files(conn, swap.table, declared.spec, int(millesime), files,
+                                                   display, log))
+        else:
+            local: dict[str, Path] = {}
+            for path in files:
+                if isinstance(path, DatabaseTable):  # streamed out of its database, then read as a file
+                    log(f"{path.display}: exporting with COPY TO STDOUT")
+                    local[path.display] = export_csv(path, postgis.database_url, export_dir)
+                    file_report = _load_file(conn, swap.table, specs, int(millesime), local[path.display],
+                                             path.display, qwriter, log, line_offset=1)
+                else:
+                    local[shown[id(path)]] = path
+                    file_report = _load_file(conn, swap.table, specs, int(millesime), path, shown[id(path)],
+                                             qwriter, log)
+                report.files.append(file_report)
+            offsets = {p.display: 1 for p in files if isinstance(p, DatabaseTable)}
+            dup_counts = _quarantine_duplicate_keys(conn, swap.table, specs, int(millesime), local, qwriter, offsets)
             for f in report.files:
-                if flagged.get(f.file):
-                    f.soft["point_loin_commune"] += flagged[f.file]
-        if report.rows_read == 0:  # header-only files: never publish an empty millésime by mistake
-            raise SourceFileError(", ".join(f.file for f in report.files), "no data row in any file (header only)")
+                f.rows_loaded -= dup_counts.get(f.file, 0)
+                f.rows_quarantined += dup_counts.get(f.file, 0)
+                if dup_counts.get(f.file):
+                    f.reasons["cle_dupliquee"] += dup_counts[f.file]
+        post_load = declared.post_load()
+        if post_load:
+            flagged = Counter(conn.execute(sa.text(post_load.format(table=swap.table)),
+                                           {"millesime": int(millesime), **declared.post_load_params()}).scalars())
+            for f in report.files:
+                if flagged.get(f.file) and declared.post_load_flag:
+                    f.soft[declared.post_load_flag] += flagged[f.file]
+        if report.rows_read == 0:
+            where = ", ".join(f.file for f in report.files)
+            if declared.requirement == REQUIRED or declared.requirement == PARCELS:
+                # Never publish an empty millésime of a needed source by mistake.
+                raise SourceFileError(where, "no data row in any file (header only)")
+            report.present = False
+            report.note = f"Source optionnelle sans ligne de données ({where}, en-tête seul) : 0 ligne."
         in_table = conn.execute(sa.text(f"select count(*) from {swap.table}")).scalar()
         if in_table != report.rows_loaded:  # a loader bug: never swap in a millésime that lost rows
             raise RuntimeError(f"{source} {millesime}: {in_table} rows in the new partition, "
@@ -162,7 +253,7 @@ def load_source(
 
 
 def _publish_empty(postgis: PostGISResource, report: LoadReport, log: Callable[[str], None]) -> LoadReport:
-    """An optional source without any file: its millésime becomes an empty partition (0 rows).
+    """A source absent or set aside: its millésime becomes an empty partition (0 rows).
 
     Same transaction as a load: the previous rows, quarantine and load log of the millésime go, so
     a millésime whose restricted file was withdrawn no longer publishes the old figures.
@@ -173,7 +264,8 @@ def _publish_empty(postgis: PostGISResource, report: LoadReport, log: Callable[[
         for shared in (tables.QUARANTINE.qualified, tables.LOAD_LOG.qualified):
             swap.conn.execute(sa.text(f"delete from {shared} where millesime = :m and source = :s"),
                               {"m": report.millesime, "s": report.source})
-        log(f"{report.source} {report.millesime}: no file (optional source), swapping in 0 rows")
+        kind = "optional source" if SOURCES[report.source].optional else "parcel source not used"
+        log(f"{report.source} {report.millesime}: no file or set aside ({kind}), swapping in 0 rows")
     report.seconds = time.monotonic() - started
     return report
 
@@ -192,19 +284,21 @@ def prepare_quality_partitions(postgis: PostGISResource, millesime: int) -> None
 
 
 def _load_file(conn: Connection, target: str, specs: tuple[SourceSpec, ...], millesime: int, path: Path,
-               display: str, qwriter, log: Callable[[str], None]) -> FileReport:
+               display: str, qwriter, log: Callable[[str], None], line_offset: int = 0) -> FileReport:
+    """Streams one file into `target`. `line_offset` 1: rows of a database table are numbered from 1."""
     f = CsvFile(path, display)
     spec, hm = choose_spec(specs, f.header, display)
-    rep = FileReport(file=display, variant=spec.variant, encoding=f.encoding.describe(), delimiter=f.delimiter,
+    rep = FileReport(file=display, variant=spec.variant, encoding="", delimiter=f.delimiter,
                      bytes=path.stat().st_size, unknown_columns=hm.unknown + hm.duplicates,
                      missing_optional=hm.missing_optional, personal_columns_ignored=hm.personal)
-    log(f"{display}: {spec.name}/{spec.variant}, {rep.encoding}, delimiter {f.delimiter!r}, "
+    log(f"{display}: {spec.name}/{spec.variant}, {f.encoding.name}, delimiter {f.delimiter!r}, "
         f"{len(hm.index)} known columns, {len(hm.unknown)} unknown")
     transform = RowTransformer(spec, hm, millesime, display)
     columns = spec.copy_columns
 
     def rows() -> Iterator[tuple]:
         for rec in f.records():
+            rec.line -= line_offset
             rep.rows_read += 1
             if rec.fields is None:
                 result: tuple | Reject = Reject("csv_invalide", None, rec.error or "unreadable record")
@@ -213,8 +307,10 @@ def _load_file(conn: Connection, target: str, specs: tuple[SourceSpec, ...], mil
             if isinstance(result, Reject):
                 rep.rows_quarantined += 1
                 rep.reasons[result.reason] += 1
+                # NUL shown as U+2400 (␀): PostgreSQL text cannot hold the byte itself.
+                raw = (transform.quarantine_raw(rec.fields, rec.raw) or "").replace("\x00", "\u2400")
                 qwriter.writerow([millesime, spec.name, display, rec.line, result.reason, result.field or "",
-                                  result.detail, transform.quarantine_raw(rec.fields, rec.raw) or ""])
+                                  result.detail, raw])
                 continue
             rep.rows_loaded += 1
             written.append(rec.line)
@@ -228,12 +324,14 @@ def _load_file(conn: Connection, target: str, specs: tuple[SourceSpec, ...], mil
         if spec.sql_columns:
             temp = _temp_table(conn, target, spec)
             copy_rows(conn, temp, columns, rows())
-            _insert_from_temp(conn, target, temp, spec)
+            _insert_from_temp(conn, target, temp, spec, millesime, rep)
         else:
             copy_rows(conn, target, columns, rows())
     except (psycopg.Error, sa.exc.DBAPIError) as exc:
         raise _database_rejection(display, exc, written) from exc
     rep.blank_lines = f.blank_lines
+    rep.encoding = f.encoding.describe(f.lines_fallback)
+    rep.lines_fallback = f.lines_fallback
     rep.soft.update(transform.soft_counts)
     log(f"{display}: read {rep.rows_read}, loaded {rep.rows_loaded}, quarantined {rep.rows_quarantined}")
     return rep
@@ -253,25 +351,122 @@ def _database_rejection(display: str, exc: Exception, written: array) -> SourceF
 
 
 def _temp_table(conn: Connection, target: str, spec: SourceSpec) -> str:
-    """A temporary twin of the fresh table whose geometry columns accept any SRID."""
+    """A temporary twin of the fresh table whose geometry columns are still text (checked in SQL)."""
     name = f"_load_{ident(spec.name)}"
     conn.execute(sa.text(f"drop table if exists pg_temp.{name}"))
     conn.execute(sa.text(f"create temp table {name} (like {target} including defaults) on commit drop"))
-    for col in spec.table.columns:
-        if col.type.startswith("geometry"):
-            conn.execute(sa.text(f"alter table pg_temp.{name} alter column {col.name} type geometry"))
+    for col in _geometry_columns(spec):
+        conn.execute(sa.text(f"alter table pg_temp.{name} alter column {col} type text"))
+    blocks = _geometry_sql()
+    conn.execute(sa.text(blocks["territory_boxes"]))
+    if not conn.execute(sa.text("select exists (select 1 from pg_temp._territory_boxes)")).scalar():
+        boxes = [(r["code"], float(r["lon_min"]), float(r["lat_min"]), float(r["lon_max"]), float(r["lat_max"]))
+                 for r in referencedata.rows("territoires").values()]
+        copy_rows(conn, "pg_temp._territory_boxes", ["code", "lon_min", "lat_min", "lon_max", "lat_max"], boxes)
+    conn.execute(sa.text(blocks["geometry_function"]))
     return f"pg_temp.{name}"
 
 
-def _insert_from_temp(conn: Connection, target: str, temp: str, spec: SourceSpec) -> None:
+def _geometry_columns(spec: SourceSpec) -> list[str]:
+    """Geometry columns the loader writes (EWKT/EWKB text in the file)."""
+    copied = set(spec.copy_columns)
+    return [c.name for c in spec.table.columns if c.type.startswith("geometry") and c.name in copied]
+
+
+@functools.cache
+def _geometry_sql() -> dict[str, str]:
+    text = (SQL_DIR / "geometry_checks.sql").read_text(encoding="utf-8")
+    return {name.strip(): body.strip() for name, _, body in
+            (part.partition("\n") for part in re.split(r"^-- name: ", text, flags=re.M)[1:])}
+
+
+def _insert_from_temp(conn: Connection, target: str, temp: str, spec: SourceSpec, millesime: int,
+                      rep: FileReport) -> None:
+    """Checks the geometries (still text) set-based, quarantines the rows they cost, inserts the rest.
+
+    Each geometry goes through `pg_temp.coproff_geometry` (contracts/sql/geometry_checks.sql):
+    unreadable, non-closed, unknown SRID or outside its projection's domain → the row is
+    quarantined; self-intersecting → repaired and flagged in `anomalies`.
+    """
+    geoms = _geometry_columns(spec)
+    default_srid = "t.srid" if "srid" in spec.table.column_names else "null::integer"
+    checked = f"_checked_{ident(spec.name)}"
+    conn.execute(sa.text(f"drop table if exists pg_temp.{checked}"))
+    conn.execute(sa.text(f"drop table if exists pg_temp.{checked}_fast"))
+    # JIT compiling this statement costs seconds and saves nothing.
+    conn.execute(sa.text("set local jit = off"))
+
+    def slow_check() -> None:
+        laterals = " ".join(f"left join lateral pg_temp.coproff_geometry(t.{c}, {default_srid}) g_{c} on true"
+                            for c in geoms)
+        conn.execute(sa.text(
+            f"create temp table {checked} on commit drop as "
+            f"select t.*, {', '.join(f'g_{c}.geom as _g_{c}, coalesce(g_{c}.repaired, false) as _r_{c}' for c in geoms)}, "
+            f"coalesce({', '.join(f'g_{c}.reason' for c in geoms)}) as _reason, "
+            f"case {' '.join(f'when g_{c}.reason is not null then {tables.literal(c)}' for c in geoms)} end as _field, "
+            f"coalesce({', '.join(f'g_{c}.detail' for c in geoms)}) as _detail "
+            f"from {temp} t {laterals}"
+        ))
+
+    def fast_check() -> None:
+        sql = _geometry_sql()
+        per = {k: ", ".join(sql[f"fast_{k}"].format(c=c, default_srid=default_srid) for c in geoms)
+               for k in ("parsed", "judged", "verdict")}
+        conn.execute(sa.text(sql["fast_check"].format(checked=f"{checked}_fast", temp=temp, **per)))
+        # Same columns as the row-by-row path: geometry (repaired when invalid), flag, reason, field, detail.
+        repaired = ", ".join(
+            f"case when _v_{c} is null then case when _invalid_{c} then "
+            f"st_collectionextract(st_makevalid(_p_{c}), 3) else _p_{c} end end as _g_{c}, "
+            f"_v_{c} is null and _invalid_{c} as _r_{c}" for c in geoms)
+        detail = " ".join(
+            f"when _v_{c} = 'srid_inconnu' then format('SRID %s is not in spatial_ref_sys', st_srid(_p_{c})) "
+            f"when _v_{c} = 'srid_incoherent' then format('coordinates around %s are outside every territory "
+            f"in SRID %s', st_astext(st_centroid(st_envelope(_p_{c}))), st_srid(_p_{c})) "
+            f"when _v_{c} = 'geometrie_non_fermee' then st_isvalidreason(_p_{c}) "
+            f"when _v_{c} = 'geometrie_irreparable' then 'ST_MakeValid left no polygon' " for c in geoms)
+        original = ", ".join(f"f.{c}" for c in spec.table.column_names)
+        conn.execute(sa.text(
+            f"create temp table {checked} on commit drop as select {original}, {repaired}, "
+            f"coalesce({', '.join(f'_v_{c}' for c in geoms)}) as _reason, "
+            f"case {' '.join(f'when _v_{c} is not null then {tables.literal(c)}' for c in geoms)} end as _field, "
+            f"case {detail} end as _detail "
+            f"from pg_temp.{checked}_fast f"
+        ))
+
+    try:  # set-based first; a geometry PostGIS cannot parse sends the file row by row
+        with conn.begin_nested():
+            fast_check()
+    except sa.exc.DBAPIError:
+        slow_check()
+    rejected = conn.execute(sa.text(
+        f"insert into quality.quarantine (millesime, source, source_file, source_line, reason, field, detail, raw) "
+        f"select :m, :s, source_file, source_line, _reason, _field, _detail, "
+        f"left(concat_ws(' ', {', '.join(geoms)}), 2000) "
+        f"from pg_temp.{checked} where _reason is not null returning reason"
+    ), {"m": millesime, "s": spec.name}).scalars().all()
+    for reason in rejected:
+        rep.rows_loaded -= 1
+        rep.rows_quarantined += 1
+        rep.reasons[reason] += 1
     cols = spec.table.column_names
+    repaired = ", ".join(f"case when _r_{c} then 'geometrie_reparee' end" for c in geoms)
+    inner = [f"_g_{c} as {c}" if c in geoms else
+             (f"array_remove(array[{repaired}]::text[], null) as {c}" if c == "anomalies" else c) for c in cols]
     exprs = [f"{spec.sql_columns[c]} as {c}" if c in spec.sql_columns else c for c in cols]
-    conn.execute(sa.text(f"insert into {target} ({', '.join(cols)}) select {', '.join(exprs)} from {temp}"))
+    flagged = conn.execute(sa.text(
+        f"insert into {target} ({', '.join(cols)}) select {', '.join(exprs)} from "
+        f"(select {', '.join(inner)} from pg_temp.{checked} where _reason is null) s "
+        f"returning cardinality(anomalies)" if "anomalies" in cols else
+        f"insert into {target} ({', '.join(cols)}) select {', '.join(exprs)} from "
+        f"(select {', '.join(inner)} from pg_temp.{checked} where _reason is null) s returning 0"
+    )).scalars().all()
+    if sum(flagged):
+        rep.soft["geometrie_reparee"] += sum(1 for k in flagged if k)
     conn.execute(sa.text(f"truncate {temp}"))
 
 
 def _quarantine_duplicate_keys(conn: Connection, target: str, specs: tuple[SourceSpec, ...], millesime: int,
-                               files: dict[str, Path], qwriter) -> Counter:
+                               files: dict[str, Path], qwriter, offsets: dict[str, int] | None = None) -> Counter:
     """Keeps the first row of each key (file, line order); moves the others to the quarantine.
 
     Duplicates are found in SQL (no key set held in Python); their raw lines are then read back
@@ -303,6 +498,7 @@ def _quarantine_duplicate_keys(conn: Connection, target: str, specs: tuple[Sourc
         _, hm = choose_spec(specs, f.header, display)
         raw_of = RowTransformer(spec, hm, millesime, display).quarantine_raw
         for rec in f.records():
+            rec.line -= (offsets or {}).get(display, 0)
             if rec.line in lines:
                 qwriter.writerow([millesime, spec.name, display, rec.line, "cle_dupliquee", k,
                                   f"{k} already loaded from {lines[rec.line]}", raw_of(rec.fields, rec.raw) or ""])
@@ -328,6 +524,7 @@ def _write_load_log(conn: Connection, report: LoadReport) -> None:
     conn.execute(sa.text("delete from quality.load_log where millesime = :m and source = :s"),
                  {"m": report.millesime, "s": report.source})
     copy_rows(conn, tables.LOAD_LOG.qualified,
-              ["millesime", "source", "source_file", "encoding", "rows_read", "rows_loaded", "rows_quarantined"],
-              [(report.millesime, report.source, f.file, f.encoding, f.rows_read, f.rows_loaded,
+              ["millesime", "source", "source_file", "encoding", "lines_fallback", "rows_read", "rows_loaded",
+               "rows_quarantined"],
+              [(report.millesime, report.source, f.file, f.encoding, f.lines_fallback, f.rows_read, f.rows_loaded,
                 f.rows_quarantined) for f in report.files])

@@ -1,8 +1,14 @@
-"""Streaming CSV reading: encoding detection, delimiter sniffing, exact line numbers, raw text.
+"""Streaming CSV reading: encoding decided per line, delimiter sniffing, exact line numbers, raw text.
 
 Memory is bounded by one record: the file is read line by line in binary, each line decoded on
-its own (so a decoding error names its exact line), and the csv module assembles records,
-quoted newlines included. The raw text of the current record is kept for the quarantine.
+its own, and the csv module assembles records, quoted newlines included. The raw text of the
+current record is kept for the quarantine.
+
+Encoding: each line is UTF-8 when it decodes as UTF-8, else Windows-1252 (Latin-1 when it holds
+bytes Windows-1252 leaves undefined). Files assembled from several exports mix both; deciding per
+line means no mojibake is stored ("Résidence Hélène" read as UTF-8 from a Latin-1 line would
+be impossible, and a UTF-8 line read as Windows-1252 would give "RÃ©sidence"). The number of
+lines read with the fallback is reported per file.
 """
 
 from __future__ import annotations
@@ -34,33 +40,33 @@ class SourceFileError(Exception):
 
 @dataclass
 class Encoding:
-    name: str  # codec used for the body
+    name: str  # codec of the lines that are valid UTF-8 ("utf-8"), or "utf-16" (refused)
     bom: bool = False
-    fallback: bool = False  # True when the file is not UTF-8 and was read as Windows-1252/Latin-1
 
-    def describe(self) -> str:
+    def describe(self, lines_fallback: int = 0) -> str:
         text = self.name + (" with BOM" if self.bom else "")
-        return text + (" (fallback: not valid UTF-8)" if self.fallback else "")
+        if lines_fallback:
+            text += f" ({lines_fallback} line(s) read with the cp1252/latin-1 fallback: not valid UTF-8)"
+        return text
 
 
 def detect_encoding(head: bytes) -> Encoding:
-    """UTF-8 (with or without BOM) unless the first MB is not UTF-8.
-
-    The fallback is Windows-1252 (Latin-1 when the file holds bytes cp1252 leaves undefined):
-    French public data saved by Excel or older DGFiP/ANAH tools come in that encoding, and both
-    decode every byte, so nothing is lost; the choice is reported in the asset metadata. A file
-    whose head is UTF-8 but which later holds invalid bytes fails, naming the line.
-    """
+    """UTF-8 with or without BOM; lines that are not UTF-8 fall back one by one (`decode_line`)."""
     if head.startswith(codecs.BOM_UTF8):
         return Encoding("utf-8", bom=True)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return Encoding("utf-16", bom=True)
+    return Encoding("utf-8")
+
+
+def decode_line(raw: bytes) -> tuple[str, bool]:
+    """(text, fallback used). Windows-1252 and Latin-1 decode every byte, so nothing is lost:
+    French public data saved by Excel or older DGFiP/ANAH tools come in those encodings."""
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return Encoding("utf-8")
+        return raw.decode("utf-8"), False
     except UnicodeDecodeError:
-        name = "latin-1" if _CP1252_UNDEFINED & set(head) else "cp1252"
-        return Encoding(name, fallback=True)
+        codec = "latin-1" if _CP1252_UNDEFINED & set(raw) else "cp1252"
+        return raw.decode(codec), True
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -87,6 +93,7 @@ class CsvFile:
     delimiter: str = field(init=False)
     header: list[str] = field(init=False)
     blank_lines: int = 0
+    lines_fallback: int = 0  # physical lines decoded with the cp1252/latin-1 fallback
 
     def __post_init__(self) -> None:
         if not self.path.is_file():
@@ -112,20 +119,14 @@ class CsvFile:
         self._buf.clear()
 
     def _decoded_lines(self) -> Iterator[str]:
-        codec = self.encoding.name
         with open(self.path, "rb") as f:
             for i, raw in enumerate(f, 1):
                 self._physical = i
                 try:
-                    text = raw.decode(codec)
-                except UnicodeDecodeError as exc:
-                    bad = raw[exc.start:exc.end]
-                    raise SourceFileError(
-                        self.display,
-                        f"bytes {bad!r} are not valid {codec} (the file starts as {codec}); "
-                        "re-encode the whole file as UTF-8",
-                        i,
-                    ) from None
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    text, _ = decode_line(raw)
+                    self.lines_fallback += 1
                 if i == 1 and self.encoding.bom:
                     text = text.lstrip("\ufeff")
                 self._buf.append(text)

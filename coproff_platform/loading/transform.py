@@ -87,6 +87,11 @@ class RowTransformer:
         types = {c.name: c.type for c in spec.table.columns}
         outputs = ["millesime", *self.out_rules, *self.out_derived]
         self.array_positions = [i for i, c in enumerate(outputs) if types[c].startswith("text[]")]
+        # Integer columns and their bounds: a value PostgreSQL would refuse costs its row only.
+        first_input = {r.column: r.inputs[0] for r in spec.rules}
+        self.int_bounds = [(c, first_input.get(c, c), INT_BOUNDS[types[c].split()[0]])
+                           for c in [*self.out_rules, *self.out_derived] if types[c].split()[0] in INT_BOUNDS]
+        self.field_of_position = {i: k for k, i in hm.index.items()}
 
     def quarantine_raw(self, fields: list[str] | None, raw: str) -> str | None:
         if self.spec.raw_in_quarantine:
@@ -100,6 +105,10 @@ class RowTransformer:
         width = self.hm.width
         if len(fields) != width:
             return Reject("ligne_malformee", None, f"{len(fields)} fields where the header has {width}")
+        if "\x00" in raw:  # PostgreSQL text cannot hold NUL: the row goes, not the file
+            pos = next((i for i, v in enumerate(fields) if "\x00" in v), None)
+            name = self.field_of_position.get(pos, f"colonne {pos + 1}" if pos is not None else None)
+            return Reject("caractere_nul", name, f"NUL byte (0x00) in field {name}")
         out: dict[str, Any] = {}
         flags: list[str] = []
         for column, single, getter, fn, hard, not_null, first in self.plan:
@@ -115,6 +124,10 @@ class RowTransformer:
             out[column] = value
         for d in self.spec.derived:
             out[d.column] = d.fn(out)
+        for column, name, (low, high) in self.int_bounds:
+            value = out[column]
+            if value is not None and not low <= value <= high:
+                return Reject("nombre_hors_limites", name, f"{value} is outside [{low}, {high}] for {column}")
         for control in self.spec.controls:
             if control.fails(out):
                 flags.append(control.code)
@@ -137,6 +150,9 @@ class RowTransformer:
 # Pure one-field normalisers of low-cardinality fields (dates, codes, yes/no, counts): memoised
 # per file in a bounded LRU. High-cardinality text (names, addresses) is not: misses cost more.
 _MEMO = frozenset({n.boolean, n.date, n.period, n.insee, n.postcode, n.departement, n.integer, n.label_a_g})
+
+
+INT_BOUNDS = {"smallint": (-(2**15), 2**15 - 1), "integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
 
 
 def _plan(rule: Rule, hm: HeaderMap) -> tuple:

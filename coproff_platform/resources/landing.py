@@ -1,4 +1,8 @@
-"""The landing zone: `<landing>/<millesime>/{rnic,ff,dpe,dvf,dv3f,lovac}/` with any number of files each (dv3f optional)."""
+"""The landing zone: `<landing>/<millesime>/<folder>/` with any number of files per source folder.
+
+The folders, their file patterns and which of them a millésime needs are declared once, in
+`coproff_platform.contracts.sources.SOURCES`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-SOURCE_FOLDERS = ("rnic", "ff", "dpe", "dvf", "dv3f", "lovac")
+from coproff_platform.contracts.sources import SOURCES
+
+SOURCE_FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(s.folder for s in SOURCES.values()))
 
 
 class LandingZone(ConfigurableResource):
@@ -28,6 +34,17 @@ class LandingZone(ConfigurableResource):
             return []
         found = {p for pattern in patterns for p in folder.glob(pattern) if p.is_file() and not p.name.startswith(".")}
         return sorted(found)
+
+    def folder_has_files(self, millesime: str | int, folder: str) -> bool:
+        """True when the folder holds a file (any name: the loader then names a file it cannot use)."""
+        return bool(self.files(millesime, folder))
+
+    def missing_folders(self, millesime: str | int) -> tuple[str, ...]:
+        """Required folders without files: `rnic` or `ff|cadastre` (one of them is needed)."""
+        from coproff_platform.contracts.sources import required_folders
+
+        return tuple("|".join(group) for group in required_folders()
+                     if not any(self.folder_has_files(millesime, f) for f in group))
 
     def relative(self, file: Path) -> str:
         try:
