@@ -29,6 +29,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import build_scope
 
+from coproff_platform.contracts.declarations import STAGING_TABLES as DECLARATION_TABLES
 from coproff_platform.contracts.tables import STAGING_TABLES
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_like_sql" / "models"
@@ -37,7 +38,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_like_sql" / "models"
 FOLDER_SCHEMAS = {"staging": "staging", "intermediate": "intermediate", "marts": "coproff"}
 
 # Tables a model may read without building them: the staged sources (assets `staging/<table>`).
-SOURCE_TABLES = frozenset(t.qualified for t in STAGING_TABLES.values())
+SOURCE_TABLES = frozenset(t.qualified for t in (*STAGING_TABLES.values(), *DECLARATION_TABLES.values()))
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 

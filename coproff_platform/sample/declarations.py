@@ -293,7 +293,8 @@ def _envelope(i: int, doc: dict[str, Any], attribue: str | None = None) -> dict[
     return {"id_depot": f"D{i:08d}", "recu_le": sent, "numero_attribue": attribue, "declaration": doc}
 
 
-def write_declarations(millesime: int, landing: Path, truth: Path, seed: int = 42) -> dict[str, int]:
+def write_declarations(millesime: int, landing: Path, truth: Path, seed: int = 42,
+                       malformed_share: float = MALFORMED_SHARE) -> dict[str, int]:
     """Writes `<landing>/<M>/declarations/declarations.jsonl` and the truth file; returns counts."""
     rng = random.Random(f"declarations:{millesime}:{seed}")
     folder = landing / str(millesime) / "declarations"
@@ -316,8 +317,8 @@ def write_declarations(millesime: int, landing: Path, truth: Path, seed: int = 4
                 continue
             num, a = parsed
             r = rng.random()
-            if r < MALFORMED_SHARE:
-                m = rng.choice(MALFORMATIONS)
+            if r < malformed_share:
+                m = MALFORMATIONS[counts["malformees"] % len(MALFORMATIONS)]  # every kind, in turn
                 service = rng.choice(m.services)
                 doc = _annual(rng, num, a, millesime)
                 if service == "WS1":
@@ -328,17 +329,17 @@ def write_declarations(millesime: int, landing: Path, truth: Path, seed: int = 4
                 emit(json.dumps(record, ensure_ascii=False)[:-40] if m.name == "json_tronque" else record)
                 planted.append((line, m.name, " ".join(sorted(m.codes))))
                 counts["malformees"] += 1
-            elif r < MALFORMED_SHARE + ANNUAL_SHARE:
+            elif r < malformed_share + ANNUAL_SHARE:
                 emit(_envelope(line + 1, _annual(rng, num, a, millesime)))
                 counts["annuelle"] += 1
-            elif r < MALFORMED_SHARE + ANNUAL_SHARE + STANDARD_SHARE:
+            elif r < malformed_share + ANNUAL_SHARE + STANDARD_SHARE:
                 doc = ws2(num, "standard")
                 doc["identification"] = a
                 doc["date_transmission"] = f"{millesime}-03-02T11:00:00+01:00"
                 del doc["donnees_financieres"], doc["donnees_techniques"]
                 emit(_envelope(line + 1, doc))
                 counts["standard"] += 1
-            elif r < MALFORMED_SHARE + ANNUAL_SHARE + STANDARD_SHARE + WS1_SHARE:
+            elif r < malformed_share + ANNUAL_SHARE + STANDARD_SHARE + WS1_SHARE:
                 seq += 1
                 doc = ws1()
                 doc["identification"] = copy.deepcopy(a)
