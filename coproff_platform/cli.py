@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("coproff_platform.evaluation", "score matching and duplicate flags against the ground truth"),
     "status": ("coproff_platform.status", "millésimes, last runs and check results"),
     "export": ("coproff_platform.exports", "export a millésime as GeoPackage or CSV"),
+    "registre": ("coproff_platform.registre.cli", "the registry's declarations: editors' test service, sample declarations"),
 }
 
 
