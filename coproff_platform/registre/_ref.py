@@ -20,6 +20,7 @@ def table(name: str) -> tuple[dict[str, str], ...]:
         return tuple(csv.DictReader(f))
 
 
+@functools.cache
 def parameter(code: str) -> float | str:
     """A row of `parametres.csv`: a number when it reads as one, else the text (dates)."""
     for row in table("parametres"):

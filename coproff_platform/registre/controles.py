@@ -85,6 +85,10 @@ class Contexte:
         return self.doc.get("donnees_financieres")
 
     @functools.cached_property
+    def idpar(self) -> list[str | None]:
+        return parcelles(self.doc)
+
+    @functools.cached_property
     def transmission(self) -> dt.date | None:
         try:
             return dt.datetime.fromisoformat(self.doc["date_transmission"].replace("Z", "+00:00")).date()
@@ -165,21 +169,24 @@ def _admin_provisoire(c: Contexte) -> Iterator[Failure]:
 
 # -- A. identification --------------------------------------------------------------------------
 
-def _all_dates(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _all_dates(v, f"{path}/{k}" if path else k)
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _all_dates(v, f"{path}/{i}")
-    elif isinstance(node, str) and path.rsplit("/", 1)[-1].startswith("date_") and len(node) == 10:
-        yield path, node
+def _all_dates(c: "Contexte") -> Iterator[tuple[str, Any]]:
+    """Every calendar date of blocks A, B and D (the schema already checked their pattern)."""
+    yield "identification/date_mise_en_copropriete", c.a.get("date_mise_en_copropriete")
+    for i, a in enumerate(c.b.get("arretes") or []):
+        yield f"procedures/arretes/{i}/date_arrete", a.get("date_arrete")
+        yield f"procedures/arretes/{i}/date_mainlevee", a.get("date_mainlevee")
+    m = c.b.get("mandat_ad_hoc") or {}
+    yield "procedures/mandat_ad_hoc/date_ordonnance_nomination", m.get("date_ordonnance_nomination")
+    yield "procedures/mandat_ad_hoc/date_fin_mission", m.get("date_fin_mission")
+    yield "procedures/date_ordonnance_carence", c.b.get("date_ordonnance_carence")
+    for k in ("date_ag_approbation_comptes", "date_cloture_comptes"):
+        yield f"donnees_financieres/{k}", (c.d or {}).get(k)
 
 
 @controle("A_DATE_INEXISTANTE")
 def _date_inexistante(c: Contexte) -> Iterator[Failure]:
-    for path, value in _all_dates({k: v for k, v in c.doc.items() if k != "date_transmission"}):
-        if day(value) is None:
+    for path, value in _all_dates(c):
+        if value is not None and day(value) is None:
             yield Failure("A_DATE_INEXISTANTE", path, value)
 
 
@@ -260,14 +267,14 @@ def parcelles(doc: dict[str, Any]) -> list[str | None]:
 
 @controle("A_PARCELLE_FORMAT")
 def _parcelle_format(c: Contexte) -> Iterator[Failure]:
-    for i, (raw, idpar) in enumerate(zip(c.a["parcelles_cadastrales"], parcelles(c.doc))):
+    for i, (raw, idpar) in enumerate(zip(c.a["parcelles_cadastrales"], c.idpar)):
         if idpar is None:
             yield Failure("A_PARCELLE_FORMAT", f"identification/parcelles_cadastrales/{i}", raw[:40])
 
 
 @controle("A_PARCELLE_DOUBLON")
 def _parcelle_doublon(c: Contexte) -> Iterator[Failure]:
-    ok = [p for p in parcelles(c.doc) if p]
+    ok = [p for p in c.idpar if p]
     if len(set(ok)) < len(ok):
         yield Failure("A_PARCELLE_DOUBLON", "identification/parcelles_cadastrales")
 
@@ -277,7 +284,7 @@ def _parcelle_departement(c: Contexte) -> Iterator[Failure]:
     code_postal = c.a["adresse_principale"]["code_postal"]
     insee = c.a["adresse_principale"].get("code_insee")
     dep = n.departement_of_insee(insee) if insee else None
-    for i, p in enumerate(parcelles(c.doc)):
+    for i, p in enumerate(c.idpar):
         if p is None:
             continue
         pdep = n.departement_of_insee(p[:5])
@@ -544,9 +551,13 @@ def controler(doc: Any, *, recu_le: dt.datetime | None = None, registre: Registr
     if structure:
         return Reponse(service if service in ("WS1", "WS2") else None, structure, structure_valide=False)
     ctx = Contexte(doc, service, recu_le, registre)
-    cat = catalogue()
     failures: list[Failure] = []
-    for code, check in BUSINESS.items():
-        if service in cat[code].services:
-            failures.extend(check(ctx))
+    for check in _checks_of(service):
+        failures.extend(check(ctx))
     return Reponse(service, failures)
+
+
+@functools.cache
+def _checks_of(service: str) -> tuple[Check, ...]:
+    cat = catalogue()
+    return tuple(check for code, check in BUSINESS.items() if service in cat[code].services)
