@@ -38,7 +38,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_like_sql" / "models"
 FOLDER_SCHEMAS = {"staging": "staging", "intermediate": "intermediate", "marts": "coproff"}
 
 # Tables a model may read without building them: the staged sources (assets `staging/<table>`).
-SOURCE_TABLES = frozenset(t.qualified for t in (*STAGING_TABLES.values(), *DECLARATION_TABLES.values()))
+# The reference layer (`dbt_like_sql/reference/<table>.csv`, tables `ref.<table>`) is readable too.
+REFERENCE_TABLES = frozenset(f"ref.{p.stem}" for p in (PROJECT_DIR.parent / "reference").glob("*.csv"))
+SOURCE_TABLES = frozenset(t.qualified for t in (*STAGING_TABLES.values(), *DECLARATION_TABLES.values())) | REFERENCE_TABLES
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
