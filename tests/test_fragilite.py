@@ -12,6 +12,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from coproff_platform.checks.audits import audits_for
 from coproff_platform.models.build import build_model
 from coproff_platform.models.project import project
 from coproff_platform.registre.load import declaration_files, load_declarations
@@ -68,7 +69,10 @@ def declare(pg, tmp_path, docs_and_dates):
 def build(pg):
     by_table = {m.table: m for m in project()}
     for table in MODELS:
-        build_model(pg, by_table[table], M)
+        model = by_table[table]
+        report = build_model(pg, model, M, audits_for("/".join(model.asset_key_path)))
+        failed = [o.audit.name for o in report.audits if not o.result.passed]
+        assert not failed, (table, failed)
 
 
 def annual(num, *, recu="2023-06-10", impayes=4500.0, charges=60000.0, debiteurs=3, fonds=15000.0, dettes=1200.0):
@@ -166,3 +170,23 @@ def test_tup_signal_on_a_tup_with_several_copros_is_indicative(db, tmp_path):
     build(db)
     assert q(db, "select idcopro, signal_vacance_longue, indicatif from coproff.fragilite order by 1") == [
         ("RNC_AA0000007", True, True), ("RNC_AA0000008", False, False)]
+
+
+def test_audits_are_registered_and_catch_families_that_do_not_add_up(db, tmp_path):
+    names = {a.name: a for a in audits_for("coproff/stats_fragilite")}
+    assert set(names) == {"familles"} and names["familles"].blocking
+    assert {a.name for a in audits_for("coproff/fragilite")} == {"population", "signaux"}
+    assert {a.name: a.blocking for a in audits_for("coproff/registre")} == {"population": True, "coherence": False}
+    copro(db, "RNC_AA0000009", "AA0000009")
+    declare(db, tmp_path, [])
+    build(db)  # every audit passes on the real build
+    from coproff_platform.checks.metadata_hooks import metadata_for
+    with db.engine.begin() as conn:
+        for asset, key in (("coproff/stats_fragilite", "plot"), ("coproff/fragilite", "plot_signaux")):
+            meta = metadata_for(asset, conn, asset.replace("/", "."), M)
+            assert not [k for k in meta if k.endswith("_error")], meta
+            assert meta[key].value.startswith("![")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("update coproff.stats_fragilite set nb_copro = nb_copro + 1 where famille = 'B'"))
+        result = names["familles"].fn(conn, "coproff.stats_fragilite", M)
+    assert not result.passed and result.metadata["nb_lignes_en_echec"] == 2

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 # Modules whose import registers audits. Add yours here.
-AUDIT_MODULES = ("coproff_platform.checks.referential",)
+AUDIT_MODULES = ("coproff_platform.checks.referential", "coproff_platform.registre.checks")
 
 
 @dataclass(frozen=True)

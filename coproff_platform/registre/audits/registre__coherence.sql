@@ -1,0 +1,13 @@
+-- Warning: the registry state of each copropriété is coherent (accepted declarations passed the
+-- controls, so a failure here means two declarations were mixed): amounts non-negative, owners in
+-- arrears only with arrears, last annual update not after the cut-off.
+select idcopro,
+       case when least(charges_courantes, charges_exceptionnelles, montant_impayes, dettes_fournisseurs, fonds_travaux) < 0
+                then 'montant négatif'
+            when (montant_impayes > 0) <> (nb_coproprietaires_impayes > 0) then 'impayés sans débiteurs'
+            else 'mise à jour annuelle après l''arrêt' end as motif
+from {table}
+where millesime = :m
+  and (least(charges_courantes, charges_exceptionnelles, montant_impayes, dettes_fournisseurs, fonds_travaux) < 0
+       or (montant_impayes > 0) <> (nb_coproprietaires_impayes > 0)
+       or date_derniere_maj_annuelle >= date_arret)
