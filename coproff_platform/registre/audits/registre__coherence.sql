@@ -4,10 +4,10 @@
 select idcopro,
        case when least(charges_courantes, charges_exceptionnelles, montant_impayes, dettes_fournisseurs, fonds_travaux) < 0
                 then 'montant négatif'
-            when (montant_impayes > 0) <> (nb_coproprietaires_impayes > 0) then 'impayés sans débiteurs'
+            when (montant_impayes > 0) <> (nb_debiteurs_impayes > 0) then 'impayés sans débiteurs'
             else 'mise à jour annuelle après l''arrêt' end as motif
 from {table}
 where millesime = :m
   and (least(charges_courantes, charges_exceptionnelles, montant_impayes, dettes_fournisseurs, fonds_travaux) < 0
-       or (montant_impayes > 0) <> (nb_coproprietaires_impayes > 0)
+       or (montant_impayes > 0) <> (nb_debiteurs_impayes > 0)
        or date_derniere_maj_annuelle >= date_arret)

@@ -133,7 +133,7 @@ select
     f.charges_courantes,
     f.charges_exceptionnelles,
     f.montant_impayes,
-    f.nb_coproprietaires_impayes,
+    f.nb_coproprietaires_impayes as nb_debiteurs_impayes,
     f.dettes_fournisseurs,
     f.fonds_travaux,
     f.presence_employes

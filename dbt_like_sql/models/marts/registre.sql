@@ -79,7 +79,7 @@ select
     charges_courantes,
     charges_exceptionnelles,
     montant_impayes,
-    nb_coproprietaires_impayes,
+    nb_debiteurs_impayes,
     dettes_fournisseurs,
     fonds_travaux,
     presence_employes
