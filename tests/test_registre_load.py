@@ -49,8 +49,9 @@ def test_planted_malformed_declarations_are_all_rejected_with_their_codes_and_no
     assert report.reconciled and report.rows_read == counts["lignes"] == report.rows_accepted + report.rows_rejected
     rejected = {(f, ln): set(codes) for f, ln, codes in q(
         fresh_db, "select source_file, source_line, array_agg(distinct code) from staging.declaration_controle "
-                  "where statut = 'rejetee' group by 1, 2")}
+                  "where statut = 'rejetee' and niveau = 'bloquant' group by 1, 2")}
     assert rejected == truth
+    assert q(fresh_db, "select count(*) from staging.declaration_controle where statut = 'acceptee' and niveau = 'bloquant'") == [(0,)]
     # The quarantine holds the same lines with their blocking codes and no raw text.
     assert {(f, ln) for f, ln in q(fresh_db, "select source_file, source_line from quality.quarantine "
                                              "where source = 'declarations'")} == set(truth)

@@ -8,7 +8,8 @@ exists), and writes, one line per declaration received by the registry (an envel
   tail above a quarter of the charges), rare procedures (arrêtés, mandat ad hoc, carence);
 - a few standard updates and new registrations (WS1, numbers of the test sequence `ZT…`);
 - malformed declarations, each planted with the controls it must fail, written to the ground
-  truth `$COPROFF_TRUTH_DIR/<M>/declarations_rejetees.csv` (file, line, codes).
+  truth `$COPROFF_TRUTH_DIR/<M>/declarations_rejetees.csv` (file, line, the blocking codes they
+  must fail; an incidental alert such as a late annual update may come on top).
 Deterministic for a seed. Called by `coproff registre sample` (after `coproff sample`); the sample
 generator may call `write_declarations()` as a hook once the RNIC file is written.
 """
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from coproff_platform import normalise as n
+from coproff_platform.registre import _ref
 
 ANNUAL_SHARE = 0.6  # registrations with an annual update in the millésime
 STANDARD_SHARE = 0.03
@@ -241,7 +243,9 @@ def _from_rnic(row: dict[str, str], millesime: int) -> tuple[str, dict[str, Any]
         lon=_float(row.get("long")), lat=_float(row.get("lat")), parcelles=parcelles,
         lots_total=total, lots_hab=hab, lots_stat=stat,
         # A règlement dated after the updates' exercise would be a planted error: kept for the registry only.
-        date_copro=date_reg if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", date_reg) and date_reg < f"{millesime - 1}-01-01" else "1975-01-01",
+        date_copro=date_reg if (re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", date_reg)
+                                and f"{int(_ref.parameter('declaration_annee_min')):04d}" <= date_reg < f"{millesime - 1}-01-01")
+        else "1975-01-01",
     )
     a["nombre_lots_habitation_bureaux_commerces"] = hbc
     return num, a
