@@ -246,48 +246,52 @@ def load_declarations(postgis: PostGISResource, millesime: int, files: list[Path
         _prepare(conn, millesime)
         fresh = {t.qualified: _fresh(conn, t.qualified, millesime) for t in TABLES}
         registre = RegistreConnu.from_database(conn, millesime)
-        recues: list[list[Any]] = []
         controles: list[list[Any]] = []
         quarantine: list[list[Any]] = []
         t0 = time.monotonic()
-        for path in files:
-            shown = display(path)
-            frep = FileReport(shown, bytes=path.stat().st_size)
-            report.files.append(frep)
-            for record in read_records(path, shown):
-                frep.rows_read += 1
-                rep, num = answer(record, registre)
-                statut = "acceptee" if rep.acceptee else "rejetee"
-                report.by_service[(rep.service or "?", statut)] += 1
-                id_depot = (record.envelope or {}).get("id_depot")
-                for f in rep.controles or [Failure("aucun")]:
-                    niveau = cat[f.code].niveau if f.code in cat else None
-                    controles.append([millesime, id_depot, num, rep.service, statut, f.code, niveau, f.champ or None,
-                                      f.detail or None, record.source_file, record.source_line])
-                    if f.code in cat:
-                        report.codes[f.code] += 1
-                if rep.acceptee:
-                    frep.rows_accepted += 1
-                    env = record.envelope
-                    doc = env["declaration"]
-                    alerts = sorted({f.code for f in rep.controles})
-                    recues.append([record.source_file, record.source_line, id_depot, num, rep.service, statut,
-                                   recu_le(env), alerts, [p for p in parcelles(doc) if p],
-                                   canonical(doc["identification"].get("numero_syndicat_principal")),
-                                   json.dumps(sans_donnees_personnelles(doc), ensure_ascii=False)])
-                else:
-                    frep.rows_rejected += 1
-                    blocking = [f for f in rep.bloquants]
-                    report.rejected_codes.update({f.code for f in blocking})
-                    first = blocking[0]
-                    quarantine.append([millesime, SPEC.name, record.source_file, record.source_line, first.code,
-                                       first.champ or None,
-                                       "; ".join(f"{f.code} {f.champ}".strip() for f in blocking)[:1000], None])
-            log(f"{shown}: read {frep.rows_read}, accepted {frep.rows_accepted}, rejected {frep.rows_rejected}")
+
+        def accepted_rows() -> Iterator[list[Any]]:
+            """Reads and controls every file; yields the accepted declarations as COPY rows (streamed:
+            memory holds one declaration, not the batch), the answers and rejects go to the lists."""
+            for path in files:
+                shown = display(path)
+                frep = FileReport(shown, bytes=path.stat().st_size)
+                report.files.append(frep)
+                for record in read_records(path, shown):
+                    frep.rows_read += 1
+                    rep, num = answer(record, registre)
+                    statut = "acceptee" if rep.acceptee else "rejetee"
+                    report.by_service[(rep.service or "?", statut)] += 1
+                    id_depot = (record.envelope or {}).get("id_depot")
+                    for f in rep.controles or [Failure("aucun")]:
+                        niveau = cat[f.code].niveau if f.code in cat else None
+                        controles.append([millesime, id_depot, num, rep.service, statut, f.code, niveau,
+                                          f.champ or None, f.detail or None, record.source_file, record.source_line])
+                        if f.code in cat:
+                            report.codes[f.code] += 1
+                    if rep.acceptee:
+                        frep.rows_accepted += 1
+                        env = record.envelope
+                        doc = env["declaration"]
+                        yield [record.source_file, record.source_line, id_depot, num, rep.service, statut,
+                               recu_le(env), sorted({f.code for f in rep.controles}), [p for p in parcelles(doc) if p],
+                               canonical(doc["identification"].get("numero_syndicat_principal")),
+                               json.dumps(sans_donnees_personnelles(doc), ensure_ascii=False)]
+                    else:
+                        frep.rows_rejected += 1
+                        blocking = rep.bloquants
+                        report.rejected_codes.update({f.code for f in blocking})
+                        first = blocking[0]
+                        quarantine.append([millesime, SPEC.name, record.source_file, record.source_line, first.code,
+                                           first.champ or None,
+                                           "; ".join(f"{f.code} {f.champ}".strip() for f in blocking)[:1000], None])
+                log(f"{shown}: read {frep.rows_read}, accepted {frep.rows_accepted}, rejected {frep.rows_rejected}")
+
+        copy_rows(conn, "pg_temp.declaration_recue", RECUE_COLUMNS, accepted_rows())
         report.control_seconds = time.monotonic() - t0
         if not report.reconciled:
             raise RuntimeError(f"declarations {millesime}: rows read ≠ accepted + rejected")
-        copy_rows(conn, "pg_temp.declaration_recue", RECUE_COLUMNS, recues)
+        conn.execute(sa.text("analyze pg_temp.declaration_recue"))
         copy_rows(conn, fresh[DECLARATION_CONTROLE.qualified], [c.name for c in DECLARATION_CONTROLE.columns], controles)
         for t in TABLES:
             if t is DECLARATION_CONTROLE:

@@ -4,17 +4,6 @@ with recues as (
 ),
 etiquettes as (
     select code, passoire::boolean as passoire from ref_etiquettes_dpe
-),
--- buildings by energy label: the declared list as an object, its total and the F/G ("passoire") count
-batiments as (
-    select r.source_file, r.source_line,
-           jsonb_object_agg(e ->> 'etiquette', (e ->> 'nombre_batiments')::integer) filter (where e is not null) as par_etiquette,
-           coalesce(sum((e ->> 'nombre_batiments')::integer), 0) as nb_batiments,
-           coalesce(sum((e ->> 'nombre_batiments')::integer) filter (where et.passoire), 0) as nb_passoires
-    from recues r
-    left join lateral jsonb_array_elements(r.doc -> 'donnees_techniques' -> 'batiments_par_etiquette') e on true
-    left join etiquettes et on et.code = e ->> 'etiquette'
-    group by r.source_file, r.source_line
 )
 select
     cast(:millesime as smallint) as millesime, r.id_depot, r.num_immat,
@@ -29,4 +18,11 @@ select
     r.source_file, r.source_line
 from recues r
 cross join lateral (select r.doc -> 'donnees_techniques' as c) tech
-join batiments b using (source_file, source_line)
+-- buildings by energy label, per declaration: the list as an object, its total and the "passoire" count
+cross join lateral (
+    select jsonb_object_agg(e ->> 'etiquette', (e ->> 'nombre_batiments')::integer) as par_etiquette,
+           coalesce(sum((e ->> 'nombre_batiments')::integer), 0) as nb_batiments,
+           coalesce(sum((e ->> 'nombre_batiments')::integer) filter (where et.passoire), 0) as nb_passoires
+    from jsonb_array_elements(c -> 'batiments_par_etiquette') e
+    left join etiquettes et on et.code = e ->> 'etiquette'
+) b
