@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from coproff_platform.checks.audits import audits_for
 from coproff_platform.models.build import build_model
 from coproff_platform.models.project import project
+from coproff_platform.registre import _ref
 from coproff_platform.registre.load import declaration_files, load_declarations
 from coproff_platform.sample import declarations as s
 
@@ -132,14 +133,19 @@ def test_procedures_in_force_at_the_cutoff_light_the_procedure_signal(db, tmp_pa
 def test_financial_signals_compare_ratios_with_the_reference_thresholds(db, tmp_path):
     copro(db, "RNC_AA0000005", "AA0000005")
     copro(db, "RNC_AA0000006", "AA0000006")
-    # 25% of the charges in arrears (threshold fragilite_impayes_part_min = 0.25), supplier debts at
-    # 30% (0.30), fonds de travaux at 4% (< 0.05): three signals on; the other one is healthy.
-    declare(db, tmp_path, [annual("AA0000005", impayes=15000.0, dettes=18000.0, fonds=2400.0, debiteurs=10),
+    # Arrears, supplier debts and fonds de travaux exactly at their thresholds of ref.parametres
+    # (read below, never typed here): three signals on; the other copropriété is healthy.
+    p = {k: float(_ref.parameter(k)) for k in ("fragilite_impayes_part_min", "fragilite_dettes_fournisseurs_part_min",
+                                                "fragilite_fonds_travaux_part_max")}
+    charges = 60000.0
+    declare(db, tmp_path, [annual("AA0000005", impayes=charges * p["fragilite_impayes_part_min"],
+                                  dettes=charges * p["fragilite_dettes_fournisseurs_part_min"],
+                                  fonds=charges * p["fragilite_fonds_travaux_part_max"] * 0.8, debiteurs=10),
                            annual("AA0000006")])
     build(db)
     assert q(db, """select idcopro, part_impayes::float, signal_impayes, signal_dettes_fournisseurs, signal_fonds_travaux,
                            score, motifs from coproff.fragilite order by 1""") == [
-        ("RNC_AA0000005", 0.25, True, True, True, 3,
+        ("RNC_AA0000005", p["fragilite_impayes_part_min"], True, True, True, 3,
          ["Impayés élevés rapportés aux charges", "Dettes fournisseurs élevées rapportées aux charges",
           "Fonds de travaux faible rapporté aux charges"]),
         ("RNC_AA0000006", 0.075, False, False, False, 0, [])]
