@@ -126,3 +126,23 @@ def test_internal_error_answers_500_and_appends_nothing(tmp_path):
         proc.wait(timeout=10)
     assert status == 500 and answer["statut"] == "erreur_interne" and answer["detail"]
     assert not (landing / str(M) / "declarations").exists()
+
+
+def test_declarations_after_the_september_cutoff_land_in_the_next_millesime():
+    import datetime as dt
+
+    from coproff_platform.registre.service import millesime_of
+    utc = dt.timezone.utc
+    assert millesime_of(dt.datetime(2023, 9, 30, 23, 59, tzinfo=utc)) == 2023
+    assert millesime_of(dt.datetime(2023, 10, 1, 0, 0, tzinfo=utc)) == 2024
+
+
+def test_registre_sample_command_needs_the_registry_file_then_writes_declarations(tmp_path, realdata):
+    from coproff_platform.cli import main
+    land, truth = tmp_path / "landing", tmp_path / "truth"
+    assert main(["registre", "sample", "--millesime", "2023", "--landing", str(land), "--truth", str(truth)]) == 2
+    (land / "2023" / "rnic").mkdir(parents=True)
+    (land / "2023" / "rnic" / "rnic.csv").write_bytes((realdata / "rnic_extract_bondy.csv").read_bytes())
+    assert main(["registre", "sample", "--millesime", "2023", "--landing", str(land), "--truth", str(truth)]) == 0
+    lines = (land / "2023" / "declarations" / "declarations.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) > 100 and (truth / "2023" / "declarations_rejetees.csv").exists()
