@@ -9,14 +9,13 @@ alert accepts.
 
 from __future__ import annotations
 
-import base64
 import copy
 import csv
 from pathlib import Path
 
 import pytest
 
-from coproff_platform.registre import schema
+from coproff_platform.registre import _ref, schema
 from coproff_platform.registre.controles import BUSINESS, catalogue, controler
 from coproff_platform.registre.load import RegistreConnu, Record, answer, read_records
 from coproff_platform.sample import declarations as s
@@ -49,7 +48,9 @@ def _arrete(doc, **values):
     doc["procedures"]["arretes"] = [{"type": "peril", "date_arrete": "2021-03-10", "date_mainlevee": None} | values]
 
 
-PDF_B64 = base64.b64encode(b"%PDF-1.4 test").decode()
+def _max_justificatif() -> int:
+    return int(_ref.parameter("declaration_justificatif_caracteres_max"))
+
 
 # code -> (service, mutation). Line-level codes (unreadable JSON, envelope) are tested on records.
 CASES = {
@@ -71,7 +72,7 @@ CASES = {
     "A_PARCELLE_ABSENTE": ("WS1", lambda d: _a(d, parcelles_cadastrales=[])),
     "D_MONTANT_NEGATIF": ("WS2", lambda d: _d(d, dettes_fournisseurs=-5.0)),
     "T_DATE_TRANSMISSION": ("WS1", lambda d: d.update(date_transmission="2023-02-30T10:00:00+01:00")),
-    "R_JUSTIFICATIF_TAILLE": ("WS1", lambda d: _ratt(d, justificatif="A" * 10_000_004)),
+    "R_JUSTIFICATIF_TAILLE": ("WS1", lambda d: _ratt(d, justificatif="A" * (_max_justificatif() + 4))),
     "R_JUSTIFICATIF_BASE64": ("WS1", lambda d: _ratt(d, justificatif="ceci n'est pas du base 64 !")),
     "R_JUSTIFICATIF_PDF": ("WS1", lambda d: _ratt(d, nom_fichier="mandat.docx")),
     "R_ADMINISTRATION_PROVISOIRE": ("WS1", lambda d: _ratt(d, administration_provisoire=True)),
