@@ -48,6 +48,7 @@ def write(path: Path, n: int, seed: int) -> int:
     base["donnees_financieres"]["date_ag_approbation_comptes"] = f"{M}-05-20"
     base["donnees_financieres"]["date_cloture_comptes"] = f"{M - 1}-12-31"
     planted = 0
+    kinds = [m for m in s.MALFORMATIONS if "WS2" in m.services and m.name != "json_tronque"]
     with path.open("w", encoding="utf-8") as f:
         for i in range(n):
             doc = copy.deepcopy(base)
@@ -63,10 +64,8 @@ def write(path: Path, n: int, seed: int) -> int:
                      fonds_travaux=round(charges * rng.uniform(0.02, 0.5), 2))
             doc["numero_immatriculation"] = number(i)
             if rng.random() < 0.01:
-                m = s.MALFORMATIONS[planted % len(s.MALFORMATIONS)]
-                if "WS2" in m.services and m.name != "json_tronque":
-                    m.mutate(doc)
-                    planted += 1
+                kinds[planted % len(kinds)].mutate(doc)
+                planted += 1
             f.write(json.dumps({"id_depot": f"B{i:09d}", "recu_le": doc["date_transmission"], "numero_attribue": None,
                                 "declaration": doc}, ensure_ascii=False) + "\n")
     return planted
