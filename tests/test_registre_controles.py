@@ -17,7 +17,7 @@ import pytest
 
 from coproff_platform.registre import _ref, schema
 from coproff_platform.registre.controles import BUSINESS, catalogue, controler
-from coproff_platform.registre.load import RegistreConnu, Record, answer, read_records
+from coproff_platform.registre.load import RegistreConnu, answer, read_records
 from coproff_platform.sample import declarations as s
 
 CSV = Path(__file__).resolve().parents[1] / "dbt_like_sql" / "reference" / "controles_declaration.csv"

@@ -15,7 +15,6 @@ For one millésime, in ONE transaction:
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import json
