@@ -22,6 +22,7 @@ import copy
 import json
 import random
 import resource
+import os
 import time
 from pathlib import Path
 
@@ -116,14 +117,15 @@ def main() -> int:
                              "attribue_le timestamptz default now())"))
         copy_rows(conn, "registre_test.numero", ["num_immat", "id_depot"],
                   ([number(i), "bench"] for i in range(args.declarations)))
-    t = time.monotonic()
+    t, cpu = time.monotonic(), time.process_time()
     report = load_declarations(pg, M, declaration_files(args.workdir, M))
-    wall = time.monotonic() - t
+    wall, cpu = time.monotonic() - t, time.process_time() - cpu
     print(f"load_declarations: read {report.rows_read}, accepted {report.rows_accepted}, rejected {report.rows_rejected}, "
           f"reconciled {report.reconciled}")
     print(f"  whole load {wall:.1f} s = {report.rows_read / wall:.0f} declarations/s; "
           f"reading + controls + COPY {report.control_seconds:.1f} s = {report.rows_read / report.control_seconds:.0f} declarations/s; "
-          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; "
+          f"Python CPU {cpu:.1f} s = {report.rows_read / cpu:.0f} declarations per CPU-second")
     with pg.engine.begin() as conn:
         stand_in_coproff(conn, args.declarations, args.copros)
     by_table = {m.table: m for m in project()}
@@ -136,7 +138,8 @@ def main() -> int:
         total += took
         failed = [o.audit.name for o in rep.audits if not o.result.passed]
         print(f"  {table}: {rep.row_count} rows in {took:.1f} s (audits failed: {failed or 'none'})")
-    print(f"fragility chain (registre_etat → stats_fragilite, with audits): {total:.1f} s")
+    print(f"fragility chain (registre_etat → stats_fragilite, with audits): {total:.1f} s; "
+          f"load average {os.getloadavg()[0]:.1f}")
     return 0
 
 
