@@ -196,3 +196,12 @@ def test_audits_are_registered_and_catch_families_that_do_not_add_up(db, tmp_pat
         conn.execute(sa.text("update coproff.stats_fragilite set nb_copro = nb_copro + 1 where famille = 'B'"))
         result = names["familles"].fn(conn, "coproff.stats_fragilite", M)
     assert not result.passed and result.metadata["nb_lignes_en_echec"] == 2
+
+
+def test_copropriete_without_departement_is_counted_under_inconnu(db, tmp_path):
+    copro(db, "RNC_AA0000010", "AA0000010", dep=None, commune=None)
+    copro(db, "RNC_AA0000011", "AA0000011")
+    declare(db, tmp_path, [])
+    build(db)  # the families audit passes: the territories add up to France
+    assert q(db, "select code_territoire, sum(nb_copro)::int from coproff.stats_fragilite "
+                 "where niveau = 'departement' group by 1 order by 1") == [("93", 1), ("inconnu", 1)]

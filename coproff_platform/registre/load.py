@@ -207,10 +207,7 @@ def _sql(name: str) -> str:
 
 def _prepare(conn: Connection, millesime: int) -> None:
     conn.execute(sa.text("select pg_advisory_xact_lock(hashtext('coproff.setup'))"))
-    tables.create_all(conn)
-    _ref.ensure_tables(conn)  # stand-in until the reference assets are merged
-    for t in TABLES:
-        tables.create_table(conn, t)
+    tables.create_all(conn)  # the declarations' tables and, until merged, the reference stand-in
     for q in ("quality.quarantine", "quality.load_log"):
         tables.ensure_partition(conn, q, millesime)
     conn.execute(sa.text(

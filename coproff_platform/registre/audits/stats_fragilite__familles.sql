@@ -7,8 +7,8 @@ with territoires as (
     group by niveau, code_territoire
 ),
 attendu as (
-    select 'departement' as niveau, code_departement as code_territoire, count(*) as nb
-    from coproff.fragilite where millesime = :m group by code_departement
+    select 'departement' as niveau, coalesce(code_departement, 'inconnu') as code_territoire, count(*) as nb
+    from coproff.fragilite where millesime = :m group by 2
     union all
     select 'france', 'france', count(*) from coproff.fragilite where millesime = :m
 )

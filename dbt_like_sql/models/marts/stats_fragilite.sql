@@ -3,8 +3,9 @@
 -- copropriétés of the territory; shares are of the territory's copropriétés.
 with
 
+-- a copropriété without a département (no commune code) is counted under 'inconnu'
 fragilite as (
-    select code_departement, famille, indicatif, immatriculee, signal_impayes, signal_dettes_fournisseurs,
+    select coalesce(code_departement, 'inconnu') as code_departement, famille, indicatif, immatriculee, signal_impayes, signal_dettes_fournisseurs,
            signal_fonds_travaux, signal_sans_syndic, signal_sans_maj_annuelle, signal_procedure,
            signal_passoires, signal_construction_ancienne, signal_vacance_longue, signal_prix_bas
     from coproff.fragilite
