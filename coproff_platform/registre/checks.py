@@ -1,7 +1,8 @@
 """Audits and UI metadata of the registry's models (registre, fragilite, stats_fragilite).
 
 Each audit is a SQL file of `registre/audits/` (`<model>__<rule>.sql`) returning the offending
-rows; the first comment line says whether it blocks. The thin functions below register them with
+rows; the first comment line says whether it blocks, a `-- description:` line gives the French
+description shown in the UI. The thin functions below register them with
 the platform's audit runner (`checks.audits`), and the statistics model gets its plots
 (`checks.metadata_hooks`). Imported through `checks.audits.AUDIT_MODULES`.
 """
@@ -40,7 +41,9 @@ def _register(path: Path) -> None:
         return AuditResult(passed=not rows, metadata=meta)
 
     run.__name__ = rule
-    run.__doc__ = first.split(":", 1)[1].strip() if ":" in first else first
+    # The check's description shown in the UI: the file's French `-- description:` line.
+    described = [line.split(":", 1)[1].strip() for line in sql.splitlines() if line.startswith("-- description:")]
+    run.__doc__ = described[0] if described else first
     audit(f"coproff/{model}", blocking=blocking, name=rule)(run)
 
 

@@ -1,6 +1,7 @@
 -- Blocking: the score counts the signals on, within 0 .. number of signals of ref.signaux_fragilite;
 -- one reason per signal on; the family is one of ref.familles_fragilite and the first one when no
 -- signal is on; the rank is within [0, 1].
+-- description: Score = nombre de signaux allumés, un motif par signal, famille connue (la première sans signal), rang entre 0 et 1
 select idcopro, score, famille, rang_departement,
        case when score <> num_nonnulls(nullif(signal_impayes, false), nullif(signal_dettes_fournisseurs, false),
                                        nullif(signal_fonds_travaux, false), nullif(signal_sans_syndic, false),

@@ -1,6 +1,7 @@
 -- Warning: the registry state of each copropriété is coherent (accepted declarations passed the
 -- controls, so a failure here means two declarations were mixed): amounts non-negative, owners in
 -- arrears only with arrears, last annual update not after the cut-off.
+-- description: Données du registre cohérentes : montants positifs, débiteurs seulement avec des impayés, dernière mise à jour annuelle avant l'arrêt
 select idcopro,
        case when least(charges_courantes, charges_exceptionnelles, montant_impayes, dettes_fournisseurs, fonds_travaux) < 0
                 then 'montant négatif'

@@ -1,4 +1,5 @@
 -- Blocking: coproff.registre has exactly one row per registered copropriété of coproff.coproff.
+-- description: Une ligne de coproff.registre par copropriété immatriculée de coproff.coproff
 select coalesce(c.idcopro, r.idcopro) as idcopro,
        case when r.idcopro is null then 'copropriété immatriculée absente' else 'ligne hors référentiel' end as motif
 from (select idcopro from coproff.coproff where millesime = :m and num_immat is not null) c

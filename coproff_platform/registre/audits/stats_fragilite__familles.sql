@@ -1,5 +1,6 @@
 -- Blocking: the families of each territory add up to its copropriétés in coproff.fragilite (shares
 -- to 1), and the départements add up to France.
+-- description: Les familles de chaque territoire s'additionnent à ses copropriétés, les départements à la France
 with territoires as (
     select niveau, code_territoire, sum(nb_copro) as nb, sum(part) as parts
     from {table}
