@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "quarantine": ("coproff_platform.quarantine", "rows set aside at loading: reasons, counts, examples"),
     "millesime": ("coproff_platform.millesime_cli", "list or remove registered millésimes (partitions)"),
     "export": ("coproff_platform.exports", "export a millésime as GeoPackage or CSV"),
+    "registre": ("coproff_platform.registre.cli", "the registry's declarations: editors' test service, sample declarations"),
 }
 
 

@@ -9,11 +9,12 @@ from coproff_platform.assets.publication import PUBLICATION_ASSETS, PUBLICATION_
 from coproff_platform.assets.reference import REFERENCE_ASSETS
 from coproff_platform.assets.sources import SOURCE_ASSETS
 from coproff_platform.automation import JOBS, SCHEDULES, SENSORS
+from coproff_platform.registre.assets import REGISTRE_ASSETS
 from coproff_platform.checks import ALL_CHECKS
 from coproff_platform.resources import resources_from_env
 
 defs = Definitions(
-    assets=[*SOURCE_ASSETS, *REFERENCE_ASSETS, *MODEL_ASSETS, *EVALUATION_ASSETS, *PUBLICATION_ASSETS, *EXPORT_ASSETS],
+    assets=[*SOURCE_ASSETS, *REFERENCE_ASSETS, *REGISTRE_ASSETS, *MODEL_ASSETS, *EVALUATION_ASSETS, *PUBLICATION_ASSETS, *EXPORT_ASSETS],
     asset_checks=ALL_CHECKS,
     jobs=JOBS,
     schedules=SCHEDULES,

@@ -29,6 +29,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import build_scope
 
+from coproff_platform.contracts.declarations import STAGING_TABLES as DECLARATION_TABLES
 from coproff_platform.contracts.tables import STAGING_TABLES
 from coproff_platform.reference import table_names as reference_table_names
 
@@ -40,7 +41,7 @@ FOLDER_SCHEMAS = {"staging": "staging", "intermediate": "intermediate", "marts":
 # Tables a model may read without building them: the staged sources (assets `staging/<table>`) and
 # the reference layer (`dbt_like_sql/reference/<table>.csv`, assets `ref/<table>`).
 REFERENCE_TABLES = frozenset(f"ref.{name}" for name in reference_table_names())
-SOURCE_TABLES = frozenset(t.qualified for t in STAGING_TABLES.values()) | REFERENCE_TABLES
+SOURCE_TABLES = frozenset(t.qualified for t in (*STAGING_TABLES.values(), *DECLARATION_TABLES.values())) | REFERENCE_TABLES
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 

@@ -1,0 +1,20 @@
+-- Blocking: the families of each territory add up to its copropriétés in coproff.fragilite (shares
+-- to 1), and the départements add up to France.
+-- description: Les familles de chaque territoire s'additionnent à ses copropriétés, les départements à la France
+with territoires as (
+    select niveau, code_territoire, sum(nb_copro) as nb, sum(part) as parts
+    from {table}
+    where millesime = :m
+    group by niveau, code_territoire
+),
+attendu as (
+    select 'departement' as niveau, coalesce(code_departement, 'inconnu') as code_territoire, count(*) as nb
+    from coproff.fragilite where millesime = :m group by 2
+    union all
+    select 'france', 'france', count(*) from coproff.fragilite where millesime = :m
+)
+select coalesce(t.niveau, a.niveau) as niveau, coalesce(t.code_territoire, a.code_territoire) as code_territoire,
+       t.nb as nb_stats, a.nb as nb_fragilite, t.parts
+from territoires t
+full join attendu a using (niveau, code_territoire)
+where t.nb is distinct from a.nb or abs(t.parts - 1) > 0.001

@@ -1,0 +1,311 @@
+"""The `declarations/` landing source → staging tables, the registry's answers and the quarantine.
+
+For one millésime, in ONE transaction:
+1. every file of `<landing>/<M>/declarations/` is read (JSON Lines, or one JSON document holding an
+   envelope or a list of envelopes); each declaration gets the registry's answer (`controler()`:
+   JSON Schema structure controls, then the business controls);
+2. the answers go to `staging.declaration_controle` (one row per failed control, `aucun` when none);
+   a rejected declaration goes to `quality.quarantine` with file, line and its blocking codes (no
+   raw text: it holds the télédéclarant's mail and the PDF);
+3. accepted declarations, with the PDF replaced by its size and SHA-256 and the mail dropped, are
+   COPYed as `jsonb` into a temporary table and typed set-based in SQL (`registre/sql/*.sql`) into
+   `staging.declaration`, `_procedure`, `_technique`, `_finance`;
+4. the five partitions of the millésime are swapped in; read = accepted + rejected or nothing is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from coproff_platform import normalise as n
+from coproff_platform.contracts import tables
+from coproff_platform.contracts.declarations import (
+    DECLARATION_CONTROLE,
+    SPEC,
+    TABLES,
+)
+from coproff_platform.registre import _ref
+from coproff_platform.registre.controles import Reponse, catalogue, controler, decoded, parcelles
+from coproff_platform.registre.schema import Failure
+from coproff_platform.resources.postgis import PostGISResource, copy_rows, split_table, swap_in
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+RECUE_COLUMNS = ["source_file", "source_line", "id_depot", "num_immat", "service", "statut", "recu_le",
+                 "codes_alerte", "l_idpar", "num_immat_principal", "doc"]
+
+
+@dataclass
+class Record:
+    """One declaration as received: where it was read and its envelope."""
+
+    source_file: str
+    source_line: int
+    envelope: dict[str, Any] | None
+    failure: Failure | None = None  # unreadable line or envelope
+
+
+@dataclass
+class FileReport:
+    file: str
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    bytes: int = 0
+
+
+@dataclass
+class DeclarationReport:
+    millesime: int
+    files: list[FileReport] = field(default_factory=list)
+    codes: Counter = field(default_factory=Counter)  # failed controls, all declarations
+    rejected_codes: Counter = field(default_factory=Counter)  # blocking codes of rejected declarations
+    by_service: Counter = field(default_factory=Counter)  # (service, statut) → count
+    seconds: float = 0.0
+    control_seconds: float = 0.0
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_accepted(self) -> int:
+        return sum(f.rows_accepted for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    @property
+    def reconciled(self) -> bool:
+        return all(f.rows_read == f.rows_accepted + f.rows_rejected for f in self.files)
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+def declaration_files(landing_root: Path, millesime: int | str) -> list[Path]:
+    folder = landing_root / str(millesime) / SPEC.folder
+    if not folder.is_dir():
+        return []
+    found = {p for pattern in SPEC.patterns for p in folder.glob(pattern) if p.is_file() and not p.name.startswith(".")}
+    return sorted(found)
+
+
+def _envelope_failure(value: Any) -> Failure | None:
+    if not isinstance(value, dict) or not isinstance(value.get("declaration"), dict):
+        return Failure("STR_ENVELOPPE", "declaration", "objet {recu_le, declaration} attendu")
+    try:
+        dt.datetime.fromisoformat(str(value.get("recu_le")).replace("Z", "+00:00"))
+    except ValueError:
+        return Failure("STR_ENVELOPPE", "recu_le", str(value.get("recu_le"))[:40])
+    return None
+
+
+def read_records(path: Path, display: str) -> Iterator[Record]:
+    """Envelopes of one file: a JSON Lines file line by line (blank lines skipped), else one JSON
+    document (an envelope, or a list of them numbered from 1)."""
+    if path.suffix == ".jsonl":
+        with path.open(encoding="utf-8", errors="replace") as f:
+            for i, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line)
+                except ValueError as exc:
+                    yield Record(display, i, None, Failure("STR_JSON_ILLISIBLE", "", str(exc)[:120]))
+                    continue
+                yield Record(display, i, value if isinstance(value, dict) else None, _envelope_failure(value))
+        return
+    try:
+        value = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except ValueError as exc:
+        yield Record(display, 1, None, Failure("STR_JSON_ILLISIBLE", "", str(exc)[:120]))
+        return
+    for i, item in enumerate(value if isinstance(value, list) else [value], start=1):
+        yield Record(display, i, item if isinstance(item, dict) else None, _envelope_failure(item))
+
+
+def recu_le(envelope: dict[str, Any]) -> dt.datetime:
+    return dt.datetime.fromisoformat(str(envelope["recu_le"]).replace("Z", "+00:00"))
+
+
+def sans_donnees_personnelles(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document as staged: the PDF replaced by its decoded size and SHA-256, no mail."""
+    out = dict(doc)
+    if isinstance(doc.get("teledeclarant"), dict):
+        out["teledeclarant"] = {k: v for k, v in doc["teledeclarant"].items() if k != "mail_utilisateur"}
+    r = doc.get("rattachement")
+    if isinstance(r, dict):
+        content = decoded(r.get("justificatif") or "") or b""
+        out["rattachement"] = {k: v for k, v in r.items() if k != "justificatif"} | {
+            "justificatif_octets": len(content), "justificatif_sha256": hashlib.sha256(content).hexdigest()}
+    return out
+
+
+# -- the registry's known numbers (WS2 existence) ----------------------------------------------
+
+class RegistreConnu:
+    """Registration numbers the registry knows for a millésime: the registry export of this
+    millésime and earlier, numbers attributed by WS1 (earlier millésimes, earlier lines of this
+    load) and by the editors' test service."""
+
+    def __init__(self, numbers: set[str] | None = None) -> None:
+        self.numbers: set[str] = set(numbers or ())
+
+    def connu(self, num_immat: str | None) -> bool:
+        return num_immat in self.numbers
+
+    @classmethod
+    def from_database(cls, conn: Connection, millesime: int) -> "RegistreConnu":
+        sql = (SQL_DIR / "numeros_connus.sql").read_text(encoding="utf-8")
+        present = {t for t in ("staging.rnic", "staging.declaration", "registre_test.numero")
+                   if conn.execute(sa.text("select to_regclass(:t)"), {"t": t}).scalar()}
+        parts = [p.strip() for p in sql.split("-- part:")[1:]]
+        queries = [p.split("\n", 1)[1] for p in parts if p.split("\n", 1)[0].strip() in present]
+        numbers: set[str] = set()
+        for q in queries:
+            numbers.update(r[0].strip() for r in conn.execute(sa.text(q), {"millesime": millesime}) if r[0])
+        return cls(numbers)
+
+
+def canonical(value: Any) -> str | None:
+    try:
+        return n.num_immat(value) if isinstance(value, str) else None
+    except n.Invalid:
+        return None
+
+
+def answer(record: Record, registre: RegistreConnu) -> tuple[Reponse, str | None]:
+    """The registry's answer to one record and the registration number it concerns."""
+    if record.failure is not None:
+        return Reponse(None, [record.failure], structure_valide=False), None
+    env = record.envelope
+    doc = env["declaration"]
+    rep = controler(doc, recu_le=recu_le(env), registre=registre)
+    num = canonical(doc.get("numero_immatriculation")) if doc.get("service") == "WS2" else canonical(env.get("numero_attribue"))
+    if rep.acceptee and doc.get("service") == "WS1" and num:
+        registre.numbers.add(num)
+    rep.numero_immatriculation = num
+    return rep, num
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _prepare(conn: Connection, millesime: int) -> None:
+    conn.execute(sa.text("select pg_advisory_xact_lock(hashtext('coproff.setup'))"))
+    tables.create_all(conn)  # the declarations' tables and, until merged, the reference stand-in
+    for q in ("quality.quarantine", "quality.load_log"):
+        tables.ensure_partition(conn, q, millesime)
+    conn.execute(sa.text(
+        "create temporary table declaration_recue (source_file text, source_line integer, id_depot text, "
+        "num_immat char(9), service text, statut text, recu_le timestamptz, codes_alerte text[], l_idpar text[], "
+        "num_immat_principal char(9), doc jsonb) on commit drop"))
+    # The reference rows the typing SQL joins (ref.etiquettes_dpe once the reference layer is loaded).
+    conn.execute(sa.text("create temporary table ref_etiquettes_dpe (code text, ordre integer, passoire text) on commit drop"))
+    copy_rows(conn, "pg_temp.ref_etiquettes_dpe", ["code", "ordre", "passoire"],
+              ([r["code"], int(r["ordre"]), r["passoire"]] for r in _ref.table("etiquettes_dpe")))
+
+
+def _fresh(conn: Connection, table: str, millesime: int) -> str:
+    schema, name = split_table(table)
+    new = f"{schema}.{name}_m{millesime}_new"
+    conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:k))"), {"k": f"coproff.swap:{table}"})
+    conn.execute(sa.text(f"drop table if exists {new}"))
+    conn.execute(sa.text(f"create table {new} (like {table} including defaults)"))
+    conn.execute(sa.text(f"alter table {new} add constraint {name}_m{millesime}_millesime "
+                         f"check (millesime is not null and millesime = {millesime})"))
+    return new
+
+
+def load_declarations(postgis: PostGISResource, millesime: int, files: list[Path],
+                      display: Callable[[Path], str] = str, log: Callable[[str], None] = lambda _: None
+                      ) -> DeclarationReport:
+    millesime = int(millesime)
+    report = DeclarationReport(millesime)
+    started = time.monotonic()
+    cat = catalogue()
+    with postgis.engine.begin() as conn:
+        _prepare(conn, millesime)
+        fresh = {t.qualified: _fresh(conn, t.qualified, millesime) for t in TABLES}
+        registre = RegistreConnu.from_database(conn, millesime)
+        controles: list[list[Any]] = []
+        quarantine: list[list[Any]] = []
+        t0 = time.monotonic()
+
+        def accepted_rows() -> Iterator[list[Any]]:
+            """Reads and controls every file; yields the accepted declarations as COPY rows (streamed:
+            memory holds one declaration, not the batch), the answers and rejects go to the lists."""
+            for path in files:
+                shown = display(path)
+                frep = FileReport(shown, bytes=path.stat().st_size)
+                report.files.append(frep)
+                for record in read_records(path, shown):
+                    frep.rows_read += 1
+                    rep, num = answer(record, registre)
+                    statut = "acceptee" if rep.acceptee else "rejetee"
+                    report.by_service[(rep.service or "?", statut)] += 1
+                    id_depot = (record.envelope or {}).get("id_depot")
+                    for f in rep.controles or [Failure("aucun")]:
+                        niveau = cat[f.code].niveau if f.code in cat else None
+                        controles.append([millesime, id_depot, num, rep.service, statut, f.code, niveau,
+                                          f.champ or None, f.detail or None, record.source_file, record.source_line])
+                        if f.code in cat:
+                            report.codes[f.code] += 1
+                    if rep.acceptee:
+                        frep.rows_accepted += 1
+                        env = record.envelope
+                        doc = env["declaration"]
+                        yield [record.source_file, record.source_line, id_depot, num, rep.service, statut,
+                               recu_le(env), sorted({f.code for f in rep.controles}), [p for p in parcelles(doc) if p],
+                               canonical(doc["identification"].get("numero_syndicat_principal")),
+                               json.dumps(sans_donnees_personnelles(doc), ensure_ascii=False)]
+                    else:
+                        frep.rows_rejected += 1
+                        blocking = rep.bloquants
+                        report.rejected_codes.update({f.code for f in blocking})
+                        first = blocking[0]
+                        quarantine.append([millesime, SPEC.name, record.source_file, record.source_line, first.code,
+                                           first.champ or None,
+                                           "; ".join(f"{f.code} {f.champ}".strip() for f in blocking)[:1000], None])
+                log(f"{shown}: read {frep.rows_read}, accepted {frep.rows_accepted}, rejected {frep.rows_rejected}")
+
+        copy_rows(conn, "pg_temp.declaration_recue", RECUE_COLUMNS, accepted_rows())
+        report.control_seconds = time.monotonic() - t0
+        if not report.reconciled:
+            raise RuntimeError(f"declarations {millesime}: rows read ≠ accepted + rejected")
+        conn.execute(sa.text("analyze pg_temp.declaration_recue"))
+        copy_rows(conn, fresh[DECLARATION_CONTROLE.qualified], [c.name for c in DECLARATION_CONTROLE.columns], controles)
+        for t in TABLES:
+            if t is DECLARATION_CONTROLE:
+                continue
+            cols = ", ".join(t.column_names)
+            conn.execute(sa.text(f"insert into {fresh[t.qualified]} ({cols}) {_sql(t.qualified.split('.')[1])}"),
+                         {"millesime": millesime})
+        conn.execute(sa.text("delete from quality.quarantine where millesime = :m and source = :s"),
+                     {"m": millesime, "s": SPEC.name})
+        conn.execute(sa.text("delete from quality.load_log where millesime = :m and source = :s"),
+                     {"m": millesime, "s": SPEC.name})
+        copy_rows(conn, "quality.quarantine",
+                  ["millesime", "source", "source_file", "source_line", "reason", "field", "detail", "raw"], quarantine)
+        copy_rows(conn, "quality.load_log",
+                  ["millesime", "source", "source_file", "encoding", "rows_read", "rows_loaded", "rows_quarantined"],
+                  [[millesime, SPEC.name, f.file, "utf-8", f.rows_read, f.rows_accepted, f.rows_rejected] for f in report.files])
+        for t in TABLES:
+            conn.execute(sa.text(f"analyze {fresh[t.qualified]}"))
+            swap_in(conn, t.qualified, millesime, fresh[t.qualified])
+    report.seconds = time.monotonic() - started
+    return report

@@ -1,0 +1,207 @@
+"""Registry state and fragility models on hand-made rows in real PostgreSQL.
+
+`coproff.coproff` is stood in by a table holding only the columns the models read; declarations go
+through the real loader. Each test names the rule it proves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from coproff_platform.checks.audits import audits_for
+from coproff_platform.models.build import build_model
+from coproff_platform.models.project import project
+from coproff_platform.registre import _ref
+from coproff_platform.registre.load import declaration_files, load_declarations
+from coproff_platform.sample import declarations as s
+
+M = 2023
+MODELS = ("intermediate.registre_etat", "coproff.registre", "coproff.fragilite", "coproff.stats_fragilite")
+COPROFF_COLUMNS = """idcopro text, millesime smallint, num_immat char(9), code_commune char(5), code_departement text,
+    indicatif boolean, mandat text, annee_construction integer, periode_construction text, part_dpe_fg numeric,
+    prix_m2_median numeric, nb_logements integer, nb_logements_vacants_2ans integer"""
+
+
+def q(pg, sql, **params):
+    with pg.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql), params)]
+
+
+@pytest.fixture
+def db(fresh_db):
+    with fresh_db.engine.begin() as conn:
+        conn.execute(sa.text("drop schema if exists ref cascade"))
+        conn.execute(sa.text(f"create table coproff.coproff ({COPROFF_COLUMNS}) partition by list (millesime)"))
+        conn.execute(sa.text(f"create table coproff.coproff_m{M} partition of coproff.coproff for values in ({M})"))
+    return fresh_db
+
+
+def copro(pg, idcopro, num=None, *, dep="93", commune="93010", mandat="Mandat en cours", annee=1990,
+          dpe_fg=None, prix=None, logements=40, vacants=0, indicatif=False):
+    with pg.engine.begin() as conn:
+        conn.execute(sa.text("insert into coproff.coproff values (:i, :m, :n, :c, :d, :ind, :mandat, :a, null, :fg, :p, :l, :v)"),
+                     dict(i=idcopro, m=M, n=num, c=commune, d=dep, ind=indicatif, mandat=mandat, a=annee, fg=dpe_fg,
+                          p=prix, l=logements, v=vacants))
+
+
+def declare(pg, tmp_path, docs_and_dates):
+    folder = tmp_path / "landing" / str(M) / "declarations"
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "d.jsonl").open("w", encoding="utf-8") as f:
+        for i, (doc, recu_le) in enumerate(docs_and_dates):
+            f.write(json.dumps({"id_depot": f"D{i}", "recu_le": recu_le, "numero_attribue": None,
+                                "declaration": doc}) + "\n")
+    # WS2 numbers must be known: they are registered by the test service's table.
+    with pg.engine.begin() as conn:
+        conn.execute(sa.text("create schema if not exists registre_test"))
+        conn.execute(sa.text("create table if not exists registre_test.numero (num_immat char(9) primary key, "
+                             "id_depot text, attribue_le timestamptz default now())"))
+        for doc, _ in docs_and_dates:
+            conn.execute(sa.text("insert into registre_test.numero (num_immat, id_depot) values (:n, 'x') "
+                                 "on conflict do nothing"), {"n": doc["numero_immatriculation"]})
+    report = load_declarations(pg, M, declaration_files(tmp_path / "landing", M))
+    assert report.rows_rejected == 0, report.codes
+
+
+def build(pg):
+    by_table = {m.table: m for m in project()}
+    for table in MODELS:
+        model = by_table[table]
+        report = build_model(pg, model, M, audits_for("/".join(model.asset_key_path)))
+        failed = [o.audit.name for o in report.audits if not o.result.passed]
+        assert not failed, (table, failed)
+
+
+def annual(num, *, recu="2023-06-10", impayes=4500.0, charges=60000.0, debiteurs=3, fonds=15000.0, dettes=1200.0):
+    doc = s.ws2(num)
+    doc["date_transmission"] = f"{recu}T10:00:00+02:00"
+    ag = (dt.date.fromisoformat(recu) - dt.timedelta(days=20)).isoformat()
+    doc["donnees_financieres"].update(date_ag_approbation_comptes=ag, montant_impayes=impayes, charges_courantes=charges,
+                                      nombre_coproprietaires_impayes=debiteurs, fonds_travaux=fonds,
+                                      dettes_fournisseurs=dettes)
+    return doc, f"{recu}T10:00:00+02:00"
+
+
+@pytest.fixture(autouse=True)
+def _clean_registre_test(fresh_db):
+    with fresh_db.engine.begin() as conn:
+        conn.execute(sa.text("drop schema if exists registre_test cascade"))
+
+
+def test_latest_declaration_before_the_september_cutoff_is_the_registry_state(db, tmp_path):
+    copro(db, "RNC_AA0000001", "AA0000001")
+    early = annual("AA0000001", recu="2023-03-10", impayes=1000.0)
+    late = annual("AA0000001", recu="2023-06-10", impayes=2000.0)
+    after_cutoff = annual("AA0000001", recu="2023-10-02", impayes=9000.0)  # belongs to 2024's state
+    declare(db, tmp_path, [late, early, after_cutoff])
+    build(db)
+    assert q(db, "select nb_declarations, montant_impayes::float, date_derniere_maj_annuelle::date::text, "
+                 "maj_annuelle_en_retard, date_arret::text from coproff.registre") == [
+        (2, 2000.0, "2023-06-10", False, "2023-10-01")]
+
+
+def test_registered_copropriete_without_any_declaration_is_overdue(db, tmp_path):
+    copro(db, "RNC_AA0000002", "AA0000002")
+    copro(db, "FF_93010000AB0001", None)
+    declare(db, tmp_path, [])
+    build(db)
+    assert q(db, "select idcopro, nb_declarations, maj_annuelle_en_retard from coproff.registre") == [
+        ("RNC_AA0000002", 0, True)]
+    assert q(db, "select idcopro, signal_sans_maj_annuelle, immatriculee from coproff.fragilite order by idcopro") == [
+        ("FF_93010000AB0001", False, False), ("RNC_AA0000002", True, True)]
+
+
+def test_procedures_in_force_at_the_cutoff_light_the_procedure_signal(db, tmp_path):
+    copro(db, "RNC_AA0000003", "AA0000003")
+    copro(db, "RNC_AA0000004", "AA0000004")
+    lifted, recu = annual("AA0000003")
+    lifted["procedures"]["arretes"] = [{"type": "peril", "date_arrete": "2020-01-10", "date_mainlevee": "2021-02-01"}]
+    in_force, recu4 = annual("AA0000004")
+    in_force["procedures"]["arretes"] = [{"type": "insalubrite", "date_arrete": "2022-01-10", "date_mainlevee": None}]
+    declare(db, tmp_path, [(lifted, recu), (in_force, recu4)])
+    build(db)
+    assert q(db, "select idcopro, nb_arretes_en_cours from coproff.registre order by 1") == [
+        ("RNC_AA0000003", 0), ("RNC_AA0000004", 1)]
+    assert q(db, "select idcopro, signal_procedure from coproff.fragilite order by 1") == [
+        ("RNC_AA0000003", False), ("RNC_AA0000004", True)]
+
+
+def test_financial_signals_compare_ratios_with_the_reference_thresholds(db, tmp_path):
+    copro(db, "RNC_AA0000005", "AA0000005")
+    copro(db, "RNC_AA0000006", "AA0000006")
+    # Arrears, supplier debts and fonds de travaux exactly at their thresholds of ref.parametres
+    # (read below, never typed here): three signals on; the other copropriété is healthy.
+    p = {k: float(_ref.parameter(k)) for k in ("fragilite_impayes_part_min", "fragilite_dettes_fournisseurs_part_min",
+                                                "fragilite_fonds_travaux_part_max")}
+    charges = 60000.0
+    declare(db, tmp_path, [annual("AA0000005", impayes=charges * p["fragilite_impayes_part_min"],
+                                  dettes=charges * p["fragilite_dettes_fournisseurs_part_min"],
+                                  fonds=charges * p["fragilite_fonds_travaux_part_max"] * 0.8, debiteurs=10),
+                           annual("AA0000006")])
+    build(db)
+    assert q(db, """select idcopro, part_impayes::float, signal_impayes, signal_dettes_fournisseurs, signal_fonds_travaux,
+                           score, motifs from coproff.fragilite order by 1""") == [
+        ("RNC_AA0000005", p["fragilite_impayes_part_min"], True, True, True, 3,
+         ["Impayés élevés rapportés aux charges", "Dettes fournisseurs élevées rapportées aux charges",
+          "Fonds de travaux faible rapporté aux charges"]),
+        ("RNC_AA0000006", 0.075, False, False, False, 0, [])]
+
+
+def test_families_are_relative_to_the_departement_and_add_up(db, tmp_path):
+    # Ten copropriétés in 93: scores 0..9 via old construction, vacancy, no syndic ... one per step;
+    # the same profile in 75 shifted: families are ranked within each département.
+    for i in range(10):
+        copro(db, f"RNC_AB{i:07d}", f"AB{i:07d}", mandat="Pas de mandat en cours" if i >= 5 else "Mandat en cours",
+              annee=1960 if i >= 3 else 1990, vacants=10 if i >= 8 else 0, dpe_fg=0.9 if i == 9 else None)
+    copro(db, "RNC_AC0000001", "AC0000001", dep="75", commune="75118", annee=1960)
+    declare(db, tmp_path, [])
+    build(db)
+    fams = dict(q(db, "select idcopro, famille from coproff.fragilite"))
+    assert fams["RNC_AB0000000"] == "A"  # only the 'no annual update' signal: the lowest score of 93
+    assert fams["RNC_AB0000009"] == "D"  # the highest score of 93 (top 10%)
+    assert fams["RNC_AC0000001"] == "A"  # alone in 75: rank 0
+    assert q(db, "select sum(nb_copro)::int from coproff.stats_fragilite where niveau = 'france'") == [(11,)]
+    assert q(db, "select code_territoire, sum(nb_copro)::int, sum(part)::float from coproff.stats_fragilite "
+                 "group by 1 order by 1") == [("75", 1, 1.0), ("93", 10, 1.0), ("france", 11, 1.0)]
+
+
+def test_tup_signal_on_a_tup_with_several_copros_is_indicative(db, tmp_path):
+    copro(db, "RNC_AA0000007", "AA0000007", vacants=20, logements=40, indicatif=True)
+    copro(db, "RNC_AA0000008", "AA0000008", vacants=0, logements=40, indicatif=True)
+    declare(db, tmp_path, [])
+    build(db)
+    assert q(db, "select idcopro, signal_vacance_longue, indicatif from coproff.fragilite order by 1") == [
+        ("RNC_AA0000007", True, True), ("RNC_AA0000008", False, False)]
+
+
+def test_audits_are_registered_and_catch_families_that_do_not_add_up(db, tmp_path):
+    names = {a.name: a for a in audits_for("coproff/stats_fragilite")}
+    assert set(names) == {"familles"} and names["familles"].blocking
+    assert {a.name for a in audits_for("coproff/fragilite")} == {"population", "signaux"}
+    assert {a.name: a.blocking for a in audits_for("coproff/registre")} == {"population": True, "coherence": False}
+    copro(db, "RNC_AA0000009", "AA0000009")
+    declare(db, tmp_path, [])
+    build(db)  # every audit passes on the real build
+    from coproff_platform.checks.metadata_hooks import metadata_for
+    with db.engine.begin() as conn:
+        for asset, key in (("coproff/stats_fragilite", "plot"), ("coproff/fragilite", "plot_signaux")):
+            meta = metadata_for(asset, conn, asset.replace("/", "."), M)
+            assert not [k for k in meta if k.endswith("_error")], meta
+            assert meta[key].value.startswith("![")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("update coproff.stats_fragilite set nb_copro = nb_copro + 1 where famille = 'B'"))
+        result = names["familles"].fn(conn, "coproff.stats_fragilite", M)
+    assert not result.passed and result.metadata["nb_lignes_en_echec"] == 2
+
+
+def test_copropriete_without_departement_is_counted_under_inconnu(db, tmp_path):
+    copro(db, "RNC_AA0000010", "AA0000010", dep=None, commune=None)
+    copro(db, "RNC_AA0000011", "AA0000011")
+    declare(db, tmp_path, [])
+    build(db)  # the families audit passes: the territories add up to France
+    assert q(db, "select code_territoire, sum(nb_copro)::int from coproff.stats_fragilite "
+                 "where niveau = 'departement' group by 1 order by 1") == [("93", 1), ("inconnu", 1)]

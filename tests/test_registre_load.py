@@ -1,0 +1,130 @@
+"""The `declarations/` landing source on real PostgreSQL: staging tables, answers, quarantine.
+
+The sample declarations are written from the real Bondy registry extract (so every WS2 names a
+real registration loaded in `staging.rnic`), with planted malformed declarations whose expected
+codes are in the ground truth: all of them and nothing else are rejected, each with exactly its
+codes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from coproff_platform.loading import load_source
+from coproff_platform.registre.load import declaration_files, load_declarations
+from coproff_platform.sample import declarations as s
+
+M = 2023
+
+
+def q(pg, sql, **params):
+    with pg.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql), params)]
+
+
+def _landing(tmp_path: Path, realdata: Path) -> Path:
+    land = tmp_path / "landing"
+    (land / str(M) / "rnic").mkdir(parents=True)
+    shutil.copy(realdata / "rnic_extract_bondy.csv", land / str(M) / "rnic" / "rnic.csv")
+    return land
+
+
+def test_planted_malformed_declarations_are_all_rejected_with_their_codes_and_nothing_else(fresh_db, realdata, tmp_path):
+    land = _landing(tmp_path, realdata)
+    load_source(fresh_db, "rnic", M, [land / str(M) / "rnic" / "rnic.csv"])
+    counts = s.write_declarations(M, land, tmp_path / "truth", seed=7, malformed_share=0.15)
+    with (tmp_path / "truth" / str(M) / "declarations_rejetees.csv").open(encoding="utf-8") as f:
+        truth = {(r["source_file"], int(r["source_line"])): set(r["codes"].split()) for r in csv.DictReader(f)}
+    assert len(truth) == counts["malformees"] >= 20
+    assert {name for name in (m.name for m in s.MALFORMATIONS)} <= {
+        r["malformation"] for r in csv.DictReader((tmp_path / "truth" / str(M) / "declarations_rejetees.csv").open())}
+
+    report = load_declarations(fresh_db, M, declaration_files(land, M), display=lambda p: str(p.relative_to(land)))
+
+    assert report.reconciled and report.rows_read == counts["lignes"] == report.rows_accepted + report.rows_rejected
+    rejected = {(f, ln): set(codes) for f, ln, codes in q(
+        fresh_db, "select source_file, source_line, array_agg(distinct code) from staging.declaration_controle "
+                  "where statut = 'rejetee' and niveau = 'bloquant' group by 1, 2")}
+    assert rejected == truth
+    assert q(fresh_db, "select count(*) from staging.declaration_controle where statut = 'acceptee' and niveau = 'bloquant'") == [(0,)]
+    # The quarantine holds the same lines with their blocking codes and no raw text.
+    assert {(f, ln) for f, ln in q(fresh_db, "select source_file, source_line from quality.quarantine "
+                                             "where source = 'declarations'")} == set(truth)
+    assert q(fresh_db, "select count(*) from quality.quarantine where source = 'declarations' and raw is not null") == [(0,)]
+    assert q(fresh_db, "select rows_read, rows_loaded, rows_quarantined from quality.load_log where source = 'declarations'") == [
+        (report.rows_read, report.rows_accepted, report.rows_rejected)]
+    # Every accepted declaration is in staging.declaration; annual updates carry blocks C and D.
+    assert q(fresh_db, "select count(*) from staging.declaration") == [(report.rows_accepted,)]
+    assert q(fresh_db, "select count(*) from staging.declaration_finance") == [(counts["annuelle"],)]
+    assert q(fresh_db, "select count(*) from staging.declaration_technique") == [(counts["annuelle"] + counts["ws1"],)]
+    assert q(fresh_db, """select count(*) from staging.declaration d
+                          where d.service = 'WS2' and not exists (select 1 from staging.rnic r where r.num_immat = d.num_immat)""") == [(0,)]
+
+
+def test_no_mail_and_no_pdf_is_loaded_only_its_size_and_hash(fresh_db, tmp_path):
+    land = tmp_path / "landing"
+    folder = land / str(M) / "declarations"
+    folder.mkdir(parents=True)
+    doc = s.ws1()
+    envelope = {"id_depot": "D1", "recu_le": "2023-06-01T10:05:00+02:00", "numero_attribue": "ZT2300001", "declaration": doc}
+    (folder / "depot.json").write_text(json.dumps([envelope]), encoding="utf-8")
+    report = load_declarations(fresh_db, M, declaration_files(land, M))
+    assert (report.rows_read, report.rows_accepted) == (1, 1)
+    import hashlib
+    assert q(fresh_db, "select num_immat, justificatif_nom, justificatif_octets, justificatif_sha256, teledeclarant "
+                       "from staging.declaration") == [
+        ("ZT2300001", "contrat_syndic.pdf", len(s.PDF), hashlib.sha256(s.PDF).hexdigest(), "EDITEUR-TEST-01")]
+    mail = doc["teledeclarant"]["mail_utilisateur"]
+    for table in ("declaration", "declaration_procedure", "declaration_technique", "declaration_finance", "declaration_controle"):
+        assert q(fresh_db, f"select count(*) from staging.{table} t where t::text like :m", m=f"%{mail}%") == [(0,)]
+        assert q(fresh_db, f"select count(*) from staging.{table} t where t::text like :b",
+                 b=f"%{doc['rattachement']['justificatif'][:16]}%") == [(0,)]
+
+
+def test_blocks_b_c_d_are_typed_one_row_per_procedure(fresh_db, tmp_path):
+    land = tmp_path / "landing"
+    folder = land / str(M) / "declarations"
+    folder.mkdir(parents=True)
+    doc = s.ws1()
+    doc["procedures"] = {"arretes": [{"type": "peril", "date_arrete": "2020-02-01", "date_mainlevee": "2021-03-01"},
+                                     {"type": "insalubrite", "date_arrete": "2022-04-05", "date_mainlevee": None}],
+                         "mandat_ad_hoc": {"date_ordonnance_nomination": "2022-09-01", "date_fin_mission": None},
+                         "date_ordonnance_carence": "2023-01-10"}
+    doc["donnees_techniques"]["batiments_par_etiquette"] = [{"etiquette": "C", "nombre_batiments": 1},
+                                                            {"etiquette": "F", "nombre_batiments": 2},
+                                                            {"etiquette": "G", "nombre_batiments": 1}]
+    line = json.dumps({"id_depot": "D9", "recu_le": "2023-06-01T10:05:00+02:00", "numero_attribue": "ZT2300002",
+                       "declaration": doc})
+    (folder / "a.jsonl").write_text(line + "\n\n" + "{pas du json\n", encoding="utf-8")
+    report = load_declarations(fresh_db, M, declaration_files(land, M))
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (2, 1, 1)
+    assert q(fresh_db, "select procedure, type_arrete, date_debut::text, date_fin::text from staging.declaration_procedure "
+                       "order by date_debut") == [
+        ("arrete", "peril", "2020-02-01", "2021-03-01"), ("arrete", "insalubrite", "2022-04-05", None),
+        ("mandat_ad_hoc", None, "2022-09-01", None), ("carence", None, "2023-01-10", None)]
+    assert q(fresh_db, "select nb_batiments, nb_batiments_passoires, chauffage_energie from staging.declaration_technique") == [
+        (4, 3, "gaz")]
+    assert q(fresh_db, "select charges_courantes::float, montant_impayes::float, nb_coproprietaires_impayes "
+                       "from staging.declaration_finance") == [(60000.0, 4500.0, 3)]
+    # The unreadable line (line 3: the blank line 2 is not a declaration) is quarantined by file and line.
+    assert q(fresh_db, "select source_line, reason from quality.quarantine where source = 'declarations'") == [
+        (3, "STR_JSON_ILLISIBLE")]
+
+
+def test_reloading_a_millesime_replaces_it_and_leaves_the_others(fresh_db, tmp_path):
+    land = tmp_path / "landing"
+    for m in (2022, 2023):
+        folder = land / str(m) / "declarations"
+        folder.mkdir(parents=True)
+        env = {"id_depot": f"D{m}", "recu_le": "2023-06-01T10:05:00+02:00", "numero_attribue": f"ZT{m % 100}00001",
+               "declaration": s.ws1()}
+        (folder / "a.jsonl").write_text(json.dumps(env) + "\n", encoding="utf-8")
+        load_declarations(fresh_db, m, declaration_files(land, m))
+    (land / "2023" / "declarations" / "a.jsonl").write_text("", encoding="utf-8")
+    load_declarations(fresh_db, 2023, declaration_files(land, 2023))
+    assert q(fresh_db, "select millesime, count(*) from staging.declaration group by 1") == [(2022, 1)]
