@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 # The one SQL-literal helper of the code base (COMMENT ON takes no bound parameters), re-exported.
-from coproff_platform.resources.postgis import literal  # noqa: F401
+from coproff_platform.sqltext import literal  # noqa: F401
 
 
 @dataclass(frozen=True)

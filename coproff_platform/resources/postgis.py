@@ -39,6 +39,7 @@ from dagster import ConfigurableResource, EnvVar
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from coproff_platform.config import DEFAULT_DATABASE_URL
+from coproff_platform.sqltext import literal  # noqa: F401  (re-exported: the one literal helper)
 
 SCHEMAS = ("staging", "ref", "intermediate", "coproff", "quality")
 # Schemas whose tables consumers read: their millésimes are replaced row-wise (MVCC-safe).
@@ -54,21 +55,6 @@ def ident(name: str) -> str:
     if not _IDENT.match(name):
         raise ValueError(f"not a safe SQL identifier: {name!r}")
     return name
-
-
-def literal(text: str) -> str:
-    """A SQL string literal for statements that take no bind parameters (COMMENT ON), to be run
-    through `sqlalchemy.text`.
-
-    The one literal helper of the code base. Quotes are doubled (standard_conforming_strings is on
-    since PostgreSQL 9.1, so a backslash is an ordinary character); a colon is written `\\:` so that
-    `sqlalchemy.text` does not take `:word` for a bind parameter (it removes the backslash). A NUL
-    character cannot be stored in PostgreSQL text: refused here rather than by the server.
-    """
-    text = str(text)
-    if "\x00" in text:
-        raise ValueError(f"a SQL literal cannot contain a NUL character: {text[:60]!r}")
-    return "'" + text.replace("'", "''").replace(":", r"\:") + "'"
 
 
 def split_table(qualified: str) -> tuple[str, str]:
