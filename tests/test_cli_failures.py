@@ -141,7 +141,7 @@ def test_status_survives_a_bad_key_registered_before_validation_and_remove_delet
     instance.dispose()
 
 
-def test_remove_refuses_a_millesime_that_holds_published_data(home, capsys, fresh_db, monkeypatch):
+def test_remove_refuses_a_millesime_that_holds_published_data(home, capsys, fresh_db, monkeypatch, document_coproff):
     from coproff_platform.assets.publication import publish
 
     monkeypatch.setenv("COPROFF_DATABASE_URL", fresh_db.database_url)
@@ -151,6 +151,7 @@ def test_remove_refuses_a_millesime_that_holds_published_data(home, capsys, fres
     with fresh_db.replace_millesime("coproff.coproff", 2023) as swap:
         swap.copy_rows(["idcopro", "millesime"], [("FF_a", 2023)])
     with fresh_db.engine.begin() as conn:
+        document_coproff(conn)
         publish(conn, 2023)
     instance = DagsterInstance.get()
     instance.add_dynamic_partitions(millesime_partitions.name, ["2023", "2024"])

@@ -20,7 +20,7 @@ def readme_reader_block() -> str:
     return "\n".join(line[2:] if line.startswith("  ") else line for line in block.group(1).splitlines())
 
 
-def test_readme_reads_coproff_dernier_into_a_geodataframe_with_nullable_integers(fresh_db):
+def test_readme_reads_coproff_dernier_into_a_geodataframe_with_nullable_integers(fresh_db, document_coproff):
     with fresh_db.engine.begin() as conn:
         conn.execute(sa.text(
             "create table coproff.coproff (idcopro text not null, millesime smallint not null, situation text, "
@@ -36,6 +36,7 @@ def test_readme_reads_coproff_dernier_into_a_geodataframe_with_nullable_integers
             " st_setsrid(st_makepoint(2.45, 48.91), 4326)), "
             "('RNC_AA0000009', 2023, 'rnic_1_1', '75', 5, 0, false, null, null, null, null)"))
     with fresh_db.engine.begin() as conn:
+        document_coproff(conn)
         publish(conn, 2023)
 
     code = readme_reader_block().replace("postgresql+psycopg://alice@dbhost:5432/coproff", fresh_db.database_url)
