@@ -19,7 +19,7 @@ from coproff_platform.checks.audits import (
     rewrite,
 )
 from coproff_platform.models.build import build_all
-from coproff_platform.models.fixtures import PARIS, Fixture
+from coproff_platform.models.fixtures import PARIS, Fixture, ancestors
 from coproff_platform.models.project import PROJECT_DIR, load_project, project
 from coproff_platform.partitions import millesime_partitions
 
@@ -67,7 +67,8 @@ def test_adding_one_sql_file_adds_a_check_to_the_model_asset(project_copy, fresh
     fx.copro_tup("75115000DF0001", X, Y)
     fx.registration("AA0000001", x=X, y=Y, idpar=["75115000DF0001"])
     fx.write(fresh_db)
-    build_all(fresh_db, M, [m for m in project() if m.table != "coproff.coproff" and not m.name.startswith("stats_")])
+    upstream = ancestors(("coproff.coproff",)) - {"coproff.coproff"}  # what the audited model reads
+    build_all(fresh_db, M, [m for m in project() if m.table in upstream])
     instance = DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(millesime_partitions.name, [str(M)])
     result = materialize([asset_def], partition_key=str(M), resources={"postgis": fresh_db}, instance=instance)

@@ -358,7 +358,7 @@ def test_every_millesime_since_the_registry_opened_and_no_dpe_before_its_schema(
         assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["dvf", "ff", "lovac", "rnic"], y
         rows = _rnic(folder)
         assert rows and all(r["date_d_immatriculation"] <= f"{y}-09-30" for r in rows)
-        assert min(r["date_d_immatriculation"] for r in rows) >= "2016-11-01"
+        assert min(r["date_d_immatriculation"] for r in rows) >= str(reference.parameter("ouverture_registre"))
     assert (tmp_path / "l" / "2021" / "dpe" / "dpe_93.csv").is_file()
     assert len(_rows(tmp_path / "l" / "2021" / "dpe" / "dpe_93.csv")) > 0
     generate(SampleSpec((2022,), ("93",), 300, 5), tmp_path / "l", tmp_path / "t", _quiet)
@@ -373,7 +373,7 @@ def test_millesime_2016_is_refused_with_the_registry_opening_date(tmp_path: Path
     code = sample_cli.run(parser.parse_args(["--millesime", "2016", "--landing", str(tmp_path / "l"),
                                              "--truth", str(tmp_path / "t")]))
     assert code == 2
-    assert "ouvert le 2016-11-01" in capsys.readouterr().err
+    assert f"ouvert le {reference.parameter('ouverture_registre')}" in capsys.readouterr().err
     assert not (tmp_path / "l").exists()
 
 
