@@ -173,26 +173,6 @@ FF_TUP = Table(
     indexes=("geomtup_4326", "geompoint_4326", "idcom"),
 )
 
-CADASTRE_PARCELLE = Table(
-    "staging.cadastre_parcelle",
-    "Parcelles du cadastre ouvert (Etalab, DGFiP), une ligne par parcelle",
-    (
-        M,
-        Col("idpar", "char(14) not null", "Identifiant de parcelle (propriété id du cadastre Etalab, format idpar)"),
-        Col("code_commune", "char(5)", "Code INSEE de la commune (arrondissement pour Paris, Lyon, Marseille)"),
-        Col("prefixe", "char(3)", "Préfixe de section"),
-        Col("section", "char(2)", "Section cadastrale (complétée à gauche par 0)"),
-        Col("numero", "char(4)", "Numéro de parcelle (complété à gauche par des 0)"),
-        Col("contenance", "integer", "Contenance cadastrale (m²)"),
-        Col("date_creation", "date", "Date de création de la parcelle"),
-        Col("date_maj", "date", "Date de dernière mise à jour de la parcelle"),
-        Col("geom", "geometry(MultiPolygon, 4326)", "Contour de la parcelle (WGS84)"),
-        *ORIGIN,
-    ),
-    primary_key=("millesime", "idpar"),
-    indexes=("geom", "code_commune"),
-)
-
 DPE = Table(
     "staging.dpe",
     "Diagnostics de performance énergétique des logements existants (ADEME)",
