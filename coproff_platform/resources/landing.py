@@ -10,9 +10,17 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from coproff_platform.contracts.sources import SOURCES
 
-SOURCE_FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(s.folder for s in SOURCES.values()))
+
+def source_folders() -> tuple[str, ...]:
+    """The landing folders of the declared sources, in declaration order.
+
+    Imported lazily: `contracts.tables` imports `resources.postgis`, which loads this package, and
+    `contracts.sources` imports `contracts.tables` (a module-level import here is a cycle).
+    """
+    from coproff_platform.contracts.sources import SOURCES
+
+    return tuple(dict.fromkeys(s.folder for s in SOURCES.values()))
 
 
 class LandingZone(ConfigurableResource):

@@ -1,8 +1,8 @@
 """One writer per landing source: the only place where the sample touches the file system.
 
 A source declaration (`coproff_platform/contracts`) may name its sample writer by a dotted path
-(`"coproff_platform.sample.writers:rnic"`, attribute `sample_writer`); without one, the writer of
-the same name here is used. The list of sources comes from the declarations, never from a list kept
+(`"coproff_platform.sample.writers:write_rnic"`, attribute `sample_writer` of
+`contracts.sources.SOURCES`); without one, `write_<source>` here is used. The list of sources comes from the declarations, never from a list kept
 here; another module adds a source with `register_writer` (or by naming its function in its
 declaration). A writer returns the rows it wrote, or None when the source does not exist for that
 millésime (then no folder is created: e.g. no `dpe/` before the current DPE schema existed).
@@ -50,29 +50,29 @@ class WriteContext:
 Writer = Callable[[WriteContext], "int | None"]
 
 
-def rnic(ctx: WriteContext) -> int:
+def write_rnic(ctx: WriteContext) -> int:
     with ctx.open("rnic", f"rnic_{ctx.code}.csv") as f:
         return render.write_rnic(f, ctx.world, ctx.view, ctx.seed, ctx.rnic_labels, True)
 
 
-def ff_parcelle(ctx: WriteContext) -> int:
+def write_ff_parcelle(ctx: WriteContext) -> int:
     with ctx.open("ff", f"pnb10_parcelle_{ctx.code}.csv") as f:
         return render.write_ff_parcelle(f, ctx.world, ctx.year, True)
 
 
-def ff_tup(ctx: WriteContext) -> int:
+def write_ff_tup(ctx: WriteContext) -> int:
     with ctx.open("ff", f"tup_{ctx.code}.csv") as f:
         return render.write_ff_tup(f, ctx.world, ctx.year, True)
 
 
-def dpe(ctx: WriteContext) -> int | None:
+def write_dpe(ctx: WriteContext) -> int | None:
     if render.cutoff(ctx.year) < render.DPE_FIRST_DAY:
         return None  # the current DPE schema did not exist yet: no source, not an empty file
     with ctx.open("dpe", f"dpe_{ctx.code}.csv") as f:
         return render.write_dpe(f, ctx.world, ctx.view, ctx.seed, True)
 
 
-def dvf(ctx: WriteContext) -> int:
+def write_dvf(ctx: WriteContext) -> int:
     with ctx.open("dvf", f"dvf_{ctx.code}.csv") as f:
         lines, duplicates = render.write_dvf(f, ctx.world, ctx.view, ctx.seed, True)
     ctx.extra["dvf:lines"] = ctx.extra.get("dvf:lines", 0) + lines
@@ -80,9 +80,21 @@ def dvf(ctx: WriteContext) -> int:
     return lines
 
 
-def lovac(ctx: WriteContext) -> int:
+def write_lovac(ctx: WriteContext) -> int:
     with ctx.open("lovac", f"lovac_{ctx.code}.csv") as f:
         return render.write_lovac(f, ctx.world, ctx.year, ctx.seed, True)
+
+
+def write_cadastre(ctx: WriteContext) -> None:
+    """The sample is FF-based: with `ff/` present the open cadastre would be set aside anyway, so no
+    `cadastre/` folder is written (the open-cadastre mode is exercised on the real files of
+    `tests/data/realdata/`)."""
+    return None
+
+
+def write_dv3f(ctx: WriteContext) -> None:
+    """DV3F is restricted data the sample does not imitate: no `dv3f/` folder."""
+    return None
 
 
 _REGISTERED: dict[str, Writer] = {}
@@ -94,19 +106,23 @@ def register_writer(source: str, writer: Writer) -> None:
 
 
 def resolve(dotted: str) -> Writer:
-    """`"package.module:function"` → the function."""
+    """`"package.module:function"` → the function (a clear error when the declaration names none)."""
     module, _, name = dotted.partition(":")
     if not name:
         raise ValueError(f"sample writer {dotted!r}: expected 'module:function'")
-    return getattr(importlib.import_module(module), name)
+    fn = getattr(importlib.import_module(module), name, None)
+    if not callable(fn):
+        raise ValueError(f"sample writer {dotted!r}: no function {name!r} in module {module}")
+    return fn
 
 
 def writers() -> Iterator[tuple[str, Writer | None]]:
     """(source, writer) for every declared source, in declaration order, then registered extras.
-    A declared source without a sample writer (e.g. restricted DV3F) gets None."""
+    A declaration naming no writer falls back to a registered one, then to `write_<source>` here."""
     seen = set()
-    for source, specs in contracts.SPECS.items():
-        dotted = getattr(specs[0], "sample_writer", None)
+    for source, declared in contracts.SOURCES.items():
+        # The declaration of the source (not its format variants) names the writer.
+        dotted = getattr(declared, "sample_writer", None)
         if isinstance(dotted, str) and dotted:
             fn: Writer | None = resolve(dotted)
         else:
@@ -119,5 +135,6 @@ def writers() -> Iterator[tuple[str, Writer | None]]:
 
 
 _DEFAULTS: dict[str, Writer] = {
-    "rnic": rnic, "ff_parcelle": ff_parcelle, "ff_tup": ff_tup, "dpe": dpe, "dvf": dvf, "lovac": lovac,
+    "rnic": write_rnic, "ff_parcelle": write_ff_parcelle, "ff_tup": write_ff_tup, "cadastre_parcelle": write_cadastre,
+    "dpe": write_dpe, "dvf": write_dvf, "dv3f": write_dv3f, "lovac": write_lovac,
 }
