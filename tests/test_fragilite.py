@@ -12,10 +12,10 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from coproff_platform import reference
 from coproff_platform.checks.audits import audits_for
 from coproff_platform.models.build import build_model
 from coproff_platform.models.project import project
-from coproff_platform.registre import _ref
 from coproff_platform.registre.load import declaration_files, load_declarations
 from coproff_platform.sample import declarations as s
 
@@ -34,7 +34,6 @@ def q(pg, sql, **params):
 @pytest.fixture
 def db(fresh_db):
     with fresh_db.engine.begin() as conn:
-        conn.execute(sa.text("drop schema if exists ref cascade"))
         conn.execute(sa.text(f"create table coproff.coproff ({COPROFF_COLUMNS}) partition by list (millesime)"))
         conn.execute(sa.text(f"create table coproff.coproff_m{M} partition of coproff.coproff for values in ({M})"))
     return fresh_db
@@ -135,7 +134,7 @@ def test_financial_signals_compare_ratios_with_the_reference_thresholds(db, tmp_
     copro(db, "RNC_AA0000006", "AA0000006")
     # Arrears, supplier debts and fonds de travaux exactly at their thresholds of ref.parametres
     # (read below, never typed here): three signals on; the other copropriété is healthy.
-    p = {k: float(_ref.parameter(k)) for k in ("fragilite_impayes_part_min", "fragilite_dettes_fournisseurs_part_min",
+    p = {k: reference.parameter(k) for k in ("fragilite_impayes_part_min", "fragilite_dettes_fournisseurs_part_min",
                                                 "fragilite_fonds_travaux_part_max")}
     charges = 60000.0
     declare(db, tmp_path, [annual("AA0000005", impayes=charges * p["fragilite_impayes_part_min"],

@@ -347,7 +347,7 @@ def _lots_improbables(o: dict[str, Any]) -> bool:
 
 
 REGISTRY_OPENING: dt.date = _parameter("ouverture_registre")
-LOTS_IMPROBABLES_MIN = int(_parameter("lots_improbables_min"))
+LOTS_IMPROBABLES_MIN: int = _parameter("lots_improbables_min")
 
 
 def _cp_hors_departement(o: dict[str, Any]) -> bool:

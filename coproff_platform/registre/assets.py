@@ -71,7 +71,8 @@ def report_metadata(report: DeclarationReport) -> dict:
     specs=[
         AssetSpec(
             key, description=table.comment, owners=OWNERS, group_name=group_of(key), kinds={"postgres", "json"},
-            deps=[AssetKey(["staging", "rnic"])],
+            # ref/etiquettes_dpe: the typing SQL of block C joins ref.etiquettes_dpe (passoires).
+            deps=[AssetKey(["staging", "rnic"]), AssetKey(["ref", "etiquettes_dpe"])],
             metadata={"dagster/column_schema": _schema(table), "dagster/table_name": table.qualified,
                       "landing_folder": f"<landing>/<millesime>/{SPEC.folder}/ ({', '.join(SPEC.patterns)})"},
         )

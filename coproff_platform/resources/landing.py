@@ -10,10 +10,6 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from coproff_platform.contracts.sources import SOURCES
-
-SOURCE_FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(s.folder for s in SOURCES.values()))
-
 
 class LandingZone(ConfigurableResource):
     """Where source files are dropped, configured by `COPROFF_LANDING_DIR`."""
