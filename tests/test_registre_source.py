@@ -4,10 +4,13 @@ and the landing sensor, which build a millésime without them."""
 
 from __future__ import annotations
 
+import pytest
+import sqlalchemy as sa
+
 from coproff_platform.automation import inspect_landing
 from coproff_platform.contracts.declarations import SPEC
 from coproff_platform.contracts.sources import OPTIONAL, PACKAGE_SOURCES, landing_folders, required_folders
-from coproff_platform.registre.load import declaration_files
+from coproff_platform.registre.load import declaration_files, load_declarations
 from coproff_platform.resources.landing import LandingZone
 
 M = 2024
@@ -39,3 +42,11 @@ def test_a_millesime_without_declarations_is_complete_and_says_they_are_absent(t
     _land(tmp_path, SPEC.folder, "notes.txt")  # not one of the declared patterns
     assert "declarations" not in inspect_landing(landing, str(M)).absent_optional
     assert declaration_files(tmp_path, M) == [landed]
+
+
+def test_declarations_need_the_reference_layer_loaded_first(fresh_db, tmp_path):
+    # Block C joins ref.etiquettes_dpe (loaded by the ref/* assets, upstream of the declarations).
+    with fresh_db.engine.begin() as conn:
+        conn.execute(sa.text("drop table ref.etiquettes_dpe"))
+    with pytest.raises(RuntimeError, match="ref.etiquettes_dpe is missing"):
+        load_declarations(fresh_db, M, [])
