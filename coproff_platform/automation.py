@@ -119,6 +119,7 @@ JOBS = [build_millesime, *STAGE_JOBS, refresh_comparisons]
 class Landed:
     millesime: str
     missing: tuple[str, ...]  # required source folders without any file
+    absent_optional: tuple[str, ...]  # optional folders without files: built without them
     fingerprint: str  # changes while files are still being copied
 
     @property
@@ -130,7 +131,7 @@ def inspect_landing(landing: LandingZone, millesime: str) -> Landed:
     missing = landing.missing_folders(millesime)
     files = sorted(p for p in (landing.root / millesime).rglob("*") if p.is_file())
     stats = [(str(p.relative_to(landing.root)), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
-    return Landed(millesime, missing, json.dumps(stats))
+    return Landed(millesime, missing, landing.absent_optional_folders(millesime), json.dumps(stats))
 
 
 def _active_or_done_run(instance: DagsterInstance, millesime: str) -> str | None:
@@ -235,7 +236,9 @@ def landing_sensor(context: SensorEvaluationContext, landing: LandingZone) -> Se
         return SensorResult(skip_reason=reason, cursor=cursor)
     return SensorResult(
         run_requests=retries + [
-            RunRequest(run_key=f"landed-{m}", partition_key=m, tags={"coproff/trigger": "landing_sensor"})
+            RunRequest(run_key=f"landed-{m}", partition_key=m, tags={
+                "coproff/trigger": "landing_sensor",
+                "coproff/sources_optionnelles_absentes": ",".join(landing.absent_optional_folders(m)) or "aucune"})
             for m in ready
         ],
         dynamic_partitions_requests=[millesime_partitions.build_add_request(ready)] if ready else [],

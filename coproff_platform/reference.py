@@ -210,14 +210,20 @@ def _typed_parameter(value: str, unite: str) -> int | float | dt.date | str:
         return dt.date.fromisoformat(value)
     if unite == "part":
         return float(value)
-    if unite in ("m", "ans", "logements", "lignes", "décimales"):
+    if unite in QUANTITY_UNITS:
         number = float(value)
         return int(number) if number.is_integer() and "." not in value else number
-    return value
+    # A unit the code does not know would hand a rule a string where it computes with a number.
+    raise ValueError(f"unit {unite!r} is not one of date, part, {', '.join(QUANTITY_UNITS)}")
+
+
+# Units of `parametres.csv` whose values are quantities: an int when written without a decimal point.
+QUANTITY_UNITS = ("m", "ans", "année", "mois", "logements", "lots", "lignes", "décimales", "caractères", "euros")
 
 
 def parameter(code: str) -> int | float | dt.date | str:
-    """A rule parameter of `parametres.csv`, typed by its unit (date, part → float, counts → int)."""
+    """A rule parameter of `parametres.csv`, typed by its unit (date, part → float, quantities → int
+    or float); a unit outside `QUANTITY_UNITS`, date and part is a `ReferenceDataError`."""
     params = _parameters()
     if code not in params:
         raise KeyError(f"{reference_table('parametres').csv_path}: no parameter {code!r} (known: {', '.join(params)})")

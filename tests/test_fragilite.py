@@ -6,16 +6,17 @@ through the real loader. Each test names the rule it proves.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
 import pytest
 import sqlalchemy as sa
 
-from coproff_platform.checks.audits import audits_for
-from coproff_platform.models.build import build_model
+from coproff_platform import reference
+from coproff_platform.checks.audits import audits_for, run_audit
+from coproff_platform.models.build import AuditFailed, build_model
 from coproff_platform.models.project import project
-from coproff_platform.registre import _ref
 from coproff_platform.registre.load import declaration_files, load_declarations
 from coproff_platform.sample import declarations as s
 
@@ -34,7 +35,6 @@ def q(pg, sql, **params):
 @pytest.fixture
 def db(fresh_db):
     with fresh_db.engine.begin() as conn:
-        conn.execute(sa.text("drop schema if exists ref cascade"))
         conn.execute(sa.text(f"create table coproff.coproff ({COPROFF_COLUMNS}) partition by list (millesime)"))
         conn.execute(sa.text(f"create table coproff.coproff_m{M} partition of coproff.coproff for values in ({M})"))
     return fresh_db
@@ -135,7 +135,7 @@ def test_financial_signals_compare_ratios_with_the_reference_thresholds(db, tmp_
     copro(db, "RNC_AA0000006", "AA0000006")
     # Arrears, supplier debts and fonds de travaux exactly at their thresholds of ref.parametres
     # (read below, never typed here): three signals on; the other copropriété is healthy.
-    p = {k: float(_ref.parameter(k)) for k in ("fragilite_impayes_part_min", "fragilite_dettes_fournisseurs_part_min",
+    p = {k: reference.parameter(k) for k in ("fragilite_impayes_part_min", "fragilite_dettes_fournisseurs_part_min",
                                                 "fragilite_fonds_travaux_part_max")}
     charges = 60000.0
     declare(db, tmp_path, [annual("AA0000005", impayes=charges * p["fragilite_impayes_part_min"],
@@ -178,24 +178,56 @@ def test_tup_signal_on_a_tup_with_several_copros_is_indicative(db, tmp_path):
         ("RNC_AA0000007", True, True), ("RNC_AA0000008", False, False)]
 
 
-def test_audits_are_registered_and_catch_families_that_do_not_add_up(db, tmp_path):
-    names = {a.name: a for a in audits_for("coproff/stats_fragilite")}
-    assert set(names) == {"familles"} and names["familles"].blocking
-    assert {a.name for a in audits_for("coproff/fragilite")} == {"population", "signaux"}
-    assert {a.name: a.blocking for a in audits_for("coproff/registre")} == {"population": True, "coherence": False}
+def test_audits_are_sql_files_beside_the_models_and_run_with_their_severity(db, tmp_path):
+    # dbt_like_sql/models/marts/<model>.audits/<name>.sql: discovered by the runner, no registration.
+    expected = {"coproff/registre": {"population": True, "coherence": False},
+                "coproff/fragilite": {"population": True, "signaux": True},
+                "coproff/stats_fragilite": {"familles": True}}
+    assert {asset: {a.name: a.blocking for a in audits_for(asset)} for asset in expected} == expected
     copro(db, "RNC_AA0000009", "AA0000009")
     declare(db, tmp_path, [])
-    build(db)  # every audit passes on the real build
+    by_table = {m.table: m for m in project()}
+    for table in MODELS:  # every audit is evaluated by the build, and passes on the real build
+        model = by_table[table]
+        report = build_model(db, model, M, audits_for("/".join(model.asset_key_path)))
+        asset = "/".join(model.asset_key_path)
+        assert {o.audit.name: o.result.passed for o in report.audits} == dict.fromkeys(expected.get(asset, {}), True)
     from coproff_platform.checks.metadata_hooks import metadata_for
     with db.engine.begin() as conn:
         for asset, key in (("coproff/stats_fragilite", "plot"), ("coproff/fragilite", "plot_signaux")):
             meta = metadata_for(asset, conn, asset.replace("/", "."), M)
             assert not [k for k in meta if k.endswith("_error")], meta
             assert meta[key].value.startswith("![")
+    familles = {a.name: a for a in audits_for("coproff/stats_fragilite")}["familles"]
     with db.engine.begin() as conn:
         conn.execute(sa.text("update coproff.stats_fragilite set nb_copro = nb_copro + 1 where famille = 'B'"))
-        result = names["familles"].fn(conn, "coproff.stats_fragilite", M)
-    assert not result.passed and result.metadata["nb_lignes_en_echec"] == 2
+        result = run_audit(conn, familles, "coproff.stats_fragilite", M)
+    assert not result.passed and result.offending == 2 and result.error is None
+
+
+def test_a_failing_blocking_registry_audit_keeps_the_published_millesime(db, tmp_path):
+    copro(db, "RNC_AA0000012", "AA0000012")
+    declare(db, tmp_path, [])
+    build(db)
+    by_table = {m.table: m for m in project()}
+    # A second registered copropriété appears in the referential but its fragility row is removed by
+    # a deliberately wrong variant of the model: the population audit (blocking) must stop it.
+    model = by_table["coproff.fragilite"]
+    broken = dataclasses.replace(model, sql=f"select * from ({model.sql}) as q where idcopro <> 'RNC_AA0000012'")
+    with pytest.raises(AuditFailed, match="population"):
+        build_model(db, broken, M, audits_for("coproff/fragilite"))
+    assert q(db, "select idcopro from coproff.fragilite where millesime = :m", m=M) == [("RNC_AA0000012",)]
+    # The warning audit of coproff.registre reports a negative amount, and the millésime is published.
+    model = by_table["coproff.registre"]
+    columns = [r[0] for r in q(db, "select column_name from information_schema.columns where table_schema = 'coproff' "
+                                   "and table_name = 'registre' order by ordinal_position")]
+    wrong = ", ".join("(-1)::numeric(14, 2) as charges_courantes" if c == "charges_courantes" else c
+                      for c in columns)
+    negative = dataclasses.replace(model, sql=f"select {wrong} from ({model.sql}) as q")
+    report = build_model(db, negative, M, audits_for("coproff/registre"))
+    assert {o.audit.name: (o.audit.blocking, o.result.passed) for o in report.audits} == {
+        "population": (True, True), "coherence": (False, False)}
+    assert q(db, "select charges_courantes::int from coproff.registre where millesime = :m", m=M) == [(-1,)]
 
 
 def test_copropriete_without_departement_is_counted_under_inconnu(db, tmp_path):

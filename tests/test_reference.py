@@ -31,6 +31,21 @@ def test_rows_are_typed_from_the_dictionary():
         reference.parameter("inexistant")
 
 
+def test_every_parameter_is_a_number_or_a_date_typed_by_its_unit():
+    # The registry's units (mois, euros, année, caractères) and the sources' (lots) are quantities:
+    # a control compares them with numbers and must not receive the CSV's text.
+    for row in reference.table("parametres"):
+        value = reference.parameter(row.code)
+        if row.unite == "date":
+            assert isinstance(value, dt.date), row.code
+        else:
+            assert isinstance(value, int | float) and value == float(row.valeur), row.code
+    assert isinstance(reference.parameter("declarations_mois_arret"), int)
+    assert isinstance(reference.parameter("declaration_charges_lot_min"), int)
+    with pytest.raises(ValueError, match="unit 'semaines' is not one of"):
+        reference._typed_parameter("3", "semaines")
+
+
 def test_period_bounds_keep_open_ends():
     bounds = reference.period_bounds()
     assert list(bounds) == list(reference.periods())

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from coproff_platform.registre import _ref, schema
+from coproff_platform import reference
+from coproff_platform.registre import schema
 from coproff_platform.registre.controles import BUSINESS, catalogue, controler
 from coproff_platform.registre.load import RegistreConnu, answer, read_records
 from coproff_platform.sample import declarations as s
@@ -49,7 +50,7 @@ def _arrete(doc, **values):
 
 
 def _max_justificatif() -> int:
-    return int(_ref.parameter("declaration_justificatif_caracteres_max"))
+    return reference.parameter("declaration_justificatif_caracteres_max")
 
 
 # code -> (service, mutation). Line-level codes (unreadable JSON, envelope) are tested on records.

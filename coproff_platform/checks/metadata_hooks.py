@@ -180,3 +180,8 @@ def alur(conn: Connection, table: str, millesime: int) -> dict[str, Any]:
 def evolution(conn: Connection, table: str, millesime: int) -> dict[str, Any]:
     cols, rows = _rows(conn, f"select * from {_q(table)} where millesime = :m", millesime)
     return {"evolution": MetadataValue.md(markdown_table(cols, rows))}
+
+
+# The registry models' hooks live with the registry; importing them here registers them wherever
+# hooks are looked up (the module imports the decorator above, hence the import at the end).
+from coproff_platform.registre import metadata_hooks as _registre_hooks  # noqa: E402,F401

@@ -15,8 +15,12 @@ declaration is a WS1 or WS2 document (`coproff_platform/registre/schemas/`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from coproff_platform.contracts.tables import M, Col, Table
+
+if TYPE_CHECKING:
+    from coproff_platform.contracts.sources import PackageSource
 
 ORIGIN_JSON = (
     Col("source_file", "text not null", "Fichier source (relatif à la zone de dépôt)"),
@@ -148,18 +152,44 @@ STAGING_TABLES: dict[str, Table] = {t.qualified.split(".")[1]: t for t in TABLES
 
 @dataclass(frozen=True)
 class DeclarationSourceSpec:
-    """`declarations/` in the shape of `SourceSpec`: folder, patterns, tables, reason codes."""
+    """`declarations/` for the registry's loader: its landing declaration (folder, patterns,
+    requirement, description: `contracts.sources.PACKAGE_SOURCES["declarations"]`), its tables and
+    what is never loaded."""
 
-    name: str = "declarations"
-    folder: str = "declarations"
-    patterns: tuple[str, ...] = ("*.jsonl", "*.json")
+    source: PackageSource
     tables: tuple[Table, ...] = TABLES
-    # Optional: most millésimes come with no declaration; the tables then get empty partitions.
-    optional: bool = True
     # Never loaded: the PDF (base 64) is replaced by its name, size and hash; the mail is dropped.
     never_loaded: tuple[str, ...] = ("rattachement/justificatif", "teledeclarant/mail_utilisateur")
     raw_in_quarantine: bool = False  # a rejected line still holds the mail and the PDF
     reasons_table: str = "controles_declaration"
 
+    @property
+    def name(self) -> str:
+        return self.source.name
 
-SPEC = DeclarationSourceSpec()
+    @property
+    def folder(self) -> str:
+        return self.source.folder
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        return self.source.patterns
+
+    @property
+    def optional(self) -> bool:
+        # Optional: most millésimes come with no declaration; the tables then get empty partitions.
+        return self.source.optional
+
+    @property
+    def description(self) -> str:
+        return self.source.description
+
+
+def _spec() -> DeclarationSourceSpec:
+    # Imported here: contracts.sources imports the table helpers this module also uses.
+    from coproff_platform.contracts.sources import PACKAGE_SOURCES
+
+    return DeclarationSourceSpec(PACKAGE_SOURCES["declarations"])
+
+
+SPEC = _spec()

@@ -347,7 +347,7 @@ def _lots_improbables(o: dict[str, Any]) -> bool:
 
 
 REGISTRY_OPENING: dt.date = _parameter("ouverture_registre")
-LOTS_IMPROBABLES_MIN = int(_parameter("lots_improbables_min"))
+LOTS_IMPROBABLES_MIN: int = _parameter("lots_improbables_min")
 
 
 def _cp_hors_departement(o: dict[str, Any]) -> bool:
@@ -1009,6 +1009,52 @@ SOURCES: dict[str, Source] = {s.name: s for s in (
     ),
 )}
 
+@dataclass(frozen=True)
+class PackageSource:
+    """A landing source whose files are not rows of one table (the registry's JSON declarations: one
+    line feeds several tables after the registry's controls). Declared here beside `SOURCES`, so
+    the landing zone and its sensor know its folder and requirement; loaded by its own package
+    (`loader`), not by `loading/`, and sampled by `sample_writer`."""
+
+    name: str
+    folder: str
+    patterns: tuple[str, ...]
+    description: str  # French, shown in the UI
+    requirement: str  # REQUIRED, OPTIONAL or PARCELS
+    loader: str  # "module:function" loading one millésime of the folder
+    sample_writer: str
+
+    @property
+    def optional(self) -> bool:
+        return self.requirement == OPTIONAL
+
+    def landing_label(self) -> str:
+        return f"<landing>/<millesime>/{self.folder}/ ({', '.join(self.patterns)})"
+
+
+PACKAGE_SOURCES: dict[str, PackageSource] = {s.name: s for s in (
+    PackageSource(
+        "declarations", "declarations", ("*.jsonl", "*.json"),
+        "Déclarations au registre (services WS1 immatriculation et WS2 mise à jour, JSON par ligne) : "
+        "contrôlées comme par le registre, les acceptées typées en blocs B, C, D, les rejetées en "
+        "quarantaine. Source optionnelle : sans dossier `declarations/`, partitions vides.",
+        OPTIONAL, "coproff_platform.registre.load:load_declarations",
+        "coproff_platform.sample.declarations:write_declarations",
+    ),
+)}
+
+_clash = {p.folder for p in PACKAGE_SOURCES.values()} & {s.folder for s in SOURCES.values()}
+assert not _clash, f"landing folders declared twice: {_clash}"
+
+
+def landing_folders() -> dict[str, str]:
+    """Every declared landing folder → its requirement (REQUIRED, OPTIONAL or PARCELS)."""
+    out: dict[str, str] = {}
+    for s in (*SOURCES.values(), *PACKAGE_SOURCES.values()):
+        out.setdefault(s.folder, s.requirement)
+    return out
+
+
 # Parcel folders in order of precedence: the Fichiers fonciers win over the open cadastre.
 PARCEL_FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(s.folder for s in SOURCES.values() if s.requirement == PARCELS))
 
@@ -1018,7 +1064,7 @@ SPECS: dict[str, tuple[SourceSpec, ...]] = {name: s.specs for name, s in SOURCES
 
 def required_folders() -> tuple[tuple[str, ...], ...]:
     """What a complete millésime needs: each tuple is "one of these folders has files"."""
-    required = tuple((s.folder,) for s in SOURCES.values() if s.requirement == REQUIRED)
+    required = tuple((folder,) for folder, requirement in landing_folders().items() if requirement == REQUIRED)
     return (*dict.fromkeys(required), PARCEL_FOLDERS)
 
 

@@ -38,7 +38,7 @@ def _srids() -> list[int]:
 
 
 def _lots_max() -> int:
-    return int(ref.parameter("lots_improbables_min"))
+    return ref.parameter("lots_improbables_min")
 
 
 def rnic(millesime: int) -> list[Exp]:

@@ -344,9 +344,6 @@ def create_all(conn: Connection) -> None:
     from coproff_platform.contracts.declarations import TABLES as DECLARATION_TABLES
     for table in DECLARATION_TABLES:
         create_table(conn, table)
-    # Stand-in until the reference assets (ref/<table>) are merged: creates missing ref.* tables.
-    from coproff_platform.registre import _ref
-    _ref.ensure_tables(conn)
 
 
 def ensure_partition(conn: Connection, qualified: str, millesime: int) -> None:

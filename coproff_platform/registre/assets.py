@@ -71,9 +71,10 @@ def report_metadata(report: DeclarationReport) -> dict:
     specs=[
         AssetSpec(
             key, description=table.comment, owners=OWNERS, group_name=group_of(key), kinds={"postgres", "json"},
-            deps=[AssetKey(["staging", "rnic"])],
+            # ref/etiquettes_dpe: the typing SQL of block C joins ref.etiquettes_dpe (passoires).
+            deps=[AssetKey(["staging", "rnic"]), AssetKey(["ref", "etiquettes_dpe"])],
             metadata={"dagster/column_schema": _schema(table), "dagster/table_name": table.qualified,
-                      "landing_folder": f"<landing>/<millesime>/{SPEC.folder}/ ({', '.join(SPEC.patterns)})"},
+                      "landing_folder": SPEC.source.landing_label(), "source": SPEC.description},
         )
         for (qualified, key), table in zip(KEYS.items(), TABLES)
     ],
@@ -92,7 +93,7 @@ def declarations_asset(context: AssetExecutionContext, postgis: PostGISResource,
     files = declaration_files(landing.root, millesime)
     if not files:
         context.log.warning(f"declarations {millesime}: no file in {landing.folder(millesime, SPEC.folder)} "
-                            "(optional source): empty partitions")
+                            f"({'optional' if SPEC.optional else 'required'} source): empty partitions")
     report = load_declarations(postgis, millesime, files, display=landing.relative, log=context.log.info)
     report.seconds = time.monotonic() - started
     common = report_metadata(report)

@@ -24,10 +24,10 @@ import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from coproff_platform import normalise as n
-from coproff_platform.registre import _ref
+from coproff_platform import reference
 from coproff_platform.registre.schema import Failure, structure_failures
 
 Check = Callable[["Contexte"], Iterator[Failure]]
@@ -54,8 +54,8 @@ class Controle:
 @functools.cache
 def catalogue() -> dict[str, Controle]:
     return {
-        r["code"]: Controle(r["code"], tuple(r["services"].split()), r["niveau"], r["categorie"], r["message"])
-        for r in _ref.table("controles_declaration")
+        r.code: Controle(r.code, tuple(r.services.split()), r.niveau, r.categorie, r.message)
+        for r in reference.table("controles_declaration")
     }
 
 
@@ -131,7 +131,7 @@ def _justificatif(c: Contexte) -> str | None:
 @controle("R_JUSTIFICATIF_TAILLE")
 def _taille(c: Contexte) -> Iterator[Failure]:
     j = _justificatif(c)
-    limit = int(_ref.parameter("declaration_justificatif_caracteres_max"))
+    limit = reference.parameter("declaration_justificatif_caracteres_max")
     if j is not None and len(j) > limit:
         yield Failure("R_JUSTIFICATIF_TAILLE", "rattachement/justificatif", f"{len(j)} > {limit} caractères")
 
@@ -200,7 +200,7 @@ def _copro_future(c: Contexte) -> Iterator[Failure]:
 @controle("A_DATE_COPRO_ANCIENNE")
 def _copro_ancienne(c: Contexte) -> Iterator[Failure]:
     d = day(c.a.get("date_mise_en_copropriete"))
-    if d and d.year < int(_ref.parameter("declaration_annee_min")):
+    if d and d.year < reference.parameter("declaration_annee_min"):
         yield Failure("A_DATE_COPRO_ANCIENNE", "identification/date_mise_en_copropriete", str(d))
 
 
@@ -236,21 +236,14 @@ def _plage(c: Contexte) -> Iterator[Failure]:
         yield Failure("A_ADRESSE_PLAGE", "identification/adresse_principale/numero_voie", numero)
 
 
-@functools.cache
-def _territory_boxes() -> tuple[tuple[float, float, float, float], ...]:
-    return tuple(
-        (float(t["lon_min"]), float(t["lat_min"]), float(t["lon_max"]), float(t["lat_max"]))
-        for t in _ref.table("territoires") if t["lon_min"]
-    )
-
-
 @controle("A_ADRESSE_HORS_TERRITOIRE")
 def _hors_territoire(c: Contexte) -> Iterator[Failure]:
     adr = c.a["adresse_principale"]
     lon, lat = adr.get("longitude"), adr.get("latitude")
     if lon is None or lat is None:
         return
-    if not any(x0 <= lon <= x1 and y0 <= lat <= y1 for x0, y0, x1, y1 in _territory_boxes()):
+    # The territories the registry covers (`couvert_registre` of the reference layer).
+    if not reference.in_france(lon, lat):
         yield Failure("A_ADRESSE_HORS_TERRITOIRE", "identification/adresse_principale", f"{lon}, {lat}")
 
 
@@ -358,8 +351,8 @@ def _procedure_future(c: Contexte) -> Iterator[Failure]:
 # -- C. données techniques ----------------------------------------------------------------------
 
 @functools.cache
-def _periodes() -> dict[str, dict[str, str]]:
-    return {r["code"]: r for r in _ref.table("periodes_construction")}
+def _periodes() -> dict[str, NamedTuple]:
+    return {r.code: r for r in reference.table("periodes_construction")}
 
 
 @controle("C_PERIODE_INCONNUE")
@@ -370,7 +363,7 @@ def _periode(c: Contexte) -> Iterator[Failure]:
 
 @controle("C_ETIQUETTE_INCONNUE")
 def _etiquette(c: Contexte) -> Iterator[Failure]:
-    labels = {r["code"] for r in _ref.table("etiquettes_dpe")}
+    labels = {r.code for r in reference.table("etiquettes_dpe")}
     for i, b in enumerate((c.c or {}).get("batiments_par_etiquette") or []):
         if b["etiquette"] not in labels:
             yield Failure("C_ETIQUETTE_INCONNUE", f"donnees_techniques/batiments_par_etiquette/{i}", b["etiquette"][:10])
@@ -405,7 +398,7 @@ def _periode_apres(c: Contexte) -> Iterator[Failure]:
         return
     periode = _periodes().get(c.c["periode_construction"])
     d = day(c.a.get("date_mise_en_copropriete"))
-    if periode and periode["annee_min"] and d and int(periode["annee_min"]) > d.year:
+    if periode and periode.annee_min is not None and d and periode.annee_min > d.year:
         yield Failure("C_PERIODE_APRES_COPRO", "donnees_techniques/periode_construction",
                       f"{c.c['periode_construction']} après {d}")
 
@@ -452,7 +445,7 @@ def _debiteurs_lots(c: Contexte) -> Iterator[Failure]:
 def _impayes_excessifs(c: Contexte) -> Iterator[Failure]:
     if c.d:
         charges = c.d["charges_courantes"] + c.d["charges_exceptionnelles"]
-        factor = float(_ref.parameter("declaration_impayes_charges_max"))
+        factor = reference.parameter("declaration_impayes_charges_max")
         if charges > 0 and c.d["montant_impayes"] > factor * charges:
             yield Failure("D_IMPAYES_EXCESSIFS", "donnees_financieres/montant_impayes")
 
@@ -461,7 +454,7 @@ def _impayes_excessifs(c: Contexte) -> Iterator[Failure]:
 def _charges_lot(c: Contexte) -> Iterator[Failure]:
     if c.d and c.d["charges_courantes"] > 0:
         per_lot = c.d["charges_courantes"] / c.a["nombre_lots_total"]
-        lo, hi = float(_ref.parameter("declaration_charges_lot_min")), float(_ref.parameter("declaration_charges_lot_max"))
+        lo, hi = reference.parameter("declaration_charges_lot_min"), reference.parameter("declaration_charges_lot_max")
         if not lo <= per_lot <= hi:
             yield Failure("D_CHARGES_PAR_LOT", "donnees_financieres/charges_courantes", f"{per_lot:.0f} € par lot")
 
@@ -487,7 +480,7 @@ def add_months(d: dt.date, months: int) -> dt.date:
 def _hors_delai(c: Contexte) -> Iterator[Failure]:
     if c.service == "WS2" and c.doc.get("type_mise_a_jour") == "annuelle" and c.d and c.transmission:
         ag = day(c.d["date_ag_approbation_comptes"])
-        months = int(_ref.parameter("maj_annuelle_delai_mois"))
+        months = reference.parameter("maj_annuelle_delai_mois")
         if ag and c.transmission > add_months(ag, months):
             yield Failure("M_ANNUELLE_HORS_DELAI", "date_transmission", f"AG du {ag}, transmise le {c.transmission}")
 

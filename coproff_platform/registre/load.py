@@ -35,7 +35,6 @@ from coproff_platform.contracts.declarations import (
     SPEC,
     TABLES,
 )
-from coproff_platform.registre import _ref
 from coproff_platform.registre.controles import Reponse, catalogue, controler, decoded, parcelles
 from coproff_platform.registre.schema import Failure
 from coproff_platform.resources.postgis import PostGISResource, copy_rows, split_table, swap_in
@@ -207,17 +206,17 @@ def _sql(name: str) -> str:
 
 def _prepare(conn: Connection, millesime: int) -> None:
     conn.execute(sa.text("select pg_advisory_xact_lock(hashtext('coproff.setup'))"))
-    tables.create_all(conn)  # the declarations' tables and, until merged, the reference stand-in
+    tables.create_all(conn)  # the declarations' staging tables
+    # The typing SQL joins the reference layer, loaded by the ref/* assets (upstream of this one).
+    if conn.execute(sa.text("select to_regclass('ref.etiquettes_dpe')")).scalar() is None:
+        raise RuntimeError("declarations: table ref.etiquettes_dpe is missing; materialize the reference "
+                           "layer (assets ref/*) before the declarations")
     for q in ("quality.quarantine", "quality.load_log"):
         tables.ensure_partition(conn, q, millesime)
     conn.execute(sa.text(
         "create temporary table declaration_recue (source_file text, source_line integer, id_depot text, "
         "num_immat char(9), service text, statut text, recu_le timestamptz, codes_alerte text[], l_idpar text[], "
         "num_immat_principal char(9), doc jsonb) on commit drop"))
-    # The reference rows the typing SQL joins (ref.etiquettes_dpe once the reference layer is loaded).
-    conn.execute(sa.text("create temporary table ref_etiquettes_dpe (code text, ordre integer, passoire text) on commit drop"))
-    copy_rows(conn, "pg_temp.ref_etiquettes_dpe", ["code", "ordre", "passoire"],
-              ([r["code"], int(r["ordre"]), r["passoire"]] for r in _ref.table("etiquettes_dpe")))
 
 
 def _fresh(conn: Connection, table: str, millesime: int) -> str:

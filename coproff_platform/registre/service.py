@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from coproff_platform.registre import _ref
+from coproff_platform import reference
 from coproff_platform.registre.controles import Reponse, controler
 from coproff_platform.registre.load import SQL_DIR, canonical
 from coproff_platform.registre.schema import Failure
@@ -43,7 +43,7 @@ comment on table registre_test.numero is 'Numéros d''immatriculation attribués
 
 def millesime_of(recu_le: dt.datetime) -> int:
     """Declarations received up to the end of the cut-off month of year N belong to millésime N."""
-    cutoff_month = int(_ref.parameter("declarations_mois_arret"))
+    cutoff_month = reference.parameter("declarations_mois_arret")
     return recu_le.year if recu_le.month <= cutoff_month else recu_le.year + 1
 
 

@@ -54,6 +54,14 @@ class LandingZone(ConfigurableResource):
         return tuple("|".join(group) for group in required_folders()
                      if not any(self.folder_has_files(millesime, f) for f in group))
 
+    def absent_optional_folders(self, millesime: str | int) -> tuple[str, ...]:
+        """Declared optional folders without files (`dpe`, `declarations`...): the millésime is
+        built without them, their tables get empty partitions."""
+        from coproff_platform.contracts.sources import OPTIONAL, landing_folders
+
+        return tuple(f for f, requirement in landing_folders().items()
+                     if requirement == OPTIONAL and not self.folder_has_files(millesime, f))
+
     def relative(self, file: Path) -> str:
         try:
             return str(file.relative_to(self.root))

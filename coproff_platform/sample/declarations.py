@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from coproff_platform import normalise as n
-from coproff_platform.registre import _ref
+from coproff_platform import reference
 
 ANNUAL_SHARE = 0.6  # registrations with an annual update in the millésime
 STANDARD_SHARE = 0.03
@@ -244,7 +244,7 @@ def _from_rnic(row: dict[str, str], millesime: int) -> tuple[str, dict[str, Any]
         lots_total=total, lots_hab=hab, lots_stat=stat,
         # A règlement dated after the updates' exercise would be a planted error: kept for the registry only.
         date_copro=date_reg if (re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", date_reg)
-                                and f"{int(_ref.parameter('declaration_annee_min')):04d}" <= date_reg < f"{millesime - 1}-01-01")
+                                and f"{reference.parameter('declaration_annee_min'):04d}" <= date_reg < f"{millesime - 1}-01-01")
         else "1975-01-01",
     )
     a["nombre_lots_habitation_bureaux_commerces"] = hbc

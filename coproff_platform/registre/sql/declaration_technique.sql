@@ -3,7 +3,7 @@ with recues as (
     select * from declaration_recue where statut = 'acceptee' and jsonb_typeof(doc -> 'donnees_techniques') = 'object'
 ),
 etiquettes as (
-    select code, passoire::boolean as passoire from ref_etiquettes_dpe
+    select code, passoire from ref.etiquettes_dpe
 )
 select
     cast(:millesime as smallint) as millesime, r.id_depot, r.num_immat,

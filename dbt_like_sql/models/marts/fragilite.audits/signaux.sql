@@ -1,7 +1,10 @@
--- Blocking: the score counts the signals on, within 0 .. number of signals of ref.signaux_fragilite;
+-- audit: signaux
+-- severity: blocking
+-- threshold: none
+-- description: Score = nombre de signaux allumés, un motif par signal, famille connue (la première sans signal), rang entre 0 et 1
+-- The score counts the signals on, within 0 .. number of signals of ref.signaux_fragilite;
 -- one reason per signal on; the family is one of ref.familles_fragilite and the first one when no
 -- signal is on; the rank is within [0, 1].
--- description: Score = nombre de signaux allumés, un motif par signal, famille connue (la première sans signal), rang entre 0 et 1
 select idcopro, score, famille, rang_departement,
        case when score <> num_nonnulls(nullif(signal_impayes, false), nullif(signal_dettes_fournisseurs, false),
                                        nullif(signal_fonds_travaux, false), nullif(signal_sans_syndic, false),
@@ -15,8 +18,8 @@ select idcopro, score, famille, rang_departement,
             when score = 0 and famille <> (select code from ref.familles_fragilite order by ordre limit 1)
                  then 'famille sans signal'
             else 'rang hors [0, 1]' end as motif
-from {table}
-where millesime = :m
+from coproff.fragilite
+where millesime = :millesime
   and (score <> num_nonnulls(nullif(signal_impayes, false), nullif(signal_dettes_fournisseurs, false),
                              nullif(signal_fonds_travaux, false), nullif(signal_sans_syndic, false),
                              nullif(signal_sans_maj_annuelle, false), nullif(signal_procedure, false),

@@ -1,54 +1,20 @@
-"""Audits and UI metadata of the registry's models (registre, fragilite, stats_fragilite).
+"""UI metadata of the registry's models: the plots of `coproff.stats_fragilite` and `coproff.fragilite`.
 
-Each audit is a SQL file of `registre/audits/` (`<model>__<rule>.sql`) returning the offending
-rows; the first comment line says whether it blocks, a `-- description:` line gives the French
-description shown in the UI. The thin functions below register them with
-the platform's audit runner (`checks.audits`), and the statistics model gets its plots
-(`checks.metadata_hooks`). Imported through `checks.audits.AUDIT_MODULES`.
+Registered with `checks.metadata_hooks.model_metadata` (which imports this module). The audits of
+these models are SQL files beside them: `dbt_like_sql/models/marts/<model>.audits/<name>.sql`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from dagster import MetadataValue
 from sqlalchemy.engine import Connection
 
-from coproff_platform.checks.audits import AuditResult, audit
 from coproff_platform.checks.metadata_hooks import _pyplot, model_metadata, png_markdown
 from coproff_platform.metadata import markdown_table
 from coproff_platform.resources.postgis import split_table
-
-AUDIT_DIR = Path(__file__).resolve().parent / "audits"
-SAMPLE_SIZE = 20
-
-
-def _register(path: Path) -> None:
-    model, rule = path.stem.split("__", 1)
-    first = path.read_text(encoding="utf-8").splitlines()[0]
-    blocking = first.lstrip("- ").lower().startswith("blocking")
-    sql = path.read_text(encoding="utf-8")
-
-    def run(conn: Connection, table: str, millesime: int) -> AuditResult:
-        schema, name = split_table(table)
-        result = conn.execute(sa.text(sql.replace("{table}", f"{schema}.{name}")), {"m": millesime})
-        cols, rows = list(result.keys()), result.all()
-        meta: dict[str, Any] = {"nb_lignes_en_echec": len(rows), "sql": MetadataValue.md(f"```sql\n{sql}\n```")}
-        if rows:
-            meta["exemples"] = MetadataValue.md(markdown_table(cols, [list(r) for r in rows[:SAMPLE_SIZE]]))
-        return AuditResult(passed=not rows, metadata=meta)
-
-    run.__name__ = rule
-    # The check's description shown in the UI: the file's French `-- description:` line.
-    described = [line.split(":", 1)[1].strip() for line in sql.splitlines() if line.startswith("-- description:")]
-    run.__doc__ = described[0] if described else first
-    audit(f"coproff/{model}", blocking=blocking, name=rule)(run)
-
-
-for _path in sorted(AUDIT_DIR.glob("*__*.sql")):
-    _register(_path)
 
 
 @model_metadata("coproff/stats_fragilite")

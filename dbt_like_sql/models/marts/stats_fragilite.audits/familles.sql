@@ -1,17 +1,20 @@
--- Blocking: the families of each territory add up to its copropriétés in coproff.fragilite (shares
--- to 1), and the départements add up to France.
+-- audit: familles
+-- severity: blocking
+-- threshold: none
 -- description: Les familles de chaque territoire s'additionnent à ses copropriétés, les départements à la France
+-- The families of each territory add up to its copropriétés in coproff.fragilite (shares
+-- to 1), and the départements add up to France.
 with territoires as (
     select niveau, code_territoire, sum(nb_copro) as nb, sum(part) as parts
-    from {table}
-    where millesime = :m
+    from coproff.stats_fragilite
+    where millesime = :millesime
     group by niveau, code_territoire
 ),
 attendu as (
     select 'departement' as niveau, coalesce(code_departement, 'inconnu') as code_territoire, count(*) as nb
-    from coproff.fragilite where millesime = :m group by 2
+    from coproff.fragilite where millesime = :millesime group by 2
     union all
-    select 'france', 'france', count(*) from coproff.fragilite where millesime = :m
+    select 'france', 'france', count(*) from coproff.fragilite where millesime = :millesime
 )
 select coalesce(t.niveau, a.niveau) as niveau, coalesce(t.code_territoire, a.code_territoire) as code_territoire,
        t.nb as nb_stats, a.nb as nb_fragilite, t.parts
