@@ -152,8 +152,8 @@ def model_asset(model: Model) -> AssetsDefinition:
         group_name=group_of(key),
         owners=OWNERS,
         kinds={"postgres", "sql"},
-        description=(model.dictionary.description or f"SQL model {model.relative_path}")
-        + f"\n\nBuilt from `{model.relative_path}` into `{model.table}` (one partition per millésime).",
+        description=(model.dictionary.description or f"Modèle SQL {model.relative_path}")
+        + f"\n\nConstruit par `{model.relative_path}` dans `{model.table}` (une partition par millésime).",
         metadata=static_meta,
         check_specs=check_specs,
     )
