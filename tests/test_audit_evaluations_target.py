@@ -8,12 +8,10 @@ the build, nothing was materialized, so the evaluations must not point at the pu
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 
 import pytest
 from dagster import AssetCheckKey, AssetKey, instance_for_test, materialize
-from dagster._core.loader import LoadingContextForTest
 from dagster._core.storage.event_log.base import AssetRecordsFilter
 
 from coproff_platform.assets.models import model_asset
@@ -95,10 +93,10 @@ def test_a_failed_build_s_evaluations_do_not_target_the_published_version(fresh_
         assert e.partition == M
         assert e.metadata["version_jugee"].value.startswith("reconstruction non publiée"), name
         assert published.run_id in e.metadata["version_publiee"].value, name
-    # What Dagster 1.13's UI makes of it (the method its asset-check view calls): an evaluation
-    # without target is placed by timestamp on the partition's latest materialization, i.e. the
-    # published one. This is why the metadata above says which version was judged.
+    # Dagster 1.13's UI places an evaluation without target by timestamp, on the partition's
+    # latest materialization (the published one): this is why the metadata above says which
+    # version was judged. (Not asserted: Dagster stores the evaluation's time in whole seconds, so
+    # the placement depends on whether the two runs fall in the same second.)
     [record] = instance.event_log_storage.get_asset_check_execution_history(
         AssetCheckKey(COPROFF, "idcopro_unique_and_well_formed"), limit=1)
     assert record.run_id == failed.run_id
-    assert asyncio.run(record.targets_latest_materialization(LoadingContextForTest(instance)))
