@@ -1,17 +1,16 @@
 """A plain-Python application of the first matching rules, and an independent plain reading, scored on the sample.
 
 Not the product's matcher (that one is SQL): a small, readable reference the sample tests score
-against the ground truth. Parcels and TUPs of the sample are axis-aligned rectangles, so the
-geometry needed here is a bounding box per polygon.
+against the ground truth, with shapely for the geometry.
 """
 
 from __future__ import annotations
 
 import csv
-import math
 from collections import defaultdict
 from pathlib import Path
 
+import shapely
 from pyproj import Transformer
 
 from coproff_platform import reference
@@ -21,19 +20,9 @@ REFERENCE_MAX_M = reference.parameter("reference_distance_max_m")
 GEOLOC_MAX_M = reference.parameter("geoloc_copro_ff_distance_max_m")
 
 
-def _rect(ewkt: str) -> tuple[int, tuple[float, float, float, float]]:
-    srid = int(ewkt.split(";", 1)[0][5:])
-    body = ewkt.split("(((", 1)[1].split(")))", 1)[0]
-    pts = [tuple(map(float, p.split())) for p in body.split(",")]
-    xs = [p[0] for p in pts]
-    ys = [p[1] for p in pts]
-    return srid, (min(xs), min(ys), max(xs), max(ys))
-
-
-def _dist(x: float, y: float, r: tuple[float, float, float, float]) -> float:
-    dx = max(r[0] - x, 0.0, x - r[2])
-    dy = max(r[1] - y, 0.0, y - r[3])
-    return math.hypot(dx, dy)
+def _polygon(ewkt: str):
+    head, wkt = ewkt.split(";", 1)
+    return int(head[5:]), shapely.from_wkt(wkt)
 
 
 def normalise_reference(row: dict[str, str], i: int) -> str | None:
@@ -56,57 +45,56 @@ def match(landing: Path, independent: bool = False) -> dict[str, str]:
     reading of the same data that knows nothing of FF copropriétés (a reference within
     `REFERENCE_MAX_M`, else the TUP at the point, else the nearest TUP within 10 m, the farthest a
     real address point lies from its parcel)."""
-    tups: dict[str, tuple[tuple[float, float, float, float], bool]] = {}
-    parcel: dict[str, tuple[str, tuple[float, float, float, float]]] = {}
+    keys_of: dict[int, list[str]] = defaultdict(list)
+    geoms_of: dict[int, list] = defaultdict(list)
+    holds_of: dict[str, bool] = {}
+    parcel: dict[str, tuple[str, object]] = {}
     srid_of_dep: dict[str, int] = {}
-    grid: dict[tuple[int, int], list[str]] = defaultdict(list)
-    cell = 200.0
     for f in sorted((landing / "ff").glob("tup_*.csv")):
         dep = f.stem.split("_", 1)[1]
         for r in csv.DictReader(open(f, encoding="utf-8")):
-            srid, rect = _rect(r["geomtup"])
+            srid, geom = _polygon(r["geomtup"])
             srid_of_dep[dep] = srid
-            holds = bool(r["ctpdl"]) and int(r["nloghcopro"] or 0) >= 2
             key = f"{srid}:{r['idtup']}"
-            tups[key] = (rect, holds)
-            for gx in range(int(rect[0] // cell), int(rect[2] // cell) + 1):
-                for gy in range(int(rect[1] // cell), int(rect[3] // cell) + 1):
-                    grid[(srid, gx, gy)].append(key)
+            holds_of[key] = bool(r["ctpdl"]) and int(r["nloghcopro"] or 0) >= 2
+            keys_of[srid].append(key)
+            geoms_of[srid].append(geom)
+    trees = {srid: shapely.STRtree(g) for srid, g in geoms_of.items()}
     for f in sorted((landing / "ff").glob("pnb10_parcelle_*.csv")):
         for r in csv.DictReader(open(f, encoding="utf-8")):
-            srid, rect = _rect(r["geompar"])
-            parcel[r["idpar"]] = (f"{srid}:{r['idtup']}", rect)
+            srid, geom = _polygon(r["geompar"])
+            parcel[r["idpar"]] = (f"{srid}:{r['idtup']}", geom)
     out: dict[str, str] = {}
     transformers: dict[int, Transformer] = {}
     for f in sorted((landing / "rnic").glob("*.csv")):
         dep = f.stem.split("_", 1)[1]
         srid = srid_of_dep[dep]
         tr = transformers.setdefault(srid, Transformer.from_crs(4326, srid, always_xy=True))
+        tree, keys, geoms = trees[srid], keys_of[srid], geoms_of[srid]
         for r in csv.DictReader(open(f, encoding="utf-8-sig")):
             num = r["numero_d_immatriculation"]
             pt = None
             if r["long"] and r["lat"]:
-                pt = tr.transform(float(r["long"]), float(r["lat"]))
+                pt = shapely.Point(tr.transform(float(r["long"]), float(r["lat"])))
             # 1. cadastral references, accepted when the point is near the parcel or missing
             chosen = ""
             for i in (1, 2, 3):
                 idpar = normalise_reference(r, i)
                 if idpar and idpar in parcel:
-                    key, rect = parcel[idpar]
-                    if pt is None or _dist(pt[0], pt[1], rect) <= REFERENCE_MAX_M:
+                    key, geom = parcel[idpar]
+                    if pt is None or shapely.distance(pt, geom) <= REFERENCE_MAX_M:
                         chosen = key
                         break
             if not chosen and pt is not None:
-                x, y = pt
-                near = [k for gx in range(int(x // cell) - 1, int(x // cell) + 2)
-                        for gy in range(int(y // cell) - 1, int(y // cell) + 2) for k in grid.get((srid, gx, gy), ())]
-                inside = [k for k in near if _dist(x, y, tups[k][0]) == 0.0]
-                if inside:
-                    chosen = inside[0]
+                inside = tree.query(pt, predicate="intersects")
+                if len(inside):
+                    chosen = keys[int(min(inside))]
                 else:
-                    best = min(((_dist(x, y, tups[k][0]), k) for k in set(near) if independent or tups[k][1]),
-                               default=None)
-                    if best and best[0] <= (10 if independent else GEOLOC_MAX_M):
+                    limit = 10 if independent else GEOLOC_MAX_M
+                    near = [int(i) for i in tree.query(pt.buffer(limit))]
+                    best = min(((shapely.distance(pt, geoms[i]), keys[i]) for i in near
+                                if independent or holds_of[keys[i]]), default=None)
+                    if best and best[0] <= limit:
                         chosen = best[1]
             out[num] = chosen.split(":", 1)[1] if chosen else ""
     return out

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from pathlib import Path
 
 import pytest
+import shapely
 from pyproj import Transformer
 
 from coproff_platform import reference
@@ -172,29 +174,28 @@ def test_double_counts_are_unambiguous(default_sample):
     same dwellings only when the truth lists the pair as a double count."""
     landing, truth = default_sample
 
-    def rect(ewkt: str) -> tuple[float, ...]:
-        pts = [tuple(map(float, p.split())) for p in ewkt.split("(((")[1].split(")))")[0].split(",")]
-        return (min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts), max(p[1] for p in pts))
+    def polygon(ewkt: str):
+        return shapely.from_wkt(ewkt.split(";", 1)[1])
 
-    tups = {t["idtup"]: (rect(t["geomtup"]), t) for f in (landing / "ff").glob("tup_*.csv") for t in _rows(f)}
+    tups = {t["idtup"]: (polygon(t["geomtup"]), t) for f in (landing / "ff").glob("tup_*.csv") for t in _rows(f)}
     links = _rows(truth / "links.csv")
     linked = {r["idtup"] for r in links if r["idtup"]}
     lots = {r["numero_d_immatriculation"]: r["nombre_de_lots_a_usage_d_habitation"] for r in _rnic(landing)}
     planted = {(d["num_immat_a"], d["num_immat_b"]) for d in _rows(truth / "duplicates.csv") if d["kind"] == "double_compte_ff"}
-    ff_only = {k: v for k, v in tups.items() if v[1]["ctpdl"] and int(v[1]["nloghcopro"]) >= 2 and k not in linked}
+    ff_only = [(k, v) for k, v in tups.items() if v[1]["ctpdl"] and int(v[1]["nloghcopro"]) >= 2 and k not in linked]
+    tree = shapely.STRtree([g for _, (g, _) in ff_only])
     found = set()
     for r in links:
         if not r["idtup"] or not lots[r["num_immat"]]:
             continue
-        (x0, y0, x1, y1), t = tups[r["idtup"]]
+        g, t = tups[r["idtup"]]
         if t["ctpdl"] and int(t["nloghcopro"]) >= 2:
             continue
         n_lots = int(lots[r["num_immat"]])
-        for k, ((a0, b0, a1, b1), f) in ff_only.items():
-            # side by side in one row: same street front (bottom or top edge), sharing a side
-            same_front = abs(b0 - y0) < 0.01 or abs(b1 - y1) < 0.01
-            overlapping = min(b1, y1) > max(b0, y0)
-            touching = same_front and overlapping and (abs(a1 - x0) < 0.01 or abs(a0 - x1) < 0.01)
+        for i in tree.query(g.buffer(0.05)):
+            k, (fg, f) = ff_only[i]
+            # side by side: they share a stretch of boundary (a cut between two plots)
+            touching = g.buffer(0.05).intersection(fg).area > 0.05
             if touching and abs(int(f["nloghcopro"]) - n_lots) <= max(1, 0.1 * n_lots):
                 found.add((r["num_immat"], f"FF_{k}"))
     assert found and found <= planted and len(found) >= 0.9 * len(planted)
@@ -218,13 +219,41 @@ def test_default_sample_profile_is_within_tolerance_of_the_real_rows(default_sam
     forms, absent and far shares, 1-N sharing, decimals (coproff_platform/sample/profil_reel.csv)."""
     landing, _ = default_sample
     measures = profile.measure(landing)
-    # the real rows are those of a suburban commune with one-letter sections; Paris (two-letter
-    # sections, 70% of the default sample) is judged on everything else
-    assert profile.out_of_tolerance(measures) == ["forme_section_une_lettre"]
-    suburban = profile.measure(landing, frozenset({"93"}))
-    target = profile.targets()["forme_section_une_lettre"]
-    assert abs(suburban["forme_section_une_lettre"] - target.valeur) <= target.tolerance
+    assert profile.out_of_tolerance(measures) == []
     assert measures["points_plus_10m"] < 0.01 and measures["decimales_3_ou_moins"] == 0
+    # one-letter sections in every kind of département but Paris (two-letter, as its real cadastre)
+    target = profile.targets()["forme_section_une_lettre"]
+    for dep in ("93", "974"):
+        share = profile.measure(landing, frozenset({dep}))["forme_section_une_lettre"]
+        assert abs(share - target.valeur) <= target.tolerance, dep
+    paris = [r for r in _rnic(landing) if r["commune"] == "75056" and r["reference_cadastrale_1"]]
+    assert paris and not any(r["reference_cadastrale_1"][8] in "0O" for r in paris)
+
+
+def test_parcels_are_valid_varied_polygons_that_do_not_overlap(default_sample):
+    """A town, not strips: valid parcels of varied shapes (oblique cuts, L-shapes), frontages and
+    areas, each commune's street grid with its own orientation, no two parcels sharing ground."""
+    landing, _ = default_sample
+    rows = [r for r in _rows(landing / "ff" / "pnb10_parcelle_93.csv")]
+    geoms = shapely.from_wkt([r["geompar"].split(";", 1)[1] for r in rows])
+    assert all(shapely.is_valid(geoms))
+    vertices = [len(g.geoms[0].exterior.coords) - 1 for g in geoms]
+    assert sum(v > 4 for v in vertices) > 0.03 * len(geoms)  # L-shapes and cuts meeting a deeper neighbour
+    rect_like = [abs(g.area - g.minimum_rotated_rectangle.area) < 0.5 for g in geoms]
+    assert 0.1 < sum(rect_like) / len(geoms) < 0.7  # oblique cuts, but square ones too
+    areas = sorted(g.area for g in geoms)
+    assert areas[len(areas) * 9 // 10] > 2.5 * areas[len(areas) // 10]
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    overlaps = [shapely.intersection(geoms[i], geoms[j]).area for i, j in zip(left, right) if i < j]
+    assert max(overlaps, default=0.0) < 0.01
+    # street grids of different communes are turned differently
+    angles = set()
+    for r, g in zip(rows, geoms):
+        if r["dnupla"] == "0001":
+            ring = g.geoms[0].exterior.coords
+            angles.add(round(math.degrees(math.atan2(ring[1][1] - ring[0][1], ring[1][0] - ring[0][0]))))
+    assert len(angles) > 10
 
 
 def test_registrations_at_one_address_share_one_coordinate(default_sample):

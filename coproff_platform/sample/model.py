@@ -85,10 +85,17 @@ class Parcel:
     nlogh: int = 0
     ctpdl: str = ""
     faces_up: bool = False  # street side: y1 (the row faces the street above) or y0 (below)
+    # the polygon (closed ring); until the final rotation x0/x1 are the street front's ends and
+    # y0/y1 the front and the back, afterwards the ring's bounding box
+    ring: tuple[tuple[float, float], ...] = ()
 
     @property
     def front_y(self) -> float:
         return self.y1 if self.faces_up else self.y0
+
+    @property
+    def area(self) -> float:
+        return ring_area(self.ring)
 
 
 @dataclass(slots=True)
@@ -108,6 +115,12 @@ class Tup:
     nloghcopro: int = 0
     jannatmin: int | None = None
     an_const: int = 1900  # true construction year; FF shows the building from an_const + 1
+    ring: tuple[tuple[float, float], ...] = ()  # the union of its parcels (closed ring)
+    point: tuple[float, float] = (0.0, 0.0)  # a point inside, on the TUP's middle line
+
+    @property
+    def area(self) -> float:
+        return ring_area(self.ring)
 
     @property
     def holds_ff_copro(self) -> bool:
@@ -181,6 +194,11 @@ class World:
     def commune_centre(self, c: int) -> tuple[float, float]:
         ox, oy = self.origins[c]
         return ox + VOID_W / 2, oy + self.void_h[c] / 2
+
+
+def ring_area(ring: tuple[tuple[float, float], ...]) -> float:
+    """Area of a closed ring (shoelace)."""
+    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:]))) / 2
 
 
 def period_of(year: int) -> str:

@@ -25,6 +25,10 @@ RESIDENCES = [
     "LE POINT DU JOUR", "LES EGLANTIERS", "L'ERMITAGE", "LE BELVEDERE", "LES CEDRES", "LE PANORAMA",
     "RESIDENCE LES ACACIAS", "LES MARRONNIERS", "LE CHATEAU", "LES COTEAUX",
 ]
+# far references: 100 m at least between the polygons; measured here between street fronts, and an
+# oblique cut moves a back corner up to 0.12 m per metre of depth (65 m at most) on each side
+_FAR_M = 100.0 + 2 * 0.12 * 65
+
 
 class Placement:
     def __init__(self, rng: random.Random, settings: Settings) -> None:
@@ -331,7 +335,7 @@ class Placement:
                 continue
             dx = max(other.x0 - parcel.x1, parcel.x0 - other.x1, 0.0)
             dy = max(other.y0 - parcel.y1, parcel.y0 - other.y1, 0.0)
-            if math.hypot(dx, dy) >= 100:
+            if math.hypot(dx, dy) >= _FAR_M:
                 return other.idpar
         return None
 
@@ -362,7 +366,7 @@ class Placement:
                 continue
             dx = max(cand.x0 - parcel.x1, parcel.x0 - cand.x1, 0.0)
             dy = max(cand.y0 - parcel.y1, parcel.y0 - cand.y1, 0.0)
-            if math.hypot(dx, dy) >= 100:
+            if math.hypot(dx, dy) >= _FAR_M:
                 return cand.idpar
         return None
 

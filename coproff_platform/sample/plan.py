@@ -151,8 +151,12 @@ class Planner:
         return lots, lots
 
     def widths(self, n: int, scale: float = 1.0) -> tuple[float, ...]:
+        """Street frontages: log-normal around the middle of the département's range (many plots
+        of about the usual size, a few very wide ones), kept between 0.75 × and 1.6 × its ends."""
         lo, hi = self.s.width_range
-        return tuple(round(self.rng.uniform(lo, hi) * scale, 1) for _ in range(n))
+        mu = math.log((lo + hi) / 2)
+        return tuple(round(min(1.6 * hi, max(0.75 * lo, math.exp(self.rng.gauss(mu, 0.32)))) * scale, 1)
+                     for _ in range(n))
 
     def draft_reg(self, big: bool = False) -> RegDraft:
         """A registration before layout: construction year, dwelling lots, declared period."""

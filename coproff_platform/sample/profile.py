@@ -4,7 +4,8 @@ Measured on the landing files (`rnic/` and the FF parcels of `ff/`), never on th
 drafts, with the definitions used for the real rows of one suburban commune (docs/sample.md):
 - points: share inside a parcel, 0–1 m, 1–3 m, 3–10 m, > 10 m from the nearest parcel;
 - references per registration (0–3 listed), forms of the listed ones (one-letter section padded
-  `0L`, components only, lower case, letter `O` for the padding zero, garbled section);
+  `0L` — of the references outside Paris, Lyon and Marseille, whose cadastre has two-letter
+  sections only —, components only, lower case, letter `O` for the padding zero, garbled section);
 - absent: a listed reference that is not a parcel after normalisation; far: an existing one whose
   parcel lies 100 m or more from the point;
 - 1-N: registrations whose nearest parcel is also the nearest parcel of another registration;
@@ -103,7 +104,8 @@ _REF_FIELDS = ("reference_cadastrale_{i}", "code_insee_commune_{i}", "prefixe_{i
 
 
 def _registrations(landing: Path, departements: frozenset[str] | None) -> dict[str, list[tuple]]:
-    """Per département, the fields the profile needs: (long, lat, 3 x 5 reference fields)."""
+    """Per département, the fields the profile needs: (long, lat, 3 x 5 reference fields, whether
+    the commune is Paris, Lyon or Marseille)."""
     out: dict[str, list[tuple]] = {}
     for f in sorted((landing / "rnic").glob("*.csv")):
         with open(f, encoding="utf-8-sig", newline="") as fh:
@@ -112,7 +114,8 @@ def _registrations(landing: Path, departements: frozenset[str] | None) -> dict[s
                 if departements is not None and dep not in departements:
                     continue
                 refs = tuple(r[k.format(i=i)] for i in (1, 2, 3) for k in _REF_FIELDS)
-                out.setdefault(dep, []).append((r["long"].strip(), r["lat"].strip(), refs))
+                plm = r["commune"].strip() in _PLM
+                out.setdefault(dep, []).append((r["long"].strip(), r["lat"].strip(), refs, plm))
     return out
 
 
@@ -122,7 +125,7 @@ def _count_departement(c: Counter, regs: list[tuple], srid: int, ids: list[str],
     local: dict[int, object] = {}
     nearest: dict[int, int] = {}
     ks, lons, lats = [], [], []
-    for k, (lon, lat, _) in enumerate(regs):
+    for k, (lon, lat, _, _) in enumerate(regs):
         if not lon or not lat:
             continue
         c["points"] += 1
@@ -143,7 +146,7 @@ def _count_departement(c: Counter, regs: list[tuple], srid: int, ids: list[str],
             c[f"points_{band}"] += 1
     shared = Counter(nearest.values())
     c["partage_1_n"] += sum(1 for gi in nearest.values() if shared[gi] > 1)
-    for k, (_, _, refs) in enumerate(regs):
+    for k, (_, _, refs, plm) in enumerate(regs):
         listed = 0
         for i in range(3):
             ref, code, pre, sec, num = refs[5 * i: 5 * i + 5]
@@ -153,6 +156,9 @@ def _count_departement(c: Counter, regs: list[tuple], srid: int, ids: list[str],
             listed += 1
             c["references_listees"] += 1
             c[f"forme_{form}"] += 1
+            if not plm:  # Paris, Lyon and Marseille have two-letter sections only
+                c["references_hors_plm"] += 1
+                c[f"hors_plm_forme_{form}"] += 1
             idpar = _normalised(ref, code, pre, sec, num)
             if idpar is None or idpar not in where:
                 c["references_absentes"] += 1
@@ -187,8 +193,9 @@ def measure(landing: Path, departements: frozenset[str] | None = None) -> dict[s
         out[band] = round(c[band] / pts, 4)
     for n in range(4):
         out[f"references_{n}"] = round(c[f"references_{n}"] / (n_regs or 1), 4)
-    for form in ("section_une_lettre", "composantes", "minuscules", "lettre_o", "section_alteree"):
+    for form in ("composantes", "minuscules", "lettre_o", "section_alteree"):
         out[f"forme_{form}"] = round(c[f"forme_{form}"] / refs, 4)
+    out["forme_section_une_lettre"] = round(c["hors_plm_forme_section_une_lettre"] / (c["references_hors_plm"] or 1), 4)
     out["references_absentes"] = round(c["references_absentes"] / refs, 4)
     out["references_lointaines"] = round(c["references_lointaines"] / (c["references_existantes"] or 1), 4)
     return out

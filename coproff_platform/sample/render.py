@@ -242,9 +242,9 @@ def _wgs84_points(world: World, regs: list[Reg]) -> tuple[list[float | None], li
 
 
 # ---------------------------------------------------------------------------------------------- FF
-def _rect(srid: int, x0: float, y0: float, x1: float, y1: float) -> str:
-    a, b, c, d = f"{x0:.2f}", f"{y0:.2f}", f"{x1:.2f}", f"{y1:.2f}"
-    return f'"SRID={srid};MULTIPOLYGON((({a} {b},{c} {b},{c} {d},{a} {d},{a} {b})))"'
+def _polygon(srid: int, ring: tuple[tuple[float, float], ...]) -> str:
+    coords = ",".join(f"{x:.2f} {y:.2f}" for x, y in ring)
+    return f'"SRID={srid};MULTIPOLYGON((({coords})))"'
 
 
 def write_ff_parcelle(out: TextIO, world: World, year: int, write_header: bool) -> int:
@@ -260,7 +260,7 @@ def write_ff_parcelle(out: TextIO, world: World, year: int, write_header: bool) 
         jann = str(t.jannatmin) if (built and t.jannatmin) else ""
         for pid in t.parcels:
             p = world.parcels[pid]
-            area = int(round((p.x1 - p.x0) * (p.y1 - p.y0)))
+            area = int(round(p.area))
             if built:
                 nlocal, nlogh, ctpdl = p.nlocal, p.nlogh, p.ctpdl
             else:
@@ -268,7 +268,7 @@ def write_ff_parcelle(out: TextIO, world: World, year: int, write_header: bool) 
                 ctpdl = ""
             out.write(
                 f"{p.idpar},{t.idtup},{com.code},{ccodep},{ccocom},000,{p.ccosec},{p.dnupla},{area},"
-                f"{jann if (built and nlocal) else ''},{nlocal},{nlogh},{ctpdl},{_rect(srid, p.x0, p.y0, p.x1, p.y1)}\n")
+                f"{jann if (built and nlocal) else ''},{nlocal},{nlogh},{ctpdl},{_polygon(srid, p.ring)}\n")
             n += 1
     return n
 
@@ -284,15 +284,15 @@ def write_ff_tup(out: TextIO, world: World, year: int, write_header: bool) -> in
         ccodep = com.code[:2]
         jann = str(t.jannatmin) if (built and t.jannatmin) else ""
         idpars = [world.parcels[pid].idpar for pid in t.parcels]
-        total_area = sum(int(round((p.x1 - p.x0) * (p.y1 - p.y0))) for p in (world.parcels[i] for i in t.parcels))
+        total_area = sum(int(round(world.parcels[i].area)) for i in t.parcels)
         if built:
             ctpdl, nlocal, nlogh, nlc = t.ctpdl, t.nlocal, t.nlogh, t.nloghcopro
         else:
             ctpdl, nlocal, nlogh, nlc = "", 0, 0, 0
-        cx, cy = (t.x0 + t.x1) / 2, (t.y0 + t.y1) / 2
+        cx, cy = t.point
         out.write(
             f'{t.idtup},{t.typetup},{com.code},{ccodep},"{{{",".join(idpars)}}}",{len(idpars)},{total_area},'
-            f"{ctpdl},{nlocal},{nlogh},{nlc},{jann},{_rect(srid, t.x0, t.y0, t.x1, t.y1)},"
+            f"{ctpdl},{nlocal},{nlogh},{nlc},{jann},{_polygon(srid, t.ring)},"
             f"SRID={srid};POINT({cx:.2f} {cy:.2f})\n")
     return len(world.tups)
 
@@ -466,7 +466,7 @@ def write_dvf(out: TextIO, world: World, view: YearView, seed: int, write_header
             else:
                 rows.append(base + ["", "", "", "", "", "", "", "", "", "", "0", "1", "Maison", str(surf + 30),
                                     str(max(2, surf // 20)), "S", "sols", "", "",
-                                    str(int((t.x1 - t.x0) * (t.y1 - t.y0))), f"{lon:.6f}", f"{lat:.6f}"])
+                                    str(int(t.area)), f"{lon:.6f}", f"{lat:.6f}"])
             for row in rows:
                 line = csv_line(row)
                 out.write(line)

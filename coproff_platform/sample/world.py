@@ -61,12 +61,15 @@ class WorldBuilder:
         layout.lay_out(world, by_commune)
         Placement(rng, s).place_all(world, plan, unm_commune, layout)
         duplicates.no_accidental_double_counts(rng, world)
-        # how far the layout went past the département's box (communes stack upwards)
+        layout.turn(world)
+        # how far the layout went past the département's box
         ex0, ey0, ex1, ey1 = local_extent(self.dep)
+        ux0 = min((p.x0 for p in world.parcels), default=ex0)
+        uy0 = min((p.y0 for p in world.parcels), default=ey0)
         ux1 = max((p.x1 for p in world.parcels), default=ex0)
         uy1 = max((p.y1 for p in world.parcels), default=ey0)
-        world.overflow_m = max(0.0, ux1 - ex1, uy1 - ey1)
-        world.used_extent = (ex0, ey0, max(ux1, ex0), max(uy1, ey0))
+        world.overflow_m = max(0.0, ux1 - ex1, uy1 - ey1, ex0 - ux0, ey0 - uy0)
+        world.used_extent = (min(ux0, ex0), min(uy0, ey0), max(ux1, ex0), max(uy1, ey0))
         return world
 
     def _syndics(self) -> list[tuple[str, str, str, str]]:
