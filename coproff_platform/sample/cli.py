@@ -28,6 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="do not generate: measure how the registry points and references of the landing "
                              "millésime sit on its parcels (restricted to --departements when given) and "
                              "compare with the real profile (coproff_platform/sample/profil_reel.csv)")
+    parser.add_argument("--cadastre", type=Path, default=None,
+                        help="lay the registrations on the real parcels of one commune: an Etalab file "
+                             "cadastre-<insee>-parcelles.json[.gz]; writes rnic/ and cadastre/ (open-cadastre "
+                             "mode), --copros = registrations (default: one per 12 plausible parcels, 20–400)")
     parser.add_argument("--landing", type=Path, default=None, help="landing zone (default $COPROFF_LANDING_DIR)")
     parser.add_argument("--truth", type=Path, default=None, help="ground truth folder (default $COPROFF_TRUTH_DIR)")
 
@@ -42,8 +46,8 @@ def _profile(args: argparse.Namespace) -> int:
     status = 0
     for year in years:
         folder = landing / str(year)
-        if not (folder / "rnic").is_dir() or not (folder / "ff").is_dir():
-            print(f"coproff sample --profile: {folder} has no rnic/ and ff/ folders", file=sys.stderr)
+        if not (folder / "rnic").is_dir() or not ((folder / "ff").is_dir() or (folder / "cadastre").is_dir()):
+            print(f"coproff sample --profile: {folder} has no rnic/ and ff/ (or cadastre/) folders", file=sys.stderr)
             return 2
         measures = profile.measure(folder, deps)
         print(f"millésime {year}" + (f", départements {','.join(sorted(deps))}" if deps else ""))
@@ -65,6 +69,22 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"coproff sample: {exc}", file=sys.stderr)
         return 2
+    if getattr(args, "cadastre", None) is not None:
+        from .generator import _check_replaceable
+        from .on_cadastre import generate_on_cadastre
+
+        if len(years) != 1 or not args.cadastre.is_file():
+            print("coproff sample --cadastre: one --millesime and an existing cadastre file", file=sys.stderr)
+            return 2
+        landing, truth = args.landing or config.landing_dir(), args.truth or config.truth_dir()
+        _check_replaceable(landing / str(years[0]))
+        _check_replaceable(truth / str(years[0]))
+        try:
+            generate_on_cadastre(args.cadastre, years[0], args.copros, args.seed, landing, truth)
+        except ValueError as exc:
+            print(f"coproff sample: {exc}", file=sys.stderr)
+            return 2
+        return 0
     national = args.departements.strip().lower() in {"all", "national", "france"}
     copros = args.copros if args.copros is not None else (NATIONAL_TOTAL if national else DEFAULT_COPROS)
     if copros < 1:

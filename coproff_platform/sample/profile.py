@@ -1,6 +1,7 @@
 """`coproff sample --profile`: how the registry rows of a landing millésime sit on its parcels.
 
-Measured on the landing files (`rnic/` and the FF parcels of `ff/`), never on the generator's
+Measured on the landing files (`rnic/` and the FF parcels of `ff/`, else the Etalab parcels of
+`cadastre/`), never on the generator's
 drafts, with the definitions used for the real rows of one suburban commune (docs/sample.md):
 - points: share inside a parcel, 0–1 m, 1–3 m, 3–10 m, > 10 m from the nearest parcel;
 - references per registration (0–3 listed), forms of the listed ones (one-letter section padded
@@ -169,6 +170,27 @@ def _count_departement(c: Counter, regs: list[tuple], srid: int, ids: list[str],
         c[f"references_{min(listed, 3)}"] += 1
 
 
+def _cadastre_parcels(files: list[Path], departement: str) -> tuple[int, list[str], list]:
+    """One département's parcels of Etalab cadastre files (open-cadastre landing), projected."""
+    import gzip
+    import json
+
+    from coproff_platform import reference
+
+    srid = reference.local_srid(departement)
+    tr = Transformer.from_crs(4326, srid, always_xy=True)
+    ids: list[str] = []
+    geoms: list = []
+    for f in files:
+        with (gzip.open if f.suffix == ".gz" else open)(f, "rt", encoding="utf-8") as fh:
+            features = [x for x in json.load(fh)["features"]
+                        if normalise.departement_of_insee(x["properties"]["commune"]) == departement]
+        ids += [x["properties"]["id"] for x in features]
+        g = shapely.from_geojson([json.dumps(x["geometry"]) for x in features])
+        geoms += list(shapely.transform(g, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))))
+    return srid, ids, geoms
+
+
 def measure(landing: Path, departements: frozenset[str] | None = None) -> dict[str, float | int]:
     """The profile measures of one landing millésime (`<landing>/<millesime>`), optionally of some
     départements only (the real measures are those of one suburban commune). One département's
@@ -184,7 +206,10 @@ def measure(landing: Path, departements: frozenset[str] | None = None) -> dict[s
     for dep in sorted(regs_by_dep):
         regs = regs_by_dep[dep]
         n_regs += len(regs)
-        srid, ids, geoms = _parcels(files_of.get(dep, []), dep)
+        if files_of or not (landing / "cadastre").is_dir():
+            srid, ids, geoms = _parcels(files_of.get(dep, []), dep)
+        else:  # no FF: the Etalab cadastre files
+            srid, ids, geoms = _cadastre_parcels(sorted((landing / "cadastre").glob("*.json*")), dep)
         _count_departement(c, regs, srid, ids, geoms)
     pts, refs = c["points"] or 1, c["references_listees"] or 1
     out: dict[str, float | int] = {"immatriculations": n_regs, "points": c["points"], "references_listees": c["references_listees"]}
