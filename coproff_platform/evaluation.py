@@ -16,7 +16,8 @@ Matching: a registration counts right when its idtup equals the truth, "no TUP" 
   accuracy  = right answers (TUP or no TUP) / registrations in the truth.
 Confusion per reason code (`motif` of coproff.appariement) and per planted case: right TUP, wrong
 TUP, wrongly unmatched (a TUP in the truth, none found), wrongly matched (no TUP in the truth, one
-found), right "no TUP".
+found), right "no TUP"; with each group's precision (right / (right + wrong + wrongly matched)) and
+recall (right / (right + wrong + wrongly unmatched)).
 Duplicates: pairs compared unordered (a registration number, or `FF_<idtup>`), whatever the kind;
   precision = flagged pairs in the truth / flagged pairs; recall = truth pairs flagged / truth pairs.
 The comparison runs in PostgreSQL: the truth files are streamed in with COPY into temporary tables.
@@ -100,24 +101,31 @@ def _precision(row: dict[str, int]) -> float:
     return _ratio(row["right_tup"], row["right_tup"] + row["wrong_tup"] + row["wrongly_matched"])
 
 
+def _recall(row: dict[str, int]) -> float:
+    """Right TUPs among the group's registrations that have a TUP in the truth."""
+    return _ratio(row["right_tup"], row["right_tup"] + row["wrong_tup"] + row["wrongly_unmatched"])
+
+
 def confusion_lines(title: str, table: dict[str, dict[str, int]]) -> list[str]:
     """A confusion table as text: one line per group, the groups with most errors first."""
     if not table:
         return []
     head = "".join(f"{o:>18}" for o in OUTCOMES)
-    out = [title + ":", f"  {'':<52}{head}   precision"]
+    out = [title + ":", f"  {'':<52}{head}   precision  recall"]
     order = sorted(table.items(), key=lambda kv: (-(kv[1]["wrong_tup"] + kv[1]["wrongly_unmatched"]
                                                     + kv[1]["wrongly_matched"]), kv[0]))
     for name, row in order:
-        out.append(f"  {name:<52}" + "".join(f"{row[o]:>18}" for o in OUTCOMES) + f"   {_precision(row):.4f}")
+        out.append(f"  {name:<52}" + "".join(f"{row[o]:>18}" for o in OUTCOMES)
+                   + f"   {_precision(row):.4f}     {_recall(row):.4f}")
     return out
 
 
 def confusion_markdown(table: dict[str, dict[str, int]], label: str) -> str:
-    rows = [f"| {label} | " + " | ".join(OUTCOMES) + " | precision |", "|---|" + "---:|" * (len(OUTCOMES) + 1)]
+    rows = [f"| {label} | " + " | ".join(OUTCOMES) + " | precision | recall |", "|---|" + "---:|" * (len(OUTCOMES) + 2)]
     for name, row in sorted(table.items(), key=lambda kv: (-(kv[1]["wrong_tup"] + kv[1]["wrongly_unmatched"]
                                                              + kv[1]["wrongly_matched"]), kv[0])):
-        rows.append(f"| {name} | " + " | ".join(str(row[o]) for o in OUTCOMES) + f" | {_precision(row):.4f} |")
+        rows.append(f"| {name} | " + " | ".join(str(row[o]) for o in OUTCOMES)
+                    + f" | {_precision(row):.4f} | {_recall(row):.4f} |")
     return "\n".join(rows)
 
 

@@ -106,5 +106,13 @@ def test_confusion_tables_split_right_wrong_unmatched_and_wrongly_matched_by_mot
                                                    "wrongly_matched": 0, "right_none": 0}
     assert s.by_case["sur_parcelle_voisine / aucune"]["wrong_tup"] == 1
     assert s.by_case["hors_parcelles / aucune"]["wrongly_matched"] == 1
+    # precision and recall per group: right / (right + wrong + wrongly matched), right / (right + wrong + missed)
+    assert (evaluation._precision(s.by_case["dans_parcelle / aucune"]),
+            evaluation._recall(s.by_case["dans_parcelle / aucune"])) == (1.0, 0.5)
+    assert evaluation._recall(s.by_case["sur_parcelle_voisine / aucune"]) == 0.0
+    assert evaluation._precision(s.by_case["hors_parcelles / aucune"]) == 0.0
     text = "\n".join(s.lines())
     assert "matching by planted case" in text and "sur_parcelle_voisine / aucune" in text
+    assert "precision  recall" in text
+    table = evaluation.confusion_markdown(s.by_case, "cas")
+    assert "| precision | recall |" in table and "| dans_parcelle / aucune | 1 | 0 | 1 | 0 | 0 | 1.0000 | 0.5000 |" in table

@@ -37,6 +37,10 @@ def db(fresh_db):
     with fresh_db.engine.begin() as conn:
         conn.execute(sa.text(f"create table coproff.coproff ({COPROFF_COLUMNS}) partition by list (millesime)"))
         conn.execute(sa.text(f"create table coproff.coproff_m{M} partition of coproff.coproff for values in ({M})"))
+        # the parcel source every statistics row carries
+        conn.execute(sa.text("create schema if not exists intermediate"))
+        conn.execute(sa.text("create table intermediate.tup (millesime smallint, idtup text, source_parcelles text)"))
+        conn.execute(sa.text("insert into intermediate.tup values (:m, 'T', 'ff')"), {"m": M})
     return fresh_db
 
 

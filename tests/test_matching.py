@@ -302,3 +302,34 @@ def test_every_reason_code_of_the_matching_is_in_both_dictionaries():
         doc = yaml.safe_load(dictionary.read_text(encoding="utf-8"))
         motif = next(c["description"] for c in doc["columns"] if c["name"] == "motif")
         assert not [c for c in sorted(codes) if c not in motif], dictionary.name
+
+
+def test_idpar_reference_absente_tup_au_point_takes_the_tup_at_the_point_over_a_row_neighbour(fresh_db):
+    fx = Fixture()
+    at_point = fx.plain_tup("930100000L0412", X, Y)  # the address parcel, renumbered: 0L0411 is gone
+    neighbour = fx.plain_tup("930100000L0413", X + 30, Y)  # the next parcel of the row, listed too
+    fx.plain_tup("930100000L0414", X + 60, Y)
+    # the point fronts 0L0412 (1 m outside its south side); the first reference is absent
+    fx.registration("AA0000001", x=X, y=Y - 16, idpar=["930100000L0411", neighbour])
+    # the same without the absent reference: the listed neighbour is taken (rule 1a)
+    fx.registration("AA0000002", x=X, y=Y - 16, idpar=[neighbour])
+    # an absent reference of another section is no clue: the listed neighbour stays
+    fx.registration("AA0000003", x=X, y=Y - 16, idpar=["930100000K0411", neighbour])
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    idtup, methode, motif, nb, distance = match(fresh_db, "AA0000001")
+    assert (idtup, methode, motif, nb) == (at_point, "idpar", "idpar_reference_absente_tup_au_point", 2)
+    assert 0.5 <= float(distance) <= 1.5
+    assert match(fresh_db, "AA0000002")[:3] == (neighbour, "idpar", "idpar_point_a_moins_de_100m")
+    assert match(fresh_db, "AA0000003")[:3] == (neighbour, "idpar", "idpar_point_a_moins_de_100m")
+
+
+def test_idpar_reference_lointaine_tup_au_point_reads_a_section_typo_at_the_point(fresh_db):
+    fx = Fixture()
+    at_point = fx.plain_tup("930100000T0131", X, Y)  # the point is inside it
+    neighbour = fx.plain_tup("930100000T0132", X + 30, Y)
+    fx.plain_tup("930100000Y0131", X + 757, Y)  # what the first reference names, 757 m away
+    fx.registration("AA0000001", x=X, y=Y, idpar=["930100000Y0131", neighbour])
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    assert match(fresh_db, "AA0000001")[:4] == (at_point, "idpar", "idpar_reference_lointaine_tup_au_point", 2)

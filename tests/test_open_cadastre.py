@@ -76,3 +76,7 @@ def test_the_referential_builds_from_rnic_and_a_real_cadastre_only(fresh_db, rea
     with fresh_db.engine.connect() as conn:
         for table in ("coproff.stats_situations", "coproff.stats_ecart_logements", "intermediate.indicateurs"):
             assert conn.execute(sa.text(f"select count(*) from {table} where millesime = 2023")).scalar() > 0, table
+        for table in ("coproff.stats_situations", "coproff.stats_ecart_logements", "coproff.stats_evolution",
+                      "coproff.stats_coherence_construction", "coproff.stats_immatriculation_alur"):
+            sources = conn.execute(sa.text(f"select distinct source_parcelles from {table} where millesime = 2023"))
+            assert sources.scalars().all() == ["cadastre"], table  # the statistics say they count on cadastre parcels

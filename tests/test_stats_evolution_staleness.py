@@ -36,6 +36,9 @@ def test_stats_evolution_is_recomputed_when_the_previous_millesime_is_built_afte
     with fresh_db.engine.begin() as conn:
         conn.execute(sa.text("create table coproff.coproff (idcopro text not null, millesime smallint not null, "
                              "situation text) partition by list (millesime)"))
+        # the parcel source every statistics row carries
+        conn.execute(sa.text("create schema if not exists intermediate"))
+        conn.execute(sa.text("create table intermediate.tup (millesime smallint, idtup text, source_parcelles text)"))
     _coproff_rows(fresh_db, 2024, ["RNC_A", "RNC_B", "RNC_C"])
     with DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions(millesime_partitions.name, ["2023", "2024"])

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from coproff_platform import reference
 
@@ -145,7 +146,13 @@ def test_a_single_source_is_kept_with_its_name(synthese):
 
 # -- statistics models on a hand-made coproff.coproff ---------------------------------------------
 
-def _coproff(conn, rows, millesime=M):
+def _coproff(conn, rows, millesime=M, source_parcelles="ff"):
+    # the parcel source of the millésime, which every statistics row carries (one TUP says it)
+    conn.execute(sa.text("create schema if not exists intermediate"))
+    conn.execute(sa.text(
+        "create table if not exists intermediate.tup (millesime smallint, idtup text, source_parcelles text)"))
+    conn.execute(sa.text("insert into intermediate.tup values (:m, 'T_SOURCE', :s)"),
+                 {"m": millesime, "s": source_parcelles})
     conn.execute(sa.text("""
         create table if not exists coproff.coproff (
             idcopro text, millesime smallint, num_immat char(9), situation text, tup_sans_copro_ff boolean,
@@ -258,7 +265,27 @@ def test_year_over_year_new_gone_and_changed(fresh_db):
         _coproff(conn, [{"idcopro": i, "situation": s, "commune": "75101", "dep": "75"} for i, s in before], 2022)
         _coproff(conn, [{"idcopro": "Z", "situation": "ff_only", "commune": "75101", "dep": "75"}], 2020)
         second = query_model(conn, "marts/stats_evolution.sql", M)
-    assert first == [{"millesime": M, "millesime_precedent": None, "nb_copro": 5, "nb_copro_precedent": None,
+    assert first == [{"millesime": M, "source_parcelles": "ff", "millesime_precedent": None, "nb_copro": 5, "nb_copro_precedent": None,
                       "nb_nouvelles": None, "nb_disparues": None, "nb_situation_changee": None, "nb_inchangees": None}]
-    assert second == [{"millesime": M, "millesime_precedent": 2022, "nb_copro": 5, "nb_copro_precedent": 4,
+    assert second == [{"millesime": M, "source_parcelles": "ff", "millesime_precedent": 2022, "nb_copro": 5, "nb_copro_precedent": 4,
                        "nb_nouvelles": 2, "nb_disparues": 1, "nb_situation_changee": 2, "nb_inchangees": 1}]
+
+
+def test_every_statistics_table_says_which_parcel_source_the_millesime_was_built_from(fresh_db):
+    rows = [{"idcopro": "RNC_AA0000001", "num_immat": "AA0000001", "situation": "rnic_1_1", "commune": "36174",
+             "dep": "36", "lots": 12, "classe": GAP["aucun_ecart"], "coherence": "coherent"},
+            {"idcopro": "RNC_AA0000002", "num_immat": "AA0000002", "situation": "rnic_unmatched", "commune": "36174",
+             "dep": "36", "lots": 4}]
+    with fresh_db.engine.begin() as conn:
+        _coproff(conn, rows, source_parcelles="cadastre")  # open-cadastre millésime
+        _coproff(conn, rows[:1], 2022)  # an FF millésime beside it
+        for model in ("stats_situations", "stats_ecart_logements", "stats_coherence_construction",
+                      "stats_immatriculation_alur", "stats_evolution"):
+            now = query_model(conn, f"marts/{model}.sql", M)
+            before = query_model(conn, f"marts/{model}.sql", 2022)
+            assert now and {r["source_parcelles"] for r in now} == {"cadastre"}, model
+            assert before and {r["source_parcelles"] for r in before} == {"ff"}, model
+    # every stats_* model of the project, stats_fragilite included, documents the column
+    for path in sorted((MODELS / "marts").glob("stats_*.yml")):
+        columns = [c["name"] for c in yaml.safe_load(path.read_text())["columns"]]
+        assert "source_parcelles" in columns, path.name

@@ -29,9 +29,10 @@ dv3f as (
       and datemut <= make_date(:millesime, 12, 31)
 ),
 
-ff_parcelle as (
+-- the parcels of the millésime's TUPs, whichever the parcel source (FF or open cadastre)
+parcelle as (
     select idpar, idtup
-    from staging.ff_parcelle
+    from intermediate.parcelle
     where millesime = :millesime
 ),
 
@@ -65,10 +66,10 @@ mutation_parcels as (
 
 -- the TUPs a mutation touches, once each
 mutation_tups as (
-    select distinct mutation_parcels.idmutation, ff_parcelle.idtup
+    select distinct mutation_parcels.idmutation, parcelle.idtup
     from mutation_parcels
-    inner join ff_parcelle on ff_parcelle.idpar = mutation_parcels.idpar
-    inner join tup_referentiel on tup_referentiel.idtup = ff_parcelle.idtup
+    inner join parcelle on parcelle.idpar = mutation_parcels.idpar
+    inner join tup_referentiel on tup_referentiel.idtup = parcelle.idtup
 ),
 
 sales as (

@@ -32,9 +32,10 @@ dvf as (
     order by line_hash, source_file, source_line
 ),
 
-ff_parcelle as (
+-- the parcels of the millésime's TUPs, whichever the parcel source (FF or open cadastre)
+parcelle as (
     select idpar, idtup
-    from staging.ff_parcelle
+    from intermediate.parcelle
     where millesime = :millesime
 ),
 
@@ -68,10 +69,10 @@ apartment_surfaces as (
 
 -- the TUPs an apartment mutation touches
 mutation_tups as (
-    select distinct dvf.id_mutation, ff_parcelle.idtup
+    select distinct dvf.id_mutation, parcelle.idtup
     from dvf
-    inner join ff_parcelle on ff_parcelle.idpar = dvf.id_parcelle
-    inner join tup_referentiel on tup_referentiel.idtup = ff_parcelle.idtup
+    inner join parcelle on parcelle.idpar = dvf.id_parcelle
+    inner join tup_referentiel on tup_referentiel.idtup = parcelle.idtup
     where dvf.code_type_local = 2
 ),
 

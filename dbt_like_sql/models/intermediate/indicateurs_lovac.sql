@@ -21,9 +21,10 @@ lovac as (
     where millesime = :millesime
 ),
 
-ff_parcelle as (
+-- the parcels of the millésime's TUPs, whichever the parcel source (FF or open cadastre)
+parcelle as (
     select idpar, idtup
-    from staging.ff_parcelle
+    from intermediate.parcelle
     where millesime = :millesime
 ),
 
@@ -35,10 +36,10 @@ tup_referentiel as (
 ),
 
 vacant as (
-    select ff_parcelle.idtup, lovac.ff_idlocal, lovac.debutvacance
+    select parcelle.idtup, lovac.ff_idlocal, lovac.debutvacance
     from lovac
-    inner join ff_parcelle on ff_parcelle.idpar = lovac.ff_idpar
-    inner join tup_referentiel on tup_referentiel.idtup = ff_parcelle.idtup
+    inner join parcelle on parcelle.idpar = lovac.ff_idpar
+    inner join tup_referentiel on tup_referentiel.idtup = parcelle.idtup
     where lovac.ff_ccthp = 'V'
 )
 

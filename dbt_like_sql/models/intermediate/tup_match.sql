@@ -8,7 +8,9 @@
 --          imprecise: both coordinates given with point_imprecis_decimales_max decimals or fewer,
 --          as the truncated `45.75` of real rows). When the accepted
 --          references lead to several TUPs, one is picked deterministically (1b) and the reason
---          code names the deciding criterion.
+--          code names the deciding criterion. Before that (1c), a reference that led nowhere
+--          (absent from the parcels, or too far) may designate the TUP at the point instead of the
+--          row neighbours the other references name.
 --   Step 2 (methode 'geoloc'): for a precise point only, among the TUPs of the registration's own
 --          département (FF are delivered per département; a point across a border designates a
 --          building of the declared département):
@@ -33,6 +35,7 @@ parametres as (
         max(case when code = 'reference_distance_max_m' then valeur::float8 end) as reference_distance_max_m,
         max(case when code = 'geoloc_facade_distance_max_m' then valeur::float8 end) as facade_distance_max_m,
         max(case when code = 'geoloc_copro_ff_distance_max_m' then valeur::float8 end) as copro_ff_distance_max_m,
+        max(case when code = 'reference_tup_au_point_marge_m' then valeur::float8 end) as tup_au_point_marge_m,
         max(case when code = 'point_imprecis_decimales_max' then valeur::integer end) as decimales_max
     from ref.parametres
 ),
@@ -165,6 +168,88 @@ reference_accepted as (
     group by reference_parcel.num_immat, reference_parcel.idtup
 ),
 
+-- the references that led nowhere, for registrations with a precise point: absent from the
+-- parcels (absente), or found beyond reference_distance_max_m of the point (lointaine)
+reference_unused as (
+    select
+        rnic_reference.num_immat,
+        rnic_reference.idpar,
+        not exists (
+            select 1 from reference_parcel
+            where reference_parcel.num_immat = rnic_reference.num_immat
+              and reference_parcel.idpar = rnic_reference.idpar
+        ) as absente
+    from rnic_reference
+    inner join rnic on rnic.num_immat = rnic_reference.num_immat
+    cross join parametres
+    where rnic.geom is not null
+      and not rnic.point_imprecis
+      and not exists (
+          select 1 from reference_parcel
+          where reference_parcel.num_immat = rnic_reference.num_immat
+            and reference_parcel.idpar = rnic_reference.idpar
+            and reference_parcel.distance_m <= parametres.reference_distance_max_m
+      )
+),
+
+-- the TUP at the point of the registrations that have both accepted references and references
+-- that led nowhere: the TUP containing the point, else the nearest within the façade tolerance
+-- (of the declared département, as in step 2; box of ±tolerance/50 km in degrees, as in 2b)
+reference_point_tup as (
+    select distinct on (rnic.num_immat)
+        rnic.num_immat,
+        tup.idtup,
+        ST_Distance(rnic.geom::geography, tup.geomtup::geography) as distance_m
+    from rnic
+    cross join parametres
+    inner join tup
+        on tup.geomtup && ST_Expand(rnic.geom, parametres.facade_distance_max_m / 50000.0)
+       and tup.code_departement = coalesce(rnic.code_departement, tup.code_departement)
+       and ST_DWithin(rnic.geom::geography, tup.geomtup::geography, parametres.facade_distance_max_m)
+    where exists (select 1 from reference_unused where reference_unused.num_immat = rnic.num_immat)
+      and exists (select 1 from reference_accepted where reference_accepted.num_immat = rnic.num_immat)
+    order by rnic.num_immat, ST_Distance(rnic.geom::geography, tup.geomtup::geography), tup.idtup
+),
+
+-- rule 1c (reason codes idpar_reference_absente_tup_au_point, idpar_reference_lointaine_tup_au_point):
+-- the TUP at the point wins over the accepted references when none of them names it, it is nearer
+-- to the point than all of them by reference_tup_au_point_marge_m at least (a point a metre or so
+-- from both is within the precision of an address point: the found reference keeps it), and a
+-- reference that led nowhere points to it: an absent one by
+-- its section (a numéro from before or after a division or renumbering in the point's own
+-- section, the commonest absent reference of real rows), a far one by its numéro (a section typo:
+-- `Y0131` for `T0131`). The address point designates the building; such a registration's other
+-- references name the parcels of its row, and taking the nearest of them would take a neighbour.
+-- (a section written with the letter O for the padding zero is compared as read, `OQ` as `0Q`)
+reference_point_match as (
+    select
+        reference_point_tup.num_immat,
+        reference_point_tup.idtup,
+        reference_point_tup.distance_m,
+        bool_or(reference_unused.absente) as par_reference_absente
+    from reference_point_tup
+    inner join reference_unused on reference_unused.num_immat = reference_point_tup.num_immat
+    inner join parcelle
+        on parcelle.idtup = reference_point_tup.idtup
+       and parcelle.idcom = substr(reference_unused.idpar, 1, 5)
+       and (
+           (reference_unused.absente
+            and (parcelle.section = substr(reference_unused.idpar, 9, 2)
+                 or (substr(reference_unused.idpar, 9, 1) = 'O'
+                     and parcelle.section = '0' || substr(reference_unused.idpar, 10, 1))))
+           or (not reference_unused.absente and parcelle.numero = substr(reference_unused.idpar, 11, 4))
+       )
+    cross join parametres
+    where not exists (
+        select 1 from reference_accepted
+        where reference_accepted.num_immat = reference_point_tup.num_immat
+          and (reference_accepted.idtup = reference_point_tup.idtup
+               or reference_accepted.distance_m
+                  < reference_point_tup.distance_m + parametres.tup_au_point_marge_m)
+    )
+    group by reference_point_tup.num_immat, reference_point_tup.idtup, reference_point_tup.distance_m
+),
+
 -- rule 1b: several TUPs → the one most references lead to, then the nearest to the point to the
 -- metre (the registry point is an address point: it designates the building it fronts; a metre is
 -- about the precision of BAN points), then among equally near ones the one holding an FF
@@ -220,6 +305,20 @@ idpar_match as (
         end as motif
     from idpar_ranked
     where rang = 1
+      and not exists (select 1 from reference_point_match where reference_point_match.num_immat = idpar_ranked.num_immat)
+    union all
+    select
+        reference_point_match.num_immat,
+        reference_point_match.idtup,
+        'idpar' as methode,
+        reference_point_match.distance_m,
+        1 + (select count(*) from reference_accepted where reference_accepted.num_immat = reference_point_match.num_immat)
+            as nb_candidats,
+        case
+            when reference_point_match.par_reference_absente then 'idpar_reference_absente_tup_au_point'
+            else 'idpar_reference_lointaine_tup_au_point'
+        end as motif
+    from reference_point_match
 ),
 
 -- Step 2 ----------------------------------------------------------------------------------------

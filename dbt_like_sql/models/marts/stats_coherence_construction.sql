@@ -8,6 +8,15 @@
 
 with
 
+-- the parcel source the millésime's TUPs were built from (ff or cadastre): one per millésime
+-- (intermediate.tup: FF wins when both exist), so the first TUP says it
+parcel_source as (
+    select source_parcelles
+    from intermediate.tup
+    where millesime = :millesime
+    limit 1
+),
+
 coproff as (
     select idcopro
     from coproff.coproff
@@ -50,6 +59,7 @@ totals as (
 select
     -- ids
     cast(:millesime as smallint) as millesime,
+    parcel_source.source_parcelles,
     cast(classes.ordre as smallint) as ordre,
     classes.coherence_construction,
     -- counts and shares
@@ -60,3 +70,4 @@ select
 from classes
 cross join totals
 left join counts on counts.coherence_construction = classes.coherence_construction
+left join parcel_source on true

@@ -10,6 +10,15 @@
 
 with
 
+-- the parcel source the millésime's TUPs were built from (ff or cadastre): one per millésime
+-- (intermediate.tup: FF wins when both exist), so the first TUP says it
+parcel_source as (
+    select source_parcelles
+    from intermediate.tup
+    where millesime = :millesime
+    limit 1
+),
+
 coproff as (
     select idcopro
     from coproff.coproff
@@ -52,6 +61,7 @@ totals as (
 select
     -- ids
     cast(:millesime as smallint) as millesime,
+    parcel_source.source_parcelles,
     cast(classes.ordre as smallint) as ordre,
     classes.classe,
     -- counts and shares
@@ -62,3 +72,4 @@ select
 from classes
 cross join totals
 left join counts on counts.classe = classes.classe
+left join parcel_source on true

@@ -7,6 +7,15 @@
 
 with
 
+-- the parcel source the millésime's TUPs were built from (ff or cadastre): one per millésime
+-- (intermediate.tup: FF wins when both exist), so the first TUP says it
+parcel_source as (
+    select source_parcelles
+    from intermediate.tup
+    where millesime = :millesime
+    limit 1
+),
+
 current_millesime as (
     select idcopro, situation
     from coproff.coproff
@@ -49,6 +58,7 @@ counted as (
 select
     -- ids
     cast(:millesime as smallint) as millesime,
+    parcel_source.source_parcelles,
     cast(previous_key.millesime as smallint) as millesime_precedent,
     -- counts (NULL when there is no previous millésime)
     cast(counted.nb_copro as integer) as nb_copro,
@@ -59,3 +69,4 @@ select
     cast(case when previous_key.millesime is not null then counted.nb_inchangees end as integer) as nb_inchangees
 from counted
 cross join previous_key
+left join parcel_source on true

@@ -3,6 +3,15 @@
 -- copropriétés of the territory; shares are of the territory's copropriétés.
 with
 
+-- the parcel source the millésime's TUPs were built from (ff or cadastre): one per millésime
+-- (intermediate.tup: FF wins when both exist), so the first TUP says it
+parcel_source as (
+    select source_parcelles
+    from intermediate.tup
+    where millesime = :millesime
+    limit 1
+),
+
 -- a copropriété without a département (no commune code) is counted under 'inconnu'
 fragilite as (
     select coalesce(code_departement, 'inconnu') as code_departement, famille, indicatif, immatriculee, signal_impayes, signal_dettes_fournisseurs,
@@ -59,6 +68,7 @@ totaux as (
 
 select
     cast(:millesime as smallint) as millesime,
+    parcel_source.source_parcelles,
     g.niveau,
     g.code_territoire,
     g.famille,
@@ -79,3 +89,4 @@ select
 from grille g
 join totaux t using (niveau, code_territoire)
 left join comptes c using (niveau, code_territoire, famille)
+left join parcel_source on true

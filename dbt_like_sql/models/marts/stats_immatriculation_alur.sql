@@ -8,6 +8,15 @@
 
 with
 
+-- the parcel source the millésime's TUPs were built from (ff or cadastre): one per millésime
+-- (intermediate.tup: FF wins when both exist), so the first TUP says it
+parcel_source as (
+    select source_parcelles
+    from intermediate.tup
+    where millesime = :millesime
+    limit 1
+),
+
 coproff as (
     select num_immat, lots_total, nlocal
     from coproff.coproff
@@ -67,6 +76,7 @@ counts as (
 select
     -- ids
     cast(:millesime as smallint) as millesime,
+    parcel_source.source_parcelles,
     cast(classes.ordre as smallint) as ordre,
     classes.classe_taille,
     -- legal deadline and whether it had passed at the RNIC export (September of the millésime)
@@ -80,3 +90,4 @@ select
           / nullif(counts.nb_immatriculees + counts.nb_ff_seules, 0), 4) as taux_immatriculation
 from classes
 left join counts on counts.ordre = classes.ordre
+left join parcel_source on true

@@ -9,6 +9,15 @@
 
 with
 
+-- the parcel source the millésime's TUPs were built from (ff or cadastre): one per millésime
+-- (intermediate.tup: FF wins when both exist), so the first TUP says it
+parcel_source as (
+    select source_parcelles
+    from intermediate.tup
+    where millesime = :millesime
+    limit 1
+),
+
 coproff as (
     select idcopro, situation, tup_sans_copro_ff, code_commune, code_departement, epci
     from coproff.coproff
@@ -56,6 +65,7 @@ counted as (
 select
     -- ids
     cast(:millesime as smallint) as millesime,
+    parcel_source.source_parcelles,
     niveau,
     code_territoire,
     -- counts
@@ -72,3 +82,4 @@ select
     round(cast(nb_rnic_unmatched as numeric) / nb_copro, 4) as part_rnic_unmatched,
     round(cast(nb_tup_sans_copro_ff as numeric) / nb_copro, 4) as part_tup_sans_copro_ff
 from counted
+left join parcel_source on true
