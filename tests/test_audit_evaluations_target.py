@@ -14,6 +14,7 @@ import pytest
 from dagster import AssetCheckKey, AssetKey, instance_for_test, materialize
 from dagster._core.storage.event_log.base import AssetRecordsFilter
 
+from coproff_platform import labels as L
 from coproff_platform.assets.models import model_asset
 from coproff_platform.models.build import build_all
 from coproff_platform.models.fixtures import PARIS, Fixture
@@ -78,7 +79,7 @@ def test_a_failed_build_s_evaluations_do_not_target_the_published_version(fresh_
     assert not never.success and not _materializations(instance)
     for e in never.get_asset_check_evaluations():
         assert e.target_materialization_data is None
-        assert e.metadata["version_publiee"].value.startswith("aucune matérialisation"), e.check_name
+        assert e.metadata[L.VERSION_PUBLIEE].value.startswith("aucune matérialisation"), e.check_name
     published = materialize([model_asset(model)], partition_key=M, resources={"postgis": fresh_db},
                             instance=instance)
     failed = materialize([broken], partition_key=M, resources={"postgis": fresh_db}, instance=instance,
@@ -91,8 +92,8 @@ def test_a_failed_build_s_evaluations_do_not_target_the_published_version(fresh_
         # not the published materialization: the judged table was never published
         assert e.target_materialization_data is None, name
         assert e.partition == M
-        assert e.metadata["version_jugee"].value.startswith("reconstruction non publiée"), name
-        assert published.run_id in e.metadata["version_publiee"].value, name
+        assert e.metadata[L.VERSION_JUGEE].value.startswith("reconstruction non publiée"), name
+        assert published.run_id in e.metadata[L.VERSION_PUBLIEE].value, name
     # Dagster 1.13's UI places an evaluation without target by timestamp, on the partition's
     # latest materialization (the published one): this is why the metadata above says which
     # version was judged. (Not asserted: Dagster stores the evaluation's time in whole seconds, so

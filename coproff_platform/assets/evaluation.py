@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from coproff_platform import labels as L
 from coproff_platform.config import truth_dir
 from coproff_platform.evaluation import TruthMissing, confusion_markdown, evaluate
 from coproff_platform.partitions import millesime_partitions
@@ -44,20 +45,20 @@ def evaluation_scores(context: AssetExecutionContext, postgis: PostGISResource) 
         return
     yield MaterializeResult(
         metadata={
-            "matching_precision": scores.matching_precision,
-            "matching_recall": scores.matching_recall,
-            "matching_accuracy": scores.matching_accuracy,
-            "duplicates_precision": scores.duplicates_precision,
-            "duplicates_recall": scores.duplicates_recall,
-            "registrations_truth": scores.registrations_truth,
-            "registrations_matched": scores.registrations_matched,
-            "pairs_truth": scores.pairs_truth,
-            "pairs_flagged": scores.pairs_flagged,
-            "principal_secondaire_flagged": scores.principal_secondaire_flagged,
-            "duplicates_by_kind": MetadataValue.md(_kinds_markdown(scores.by_kind)),
-            "matching_by_motif": MetadataValue.md(confusion_markdown(scores.by_motif, "motif")),
-            "matching_by_planted_case": MetadataValue.md(confusion_markdown(scores.by_case, "cas planté (point / référence)")),
-            "summary": MetadataValue.md("\n".join(f"    {line}" for line in scores.lines())),
+            L.PRECISION_APPARIEMENT: scores.matching_precision,
+            L.RAPPEL_APPARIEMENT: scores.matching_recall,
+            L.EXACTITUDE_APPARIEMENT: scores.matching_accuracy,
+            L.PRECISION_DOUBLONS: scores.duplicates_precision,
+            L.RAPPEL_DOUBLONS: scores.duplicates_recall,
+            L.IMMATRICULATIONS_VERITE: scores.registrations_truth,
+            L.IMMATRICULATIONS_APPARIEES: scores.registrations_matched,
+            L.PAIRES_VERITE: scores.pairs_truth,
+            L.PAIRES_SIGNALEES: scores.pairs_flagged,
+            L.PRINCIPAL_SECONDAIRE_SIGNALES: scores.principal_secondaire_flagged,
+            L.DOUBLONS_PAR_TYPE: MetadataValue.md(_kinds_markdown(scores.by_kind)),
+            L.APPARIEMENT_PAR_MOTIF: MetadataValue.md(confusion_markdown(scores.by_motif, "motif")),
+            L.APPARIEMENT_PAR_CAS_PLANTE: MetadataValue.md(confusion_markdown(scores.by_case, "cas planté (point / référence)")),
+            L.RESUME: MetadataValue.md("\n".join(f"    {line}" for line in scores.lines())),
         }
     )
 

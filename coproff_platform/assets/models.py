@@ -35,6 +35,7 @@ from dagster import (
     asset,
 )
 
+from coproff_platform import labels as L
 from coproff_platform.checks.audits import Audit, AuditResult, audits_of, check_audit_folders
 from coproff_platform.metadata import markdown_table
 from coproff_platform.models.build import AuditFailed, AuditOutcome, build_model
@@ -49,18 +50,21 @@ def asset_key_of_table(table: str) -> AssetKey:
     return AssetKey(table.split("."))
 
 
-def audit_metadata(audit: Audit, result: AuditResult) -> dict:
-    """What a check shows: the offending count, a sample of the rows, the thresholds, the file."""
-    meta: dict = {"lignes_en_faute": result.offending, "fichier": MetadataValue.path(audit.relative_path)}
+def audit_metadata(audit: Audit, result: AuditResult, millesime: int) -> dict:
+    """What a check shows: the judged millésime, the offending count (labelled with the millésime: the
+    UI plots a check's evaluations of every millésime together), a sample, the thresholds, the file."""
+    meta: dict = {L.MILLESIME: MetadataValue.text(str(millesime)),
+                  L.du_millesime(L.LIGNES_EN_FAUTE, millesime): result.offending,
+                  L.FICHIER: MetadataValue.path(audit.relative_path)}
     if result.error:
-        meta["erreur"] = result.error
+        meta[L.ERREUR] = result.error
     if result.sample:
         shown = len(result.sample)
-        meta["échantillon"] = MetadataValue.md(
+        meta[L.ECHANTILLON] = MetadataValue.md(
             f"{result.offending:,} ligne(s) en faute ; les {shown} premières :\n\n"
             + markdown_table(result.columns, result.sample))
     if result.thresholds:
-        meta["seuils"] = MetadataValue.md(markdown_table(["paramètre", "valeur", "source"], result.thresholds))
+        meta[L.SEUILS] = MetadataValue.md(markdown_table(["paramètre", "valeur", "source"], result.thresholds))
     return meta
 
 
@@ -70,14 +74,14 @@ def _description(audit: Audit, result: AuditResult) -> str:
     return audit.description
 
 
-def _check_result(model: Model, outcome: AuditOutcome) -> AssetCheckResult:
+def _check_result(model: Model, outcome: AuditOutcome, millesime: int) -> AssetCheckResult:
     a, r = outcome.audit, outcome.result
     return AssetCheckResult(
         asset_key=AssetKey(model.asset_key_path),
         check_name=a.name,
         passed=r.passed,
         severity=AssetCheckSeverity.ERROR if a.blocking else AssetCheckSeverity.WARN,
-        metadata=audit_metadata(a, r),
+        metadata=audit_metadata(a, r, millesime),
         description=_description(a, r),
     )
 
@@ -100,9 +104,9 @@ def _unpublished_evaluation(context: AssetExecutionContext, model: Model, outcom
         check_name=a.name,
         passed=r.passed,
         metadata={
-            **audit_metadata(a, r),
-            "version_jugee": f"reconstruction non publiée du run {context.run_id}",
-            "version_publiee": published,
+            **audit_metadata(a, r, int(context.partition_key)),
+            L.VERSION_JUGEE: f"reconstruction non publiée du run {context.run.run_id}",
+            L.VERSION_PUBLIEE: published,
         },
         target_materialization_data=None,
         severity=AssetCheckSeverity.ERROR if a.blocking else AssetCheckSeverity.WARN,
@@ -140,7 +144,7 @@ def model_asset(model: Model) -> AssetsDefinition:
     # what the audits read besides the model's own table (reference tables, staged sources)
     audit_reads = {t for a in audits for t in a.reads} - {model.table} - set(model.upstream)
     check_specs = [_check_spec(key, a) for a in audits]
-    static_meta = {"sql_file": MetadataValue.path(model.relative_path), "table": model.table}
+    static_meta = {L.FICHIER_SQL: MetadataValue.path(model.relative_path), L.TABLE: model.table}
     schema = _declared_schema(model)
     if schema is not None:
         static_meta["dagster/column_schema"] = schema
@@ -172,19 +176,19 @@ def model_asset(model: Model) -> AssetsDefinition:
         yield MaterializeResult(
             metadata={
                 "dagster/row_count": report.row_count,
-                "duration_s": round(report.duration_s, 3),
-                "millesime": millesime,
-                "sql": MetadataValue.md(f"```sql\n{model.sql}\n```"),
-                "preview": MetadataValue.md(report.preview_markdown),
+                L.DUREE_S: round(report.duration_s, 3),
+                L.MILLESIME: millesime,
+                L.SQL: MetadataValue.md(f"```sql\n{model.sql}\n```"),
+                L.APERCU: MetadataValue.md(report.preview_markdown),
                 "dagster/column_schema": TableSchema(
                     columns=[TableColumn(n, t, docs.get(n, "")) for n, t in report.columns]
                 ),
-                "undocumented_columns": ", ".join(report.undocumented) or "none",
-                "schema_changes": "; ".join(report.schema_changes) or "none",
+                L.COLONNES_NON_DOCUMENTEES: ", ".join(report.undocumented) or "aucune",
+                L.CHANGEMENTS_DE_SCHEMA: "; ".join(report.schema_changes) or "aucun",
                 **report.extra_metadata,
             },
             # after the materialization: each evaluation targets this run's materialization
-            check_results=[_check_result(model, o) for o in report.audits],
+            check_results=[_check_result(model, o, millesime) for o in report.audits],
         )
 
     return _model
