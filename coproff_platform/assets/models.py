@@ -8,14 +8,18 @@ Which materialization an evaluation judged: Dagster attaches each check evaluati
 materialization of the partition at the moment the evaluation is logged. So a successful build
 records its materialization first and its audit results after it (`MaterializeResult` with
 `check_results`): each evaluation targets its own run's materialization. A build stopped by a
-blocking audit materialized nothing; its evaluations are logged without a target materialization
-(not the published version they did not judge), and their metadata says which version was judged
-and which one stays published.
+blocking audit materialized nothing; its evaluations target "the unpublished rebuild" (run id of
+the failed run, storage id -1: no materialization has it), so that the UI does not count them
+against the published version, and their metadata says which version was judged and which one
+stays published. Any failed build also records an observation of the asset's partition saying
+which version stays published, since when, by which run.
 """
 
 
+import time
 import warnings
 from collections.abc import Iterator
+from datetime import datetime, timezone
 
 from dagster import (
     AssetCheckEvaluation,
@@ -24,6 +28,7 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    AssetObservation,
     AssetRecordsFilter,
     AssetsDefinition,
     Failure,
@@ -33,6 +38,11 @@ from dagster import (
     TableColumn,
     TableSchema,
     asset,
+)
+
+# not exported at the top level of dagster 1.13, but the documented field type of AssetCheckEvaluation
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
 )
 
 from coproff_platform import labels as L
@@ -86,18 +96,48 @@ def _check_result(model: Model, outcome: AuditOutcome, millesime: int) -> AssetC
     )
 
 
-def _published_version(context: AssetExecutionContext, key: AssetKey) -> str:
+# Stands for "the unpublished rebuild" as an evaluation's target: no materialization has this id
+# (Dagster's storage ids start at 1), so the UI never counts the evaluation against the published one.
+UNPUBLISHED_REBUILD_ID = -1
+
+
+def _kept_version(context: AssetExecutionContext, key: AssetKey) -> dict:
+    """The version of the partition that stays published after a failed rebuild: metadata (French)."""
     records = context.instance.fetch_materializations(
         AssetRecordsFilter(asset_key=key, asset_partitions=[context.partition_key]), limit=1).records
     if not records:
-        return "aucune matérialisation de ce millésime dans Dagster : rien n'a été publié par un run"
+        return {L.TOUJOURS_PUBLIE: False,
+                L.VERSION_PUBLIEE: "aucune matérialisation de ce millésime dans Dagster : rien n'a été publié par un run"}
     r = records[0]
-    return f"matérialisation du run {r.event_log_entry.run_id} (id {r.storage_id}), inchangée"
+    return {
+        L.TOUJOURS_PUBLIE: True,
+        L.VERSION_PUBLIEE: f"matérialisation du run {r.event_log_entry.run_id} (id {r.storage_id}), inchangée",
+        L.PUBLIE_DEPUIS: MetadataValue.timestamp(r.timestamp),
+        L.EXECUTION_DE_PUBLICATION: r.event_log_entry.run_id,
+    }
+
+
+def _kept_version_observation(context: AssetExecutionContext, key: AssetKey, kept: dict, cause: str) -> AssetObservation:
+    """Said next to the asset after a failed rebuild: which version consumers still read."""
+    millesime = context.partition_key
+    if kept[L.TOUJOURS_PUBLIE]:
+        since = datetime.fromtimestamp(kept[L.PUBLIE_DEPUIS].value, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        text = (f"Échec de la reconstruction du millésime {millesime} : la version précédente reste publiée, "
+                f"inchangée (run {kept[L.EXECUTION_DE_PUBLICATION]}, depuis le {since})")
+    else:
+        text = f"Échec de la construction du millésime {millesime} : aucune version de ce millésime n'est publiée"
+    return AssetObservation(
+        asset_key=key,
+        partition=millesime,
+        description=text,
+        metadata={**kept, L.MILLESIME: MetadataValue.text(millesime),
+                  L.EXECUTION_EN_ECHEC: context.run.run_id, L.CAUSE: cause[:500]},
+    )
 
 
 def _unpublished_evaluation(context: AssetExecutionContext, model: Model, outcome: AuditOutcome,
-                            published: str) -> AssetCheckEvaluation:
-    """An evaluation of a build that was not published: it targets no materialization."""
+                            kept: dict) -> AssetCheckEvaluation:
+    """An evaluation of a build that was not published: it targets the unpublished rebuild."""
     a, r = outcome.audit, outcome.result
     return AssetCheckEvaluation(
         asset_key=AssetKey(model.asset_key_path),
@@ -106,9 +146,12 @@ def _unpublished_evaluation(context: AssetExecutionContext, model: Model, outcom
         metadata={
             **audit_metadata(a, r, int(context.partition_key)),
             L.VERSION_JUGEE: f"reconstruction non publiée du run {context.run.run_id}",
-            L.VERSION_PUBLIEE: published,
+            L.VERSION_PUBLIEE: kept[L.VERSION_PUBLIEE],
         },
-        target_materialization_data=None,
+        # Without a target, Dagster's UI would place the evaluation by timestamp on the latest
+        # materialization, i.e. the published version it did not judge.
+        target_materialization_data=AssetCheckEvaluationTargetMaterializationData(
+            storage_id=UNPUBLISHED_REBUILD_ID, run_id=context.run.run_id, timestamp=time.time()),
         severity=AssetCheckSeverity.ERROR if a.blocking else AssetCheckSeverity.WARN,
         description=_description(a, r),
         blocking=a.blocking,
@@ -166,10 +209,14 @@ def model_asset(model: Model) -> AssetsDefinition:
         try:
             report = build_model(postgis, model, millesime, audits)
         except AuditFailed as exc:
-            published = _published_version(context, key)
+            kept = _kept_version(context, key)
             for outcome in exc.audits:
-                yield _unpublished_evaluation(context, model, outcome, published)
+                yield _unpublished_evaluation(context, model, outcome, kept)
+            yield _kept_version_observation(context, key, kept, str(exc))
             raise Failure(description=str(exc)) from exc
+        except Exception as exc:
+            yield _kept_version_observation(context, key, _kept_version(context, key), f"{type(exc).__name__}: {exc}")
+            raise
         docs = {c.name: c.description for c in model.dictionary.columns}
         if report.undocumented:
             context.log.warning(f"{model.table}: columns without a description in the dictionary: {report.undocumented}")
