@@ -13,10 +13,11 @@ from coproff_platform.config import truth_dir
 from coproff_platform.evaluation import TruthMissing, confusion_markdown, evaluate
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.postgis import PostGISResource
+from coproff_platform.ui import OWNERS, group_of
 
 
 def _kinds_markdown(by_kind: dict[str, dict[str, float]]) -> str:
-    rows = ["| kind | truth | flagged | precision | recall |", "|---|---:|---:|---:|---:|"]
+    rows = ["| type | vérité | signalées | précision | rappel |", "|---|---:|---:|---:|---:|"]
     for kind, s in sorted(by_kind.items()):
         rows.append(f"| {kind} | {int(s['truth'])} | {int(s['flagged'])} | {s['precision']:.4f} | {s['recall']:.4f} |")
     return "\n".join(rows)
@@ -26,14 +27,14 @@ def _kinds_markdown(by_kind: dict[str, dict[str, float]]) -> str:
     key=AssetKey(["evaluation", "scores"]),
     deps=[AssetKey(["coproff", "appariement"]), AssetKey(["coproff", "doublons"])],
     partitions_def=millesime_partitions,
-    group_name="evaluation",
-    owners=["team:coproff-data"],
+    group_name=group_of(AssetKey(["evaluation", "scores"])),
+    owners=OWNERS,
     kinds={"postgres", "python"},
     output_required=False,
     description=(
-        "Precision and recall of the RNIC ↔ TUP matching and of the duplicate pairs against the "
-        "ground truth of a generated sample (COPROFF_TRUTH_DIR/<millesime>/). Materializes nothing "
-        "for a millésime without ground truth (real data)."
+        "Précision et rappel de l'appariement RNIC ↔ TUP et des paires de doublons, mesurés sur la "
+        "vérité terrain d'un échantillon généré (COPROFF_TRUTH_DIR/<millesime>/). Ne matérialise rien "
+        "pour un millésime sans vérité terrain (données réelles)."
     ),
 )
 def evaluation_scores(context: AssetExecutionContext, postgis: PostGISResource) -> Iterator[MaterializeResult]:

@@ -52,7 +52,7 @@ from coproff_platform.models.build import AuditFailed, AuditOutcome, build_model
 from coproff_platform.models.project import Model, project
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.postgis import PostGISResource
-from coproff_platform.ui import OWNERS, group_of
+from coproff_platform.ui import OWNERS, group_of, public_names
 
 
 def asset_key_of_table(table: str) -> AssetKey:
@@ -67,7 +67,7 @@ def audit_metadata(audit: Audit, result: AuditResult, millesime: int) -> dict:
                   L.du_millesime(L.LIGNES_EN_FAUTE, millesime): result.offending,
                   L.FICHIER: MetadataValue.path(audit.relative_path)}
     if result.error:
-        meta[L.ERREUR] = result.error
+        meta[L.ERREUR] = public_names(result.error)
     if result.sample:
         shown = len(result.sample)
         meta[L.ECHANTILLON] = MetadataValue.md(
@@ -80,7 +80,7 @@ def audit_metadata(audit: Audit, result: AuditResult, millesime: int) -> dict:
 
 def _description(audit: Audit, result: AuditResult) -> str:
     if result.error:
-        return f"{audit.description}\n\nL'audit n'a pas pu être évalué : {result.error}"
+        return f"{audit.description}\n\nL'audit n'a pas pu être évalué : {public_names(result.error)}"
     return audit.description
 
 
