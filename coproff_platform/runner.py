@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coproff_platform import labels as L
 from coproff_platform.cli import (
     EXIT_BUILD_FAILED,
     EXIT_CHECK_FAILED,
@@ -230,7 +231,7 @@ def _cause_line(error) -> str:
 def _source_notes(mat) -> list[str]:
     notes = []
     for label, value in mat.metadata.items():
-        if label in ("note", "source_present") or label.startswith("note"):
+        if label in (L.NOTE, L.SOURCE_PRESENTE):
             notes.append(f"{label}={getattr(value, 'value', value)}")
     return notes
 
@@ -248,7 +249,7 @@ def outcome_of(result) -> Outcome:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             mat = event.event_specific_data.materialization
             rows = mat.metadata.get("dagster/row_count")
-            quarantined = next((v.value for k, v in mat.metadata.items() if "quarantin" in k and isinstance(getattr(v, "value", None), int)), None)
+            quarantined = getattr(mat.metadata.get(L.LIGNES_EN_QUARANTAINE), "value", None)
             extra = []
             if quarantined is not None:
                 extra.append(f"{quarantined:,} quarantined")

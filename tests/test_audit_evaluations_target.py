@@ -3,18 +3,22 @@
 Dagster records, with each check evaluation, the materialization it judged: the latest
 materialization of the partition at the moment the evaluation is logged. A model asset must
 therefore record its materialization before its audit results; and when a blocking audit stops
-the build, nothing was materialized, so the evaluations must not point at the published version.
+the build, nothing was materialized, so the evaluations must not point at the published version,
+and an observation of the partition says which version stays published.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
 from dagster import AssetCheckKey, AssetKey, instance_for_test, materialize
+from dagster._core.loader import LoadingContextForTest
 from dagster._core.storage.event_log.base import AssetRecordsFilter
 
-from coproff_platform.assets.models import model_asset
+from coproff_platform import labels as L
+from coproff_platform.assets.models import UNPUBLISHED_REBUILD_ID, model_asset
 from coproff_platform.models.build import build_all
 from coproff_platform.models.fixtures import PARIS, Fixture
 from coproff_platform.models.project import project
@@ -44,6 +48,12 @@ def _materializations(instance):
     records = instance.fetch_materializations(
         AssetRecordsFilter(asset_key=COPROFF, asset_partitions=[M]), limit=10).records
     return {r.event_log_entry.run_id: r.storage_id for r in records}
+
+
+def _observations(instance):
+    """The model partition's observations, newest first."""
+    records = instance.fetch_observations(AssetRecordsFilter(asset_key=COPROFF, asset_partitions=[M]), limit=10).records
+    return [r.event_log_entry.asset_observation for r in records]
 
 
 def test_each_run_s_evaluations_target_that_run_s_own_materialization(fresh_db, instance):
@@ -77,8 +87,10 @@ def test_a_failed_build_s_evaluations_do_not_target_the_published_version(fresh_
                         raise_on_error=False)
     assert not never.success and not _materializations(instance)
     for e in never.get_asset_check_evaluations():
-        assert e.target_materialization_data is None
-        assert e.metadata["version_publiee"].value.startswith("aucune matérialisation"), e.check_name
+        assert e.target_materialization_data.storage_id == UNPUBLISHED_REBUILD_ID
+        assert e.metadata[L.VERSION_PUBLIEE].value.startswith("aucune matérialisation"), e.check_name
+    [first_obs] = _observations(instance)
+    assert first_obs.metadata[L.TOUJOURS_PUBLIE].value is False
     published = materialize([model_asset(model)], partition_key=M, resources={"postgis": fresh_db},
                             instance=instance)
     failed = materialize([broken], partition_key=M, resources={"postgis": fresh_db}, instance=instance,
@@ -88,15 +100,25 @@ def test_a_failed_build_s_evaluations_do_not_target_the_published_version(fresh_
     evaluations = {e.check_name: e for e in failed.get_asset_check_evaluations() if e.asset_key == COPROFF}
     assert not evaluations["idcopro_unique_and_well_formed"].passed
     for name, e in evaluations.items():
-        # not the published materialization: the judged table was never published
-        assert e.target_materialization_data is None, name
+        # the unpublished rebuild of the failed run, not the published materialization
+        assert e.target_materialization_data.run_id == failed.run_id, name
+        assert e.target_materialization_data.storage_id == UNPUBLISHED_REBUILD_ID, name
         assert e.partition == M
-        assert e.metadata["version_jugee"].value.startswith("reconstruction non publiée"), name
-        assert published.run_id in e.metadata["version_publiee"].value, name
-    # Dagster 1.13's UI places an evaluation without target by timestamp, on the partition's
-    # latest materialization (the published one): this is why the metadata above says which
-    # version was judged. (Not asserted: Dagster stores the evaluation's time in whole seconds, so
-    # the placement depends on whether the two runs fall in the same second.)
-    [record] = instance.event_log_storage.get_asset_check_execution_history(
-        AssetCheckKey(COPROFF, "idcopro_unique_and_well_formed"), limit=1)
-    assert record.run_id == failed.run_id
+        assert e.metadata[L.VERSION_JUGEE].value.startswith("reconstruction non publiée"), name
+        assert published.run_id in e.metadata[L.VERSION_PUBLIEE].value, name
+    # What the UI asks Dagster: does the partition's latest check execution judge its latest
+    # materialization? No, whatever the timestamps (a target-less evaluation would be placed by
+    # timestamp, on the published version).
+    context = LoadingContextForTest(instance)
+    for name in evaluations:
+        [record] = instance.event_log_storage.get_asset_check_execution_history(AssetCheckKey(COPROFF, name), limit=1)
+        assert record.run_id == failed.run_id
+        assert asyncio.run(record.targets_latest_materialization(context)) is False, name
+    # next to the asset: an observation of the partition says which version stays published
+    obs = _observations(instance)[0]
+    assert obs.metadata[L.TOUJOURS_PUBLIE].value is True
+    assert obs.metadata[L.EXECUTION_DE_PUBLICATION].value == published.run_id
+    assert obs.metadata[L.EXECUTION_EN_ECHEC].value == failed.run_id
+    [mat] = instance.fetch_materializations(AssetRecordsFilter(asset_key=COPROFF, asset_partitions=[M]), limit=1).records
+    assert obs.metadata[L.PUBLIE_DEPUIS].value == mat.timestamp
+    assert "la version précédente reste publiée" in obs.description and published.run_id in obs.description

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from dagster import AssetCheckKey, AssetKey, DagsterInstance, materialize
 
+from coproff_platform import labels as L
 from coproff_platform.assets.models import model_asset
 from coproff_platform.checks.audits import (
     AuditDefinitionError,
@@ -75,8 +76,8 @@ def test_adding_one_sql_file_adds_a_check_to_the_model_asset(project_copy, fresh
     key = AssetCheckKey(AssetKey(["coproff", "coproff"]), "no_row_without_situation")
     [evaluation] = [e for e in result.get_asset_check_evaluations() if e.asset_check_key == key]
     assert evaluation.passed and evaluation.partition == str(M)
-    assert evaluation.metadata["lignes_en_faute"].value == 0
-    assert evaluation.metadata["fichier"].value.endswith("marts/coproff.audits/no_row_without_situation.sql")
+    assert evaluation.metadata[L.du_millesime(L.LIGNES_EN_FAUTE, M)].value == 0
+    assert evaluation.metadata[L.FICHIER].value.endswith("marts/coproff.audits/no_row_without_situation.sql")
 
 
 @pytest.mark.parametrize("header, message", [

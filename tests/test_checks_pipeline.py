@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from dagster import DagsterInstance, materialize
 
+from coproff_platform import labels as L
 from coproff_platform.assets.models import MODEL_ASSETS
 from coproff_platform.checks.audits import audits_for
 from coproff_platform.checks.metadata_hooks import metadata_for
@@ -68,8 +69,8 @@ def test_audit_evaluations_carry_the_partition_and_the_statistics(fresh_db, inst
     assert tuple(france) == (6, 2, 2, 1, 1)
     # the statistics' tables and plots are in their materializations' metadata (metadata hooks)
     gap = result.asset_materializations_for_node("coproff__stats_ecart_logements")[0].metadata
-    assert "| Aucun écart | 1 |" in gap["classes"].value and "base64," in gap["plot"].value
-    assert "plot" in result.asset_materializations_for_node("coproff__stats_situations")[0].metadata
+    assert "| Aucun écart | 1 |" in gap[L.CLASSES].value and "base64," in gap[L.GRAPHIQUE].value
+    assert L.GRAPHIQUE in result.asset_materializations_for_node("coproff__stats_situations")[0].metadata
 
 
 def test_statistics_metadata_hooks_render_markdown_tables_and_png_plots(fresh_db):
@@ -80,10 +81,10 @@ def test_statistics_metadata_hooks_render_markdown_tables_and_png_plots(fresh_db
         alur = metadata_for("coproff/stats_immatriculation_alur", conn, "coproff.stats_immatriculation_alur", M)
     # compared: AA0000001 (10 lots, 10 FF dwellings) and AA0000005 (lots not filled);
     # out of scope: AA0000002/3 share a TUP, AA0000004 is unmatched
-    assert "| Aucun écart | 1 | 50.0% | 100.0% | 48.0% |" in gap["classes"].value
-    image = gap["plot"].value
+    assert "| Aucun écart | 1 | 50.0% | 100.0% | 48.0% |" in gap[L.CLASSES].value
+    image = gap[L.GRAPHIQUE].value
     assert image.startswith("![") and base64.b64decode(image.split("base64,")[1].rstrip(")"))[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "2016-12-31" in alur["taux"].value and "plot" in alur
+    assert "2016-12-31" in alur[L.TAUX].value and L.GRAPHIQUE in alur
 
 
 def test_a_duplicated_idcopro_blocks_the_swap_and_the_published_millesime_stays(fresh_db):

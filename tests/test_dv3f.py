@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from dagster import DagsterInstance, materialize
 
+from coproff_platform import labels as L
 from coproff_platform.assets.sources import SOURCE_ASSETS
 from coproff_platform.checks.sources import SOURCE_CHECKS, recount
 from coproff_platform.contracts.tables import ensure_partition
@@ -82,8 +83,8 @@ def test_a_millesime_without_dv3f_publishes_zero_rows_and_succeeds(fresh_db, tmp
                          partition_key=str(M), instance=instance)
     assert result.success
     md = result.get_asset_materialization_events()[0].event_specific_data.materialization.metadata
-    assert (md["rows_read"].value, md["rows_loaded"].value, md["source_present"].value) == (0, 0, False)
-    assert md["reconciled"].value is True
+    assert (md[L.LIGNES_LUES].value, md[L.LIGNES_CHARGEES].value, md[L.SOURCE_PRESENTE].value) == (0, 0, False)
+    assert md[L.RECONCILIE].value is True
     [evaluation] = result.get_asset_check_evaluations()
     assert evaluation.passed
     # The withdrawn delivery's rows and quarantine are gone with it; the partition exists, empty.

@@ -2,6 +2,7 @@
 
 from argparse import Namespace
 
+from coproff_platform import labels as L
 from coproff_platform import evaluation
 from coproff_platform.models.fixtures import PARIS, Fixture, build_referential
 
@@ -70,9 +71,9 @@ def test_the_evaluation_asset_reports_scores_and_materializes_nothing_without_tr
     monkeypatch.setenv("COPROFF_TRUTH_DIR", str(tmp_path / "truth"))
     scored = materialize([evaluation_scores], resources={"postgis": fresh_db}, partition_key="2023", instance=instance)
     [mat] = scored.asset_materializations_for_node(evaluation_scores.op.name)
-    assert mat.metadata["matching_precision"].value == 1.0 and mat.metadata["matching_recall"].value == 1.0
+    assert mat.metadata[L.PRECISION_APPARIEMENT].value == 1.0 and mat.metadata[L.RAPPEL_APPARIEMENT].value == 1.0
     # the confusion table by reason code is in the materialization, as `coproff evaluate` prints it
-    table = mat.metadata["matching_by_motif"].value
+    table = mat.metadata[L.APPARIEMENT_PAR_MOTIF].value
     assert table.startswith("| motif | right_tup | wrong_tup | wrongly_unmatched |") and "| 1 | 0 | 0 | 0 | 0 |" in table
 
 

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from dagster import AssetKey, DagsterInstance, asset, materialize
 
+from coproff_platform import labels as L
 from coproff_platform.checks.expectations import EXPECTATION_CHECKS, validate
 from coproff_platform.contracts.tables import ensure_partition
 from coproff_platform.partitions import millesime_partitions
@@ -74,11 +75,11 @@ def test_the_check_evaluation_carries_its_partition_and_the_failures(fresh_db, i
     assert evaluation.partition == "2023"
     assert evaluation.check_name == "great_expectations" and not evaluation.passed
     assert evaluation.severity.value == "WARN"
-    assert "ab1234567" in evaluation.metadata["failures"].value
-    assert evaluation.metadata["failed_expectations"].value == 1
+    assert "ab1234567" in evaluation.metadata[L.ECHECS].value
+    assert evaluation.metadata[L.du_millesime(L.ATTENTES_EN_ECHEC, 2023)].value == 1
     # A millésime that was never loaded fails clearly instead of validating nothing.
     result = materialize([rnic_stub, check], partition_key="2022", resources={"postgis": fresh_db},
                          instance=instance, raise_on_error=False)
     (evaluation,) = result.get_asset_check_evaluations()
     assert evaluation.partition == "2022" and not evaluation.passed
-    assert "does not exist" in (evaluation.description or "")
+    assert "Millésime 2022 absent de staging.rnic" in (evaluation.description or "")

@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from dagster import DagsterInstance, materialize
 
+from coproff_platform import labels as L
 from coproff_platform.assets.models import MODEL_ASSETS
 from coproff_platform.assets.publication import PUBLICATION_ASSETS
 from coproff_platform.assets.reference import REFERENCE_ASSETS
@@ -46,7 +47,7 @@ def build(fresh_db, landing: Path, millesime: str):
     assert outcome.blocking_failed == []
     notes = {
         e.event_specific_data.materialization.asset_key.to_user_string():
-            e.event_specific_data.materialization.metadata.get("note")
+            e.event_specific_data.materialization.metadata.get(L.NOTE)
         for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
     }
     for source in OPTIONAL_ABSENT:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from dagster import DagsterInstance, materialize
 from sqlalchemy.engine import make_url
 
+from coproff_platform import labels as L
 from coproff_platform.assets.publication import publication
 from coproff_platform.publish import READER_ROLE
 from coproff_platform.resources.postgis import literal as sql_literal
@@ -143,7 +144,7 @@ def test_a_relation_without_comment_blocks_publication_and_the_previous_version_
     assert not result.success
     [ev] = result.get_asset_check_evaluations()
     assert not ev.passed and ev.partition == "2023"
-    missing = ev.metadata["relations ou colonnes sans commentaire"].value
+    missing = ev.metadata[L.RELATIONS_SANS_COMMENTAIRE].value
     assert "coproff.coproff.surface" in missing and "coproff.coproff_dernier.surface" in missing
     # Nothing was committed: same registry row, views without the new column.
     assert scalar(marts, "select published_at from coproff.millesimes where millesime = 2023") == published_at
@@ -153,10 +154,10 @@ def test_a_relation_without_comment_blocks_publication_and_the_previous_version_
     [obs] = [e.event_specific_data.asset_observation for e in result.all_events
              if e.event_type_value == "ASSET_OBSERVATION"]
     assert obs.partition == "2023"
-    assert obs.metadata["toujours publié"].value is True
-    assert obs.metadata["exécution de publication"].value == first_run
-    assert obs.metadata["publié depuis"].value == published_at.timestamp()
-    assert obs.metadata["exécution en échec"].value == result.run_id
+    assert obs.metadata[L.TOUJOURS_PUBLIE].value is True
+    assert obs.metadata[L.EXECUTION_DE_PUBLICATION].value == first_run
+    assert obs.metadata[L.PUBLIE_DEPUIS].value == published_at.timestamp()
+    assert obs.metadata[L.EXECUTION_EN_ECHEC].value == result.run_id
 
 
 def test_a_volunteer_syndic_name_is_never_published(marts):
@@ -249,10 +250,10 @@ def test_after_a_failed_rebuild_the_kept_version_is_observed(marts, monkeypatch)
     observation = record.event_log_entry.dagster_event.event_specific_data.asset_observation
     assert observation.partition == "2023"
     meta = observation.metadata
-    assert meta["toujours publié"].value is True
-    assert meta["exécution de publication"].value == published.run_id
-    assert meta["exécution en échec"].value == failed.run_id
-    assert meta["lignes publiées"].value["coproff"] == 3
+    assert meta[L.TOUJOURS_PUBLIE].value is True
+    assert meta[L.EXECUTION_DE_PUBLICATION].value == published.run_id
+    assert meta[L.EXECUTION_EN_ECHEC].value == failed.run_id
+    assert meta[L.LIGNES_PUBLIEES].value["coproff"] == 3
 
 
 def test_a_reader_holding_a_view_delays_its_recreation_without_queueing_other_readers(marts, monkeypatch):

@@ -4,6 +4,7 @@ import shutil
 
 import sqlalchemy as sa
 
+from coproff_platform import labels as L
 from coproff_platform.contracts.sources import SOURCES
 from dagster import AssetKey, DagsterInstance, materialize
 
@@ -36,12 +37,12 @@ def test_source_assets_materialize_a_partition_and_checks_reconcile(fresh_db, re
     mats = {m.asset_key.path[-1]: m
             for m in (e.event_specific_data.materialization for e in result.get_asset_materialization_events())}
     rnic = mats["rnic"].metadata
-    assert rnic["rows_read"].value == 332 and rnic["rows_loaded"].value == 332 and rnic["rows_quarantined"].value == 0
+    assert rnic[L.LIGNES_LUES].value == 332 and rnic[L.LIGNES_CHARGEES].value == 332 and rnic[L.LIGNES_EN_QUARANTAINE].value == 0
     assert rnic["dagster/row_count"].value == 332 and mats["rnic"].partition == "2023"
-    assert "AA0652685" in rnic["preview"].value
+    assert "AA0652685" in rnic[L.APERCU].value
     par = mats["ff_parcelle"].metadata
-    assert (par["rows_read"].value, par["rows_loaded"].value, par["rows_quarantined"].value) == (5, 4, 1)
-    assert "reference_cadastrale_invalide" in par["quarantine_reasons"].value
+    assert (par[L.LIGNES_LUES].value, par[L.LIGNES_CHARGEES].value, par[L.LIGNES_EN_QUARANTAINE].value) == (5, 4, 1)
+    assert "reference_cadastrale_invalide" in par[L.MOTIFS_QUARANTAINE].value
     evaluations = result.get_asset_check_evaluations()
     assert len(evaluations) == 4
     assert all(e.passed and e.partition == "2023" for e in evaluations)

@@ -5,6 +5,7 @@ import argparse
 import sqlalchemy as sa
 from dagster import DagsterInstance, materialize
 
+from coproff_platform import labels as L
 from coproff_platform.assets.sources import SOURCE_ASSETS
 from coproff_platform.checks.sources import SOURCE_CHECKS
 from coproff_platform.partitions import millesime_partitions
@@ -33,19 +34,19 @@ def test_generated_millesime_loads_through_the_source_assets(fresh_db, tmp_path)
     # with a note, the build goes on.
     for absent in ("dv3f", "cadastre_parcelle"):
         md = next(m for m in mats if m.asset_key.path[-1] == absent).metadata
-        assert (md["rows_read"].value, md["source_present"].value) == (0, False) and md["note"].value
+        assert (md[L.LIGNES_LUES].value, md[L.SOURCE_PRESENTE].value) == (0, False) and md[L.NOTE].value
     mats = [m for m in mats if m.asset_key.path[-1] not in ("dv3f", "cadastre_parcelle")]
     with fresh_db.engine.connect() as conn:
         for m in mats:
             md = m.metadata
             assert m.partition == "2023"
-            assert md["rows_read"].value == md["rows_loaded"].value + md["rows_quarantined"].value > 0
+            assert md[L.LIGNES_LUES].value == md[L.LIGNES_CHARGEES].value + md[L.LIGNES_EN_QUARANTAINE].value > 0
             table = md["table"].value
             assert conn.execute(sa.text(f"select count(*) from {table} where millesime = 2023")).scalar() == \
-                md["rows_loaded"].value
+                md[L.LIGNES_CHARGEES].value
         # The older French-label header was mapped entirely, Paris references in arrondissement form.
         rnic = next(m for m in mats if m.asset_key.path[-1] == "rnic").metadata
-        assert rnic["unknown_columns"].value["count"] == 0
+        assert rnic[L.COLONNES_INCONNUES].value["nombre"] == 0
         assert conn.execute(sa.text(
             "select count(*) from staging.rnic where idpar_1 like '75056%'")).scalar() == 0
         assert conn.execute(sa.text(

@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 from dagster import AssetKey, DagsterInstance, MarkdownMetadataValue, materialize
 
+from coproff_platform import labels as L
 from coproff_platform.assets.models import model_asset
 from coproff_platform.models.build import SchemaChanged, build_model
 from coproff_platform.models.project import ModelProjectError, load_project, project
@@ -188,8 +189,8 @@ def test_a_failing_blocking_audit_keeps_the_previous_millesime_and_fails_the_run
     [evaluation] = failed.get_asset_check_evaluations()
     assert not evaluation.passed
     assert evaluation.severity.value == "ERROR"
-    assert evaluation.metadata["lignes_en_faute"].value == 2
-    table = evaluation.metadata["échantillon"]
+    assert evaluation.metadata[L.du_millesime(L.LIGNES_EN_FAUTE, 2023)].value == 2
+    table = evaluation.metadata[L.ECHANTILLON]
     assert isinstance(table, MarkdownMetadataValue) and "| ff_idlocal | debutvacance |" in table.value
     assert "| X | 2015 |" in table.value and "| Y | 2015 |" in table.value
     assert published(fresh_db) == [(2023, "B", 2021)]  # the previous version is still published

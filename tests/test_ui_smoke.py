@@ -23,6 +23,8 @@ import requests
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from coproff_platform import labels as L
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 LOCATION = "coproff_platform.definitions"
@@ -169,8 +171,9 @@ def test_a_run_and_a_backfill_launched_through_graphql_succeed_with_their_checks
     events = gql(
         """query($id: ID!) { logsForRun(runId: $id) { __typename ... on EventConnection { events {
              __typename
-             ... on AssetCheckEvaluationEvent { evaluation { checkName success assetKey { path } } }
-             ... on MaterializationEvent { assetKey { path } partition } } } } }""",
+             ... on AssetCheckEvaluationEvent { evaluation { checkName success assetKey { path }
+                                                             metadataEntries { label __typename } } }
+             ... on MaterializationEvent { assetKey { path } partition metadataEntries { label __typename } } } } } }""",
         id=run_id,
     )["logsForRun"]["events"]
     materializations = [e for e in events if e["__typename"] == "MaterializationEvent"]
@@ -181,6 +184,17 @@ def test_a_run_and_a_backfill_launched_through_graphql_succeed_with_their_checks
     assert all(e["evaluation"]["assetKey"]["path"] == ASSET
                for e in events if e["__typename"] == "AssetCheckEvaluationEvent")
     assert checks.get("rows_reconcile") is True
+    # What the UI receives: the French labels, with their entry types.
+    entries = {e["label"]: e["__typename"] for e in materializations[0]["metadataEntries"]}
+    assert entries[L.LIGNES_LUES] == "IntMetadataEntry" and entries[L.SOURCE_PRESENTE] == "BoolMetadataEntry"
+    assert entries[L.MOTIFS_QUARANTAINE] == entries[L.APERCU] == "MarkdownMetadataEntry"
+    assert all(L.is_known(label) for label in entries), entries
+    [reconcile] = [e["evaluation"] for e in events if e["__typename"] == "AssetCheckEvaluationEvent"
+                   and e["evaluation"]["checkName"] == "rows_reconcile"]
+    check_entries = {e["label"]: e["__typename"] for e in reconcile["metadataEntries"]}
+    # numeric entries of a check are labelled with the millésime they judged (one plot per millésime)
+    assert check_entries[L.du_millesime(L.LIGNES_LUES, 2023)] == "IntMetadataEntry"
+    assert check_entries[L.MILLESIME] == "TextMetadataEntry", check_entries
 
     # -- then a backfill of two millésimes, which the daemon splits into one run per partition --
     gql("""mutation($sel: RepositorySelector!) {

@@ -8,14 +8,16 @@ from collections.abc import Iterator
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from coproff_platform import labels as L
 from coproff_platform.config import truth_dir
 from coproff_platform.evaluation import TruthMissing, confusion_markdown, evaluate
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.postgis import PostGISResource
+from coproff_platform.ui import OWNERS, group_of
 
 
 def _kinds_markdown(by_kind: dict[str, dict[str, float]]) -> str:
-    rows = ["| kind | truth | flagged | precision | recall |", "|---|---:|---:|---:|---:|"]
+    rows = ["| type | vérité | signalées | précision | rappel |", "|---|---:|---:|---:|---:|"]
     for kind, s in sorted(by_kind.items()):
         rows.append(f"| {kind} | {int(s['truth'])} | {int(s['flagged'])} | {s['precision']:.4f} | {s['recall']:.4f} |")
     return "\n".join(rows)
@@ -25,14 +27,14 @@ def _kinds_markdown(by_kind: dict[str, dict[str, float]]) -> str:
     key=AssetKey(["evaluation", "scores"]),
     deps=[AssetKey(["coproff", "appariement"]), AssetKey(["coproff", "doublons"])],
     partitions_def=millesime_partitions,
-    group_name="evaluation",
-    owners=["team:coproff-data"],
+    group_name=group_of(AssetKey(["evaluation", "scores"])),
+    owners=OWNERS,
     kinds={"postgres", "python"},
     output_required=False,
     description=(
-        "Precision and recall of the RNIC ↔ TUP matching and of the duplicate pairs against the "
-        "ground truth of a generated sample (COPROFF_TRUTH_DIR/<millesime>/). Materializes nothing "
-        "for a millésime without ground truth (real data)."
+        "Précision et rappel de l'appariement RNIC ↔ TUP et des paires de doublons, mesurés sur la "
+        "vérité terrain d'un échantillon généré (COPROFF_TRUTH_DIR/<millesime>/). Ne matérialise rien "
+        "pour un millésime sans vérité terrain (données réelles)."
     ),
 )
 def evaluation_scores(context: AssetExecutionContext, postgis: PostGISResource) -> Iterator[MaterializeResult]:
@@ -44,20 +46,20 @@ def evaluation_scores(context: AssetExecutionContext, postgis: PostGISResource) 
         return
     yield MaterializeResult(
         metadata={
-            "matching_precision": scores.matching_precision,
-            "matching_recall": scores.matching_recall,
-            "matching_accuracy": scores.matching_accuracy,
-            "duplicates_precision": scores.duplicates_precision,
-            "duplicates_recall": scores.duplicates_recall,
-            "registrations_truth": scores.registrations_truth,
-            "registrations_matched": scores.registrations_matched,
-            "pairs_truth": scores.pairs_truth,
-            "pairs_flagged": scores.pairs_flagged,
-            "principal_secondaire_flagged": scores.principal_secondaire_flagged,
-            "duplicates_by_kind": MetadataValue.md(_kinds_markdown(scores.by_kind)),
-            "matching_by_motif": MetadataValue.md(confusion_markdown(scores.by_motif, "motif")),
-            "matching_by_planted_case": MetadataValue.md(confusion_markdown(scores.by_case, "cas planté (point / référence)")),
-            "summary": MetadataValue.md("\n".join(f"    {line}" for line in scores.lines())),
+            L.PRECISION_APPARIEMENT: scores.matching_precision,
+            L.RAPPEL_APPARIEMENT: scores.matching_recall,
+            L.EXACTITUDE_APPARIEMENT: scores.matching_accuracy,
+            L.PRECISION_DOUBLONS: scores.duplicates_precision,
+            L.RAPPEL_DOUBLONS: scores.duplicates_recall,
+            L.IMMATRICULATIONS_VERITE: scores.registrations_truth,
+            L.IMMATRICULATIONS_APPARIEES: scores.registrations_matched,
+            L.PAIRES_VERITE: scores.pairs_truth,
+            L.PAIRES_SIGNALEES: scores.pairs_flagged,
+            L.PRINCIPAL_SECONDAIRE_SIGNALES: scores.principal_secondaire_flagged,
+            L.DOUBLONS_PAR_TYPE: MetadataValue.md(_kinds_markdown(scores.by_kind)),
+            L.APPARIEMENT_PAR_MOTIF: MetadataValue.md(confusion_markdown(scores.by_motif, "motif")),
+            L.APPARIEMENT_PAR_CAS_PLANTE: MetadataValue.md(confusion_markdown(scores.by_case, "cas planté (point / référence)")),
+            L.RESUME: MetadataValue.md("\n".join(f"    {line}" for line in scores.lines())),
         }
     )
 

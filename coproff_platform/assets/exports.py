@@ -8,6 +8,7 @@ public relations readers use (`coproff.coproff_<M>`), never internal partition t
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from coproff_platform import labels as L
 from coproff_platform.exports import (
     ExportedFile,
     export_csv,
@@ -25,15 +26,15 @@ PUBLICATION = AssetKey(["coproff", "publication"])
 
 def _metadata(files: list[ExportedFile], millesime: int) -> dict:
     meta: dict = {
-        "fichiers": MetadataValue.json([str(f.path) for f in files]),
-        "relation_publiee": MetadataValue.text(f"coproff.coproff_{millesime}"),
+        L.FICHIERS: MetadataValue.json([str(f.path) for f in files]),
+        L.RELATION_PUBLIEE: MetadataValue.text(f"coproff.coproff_{millesime}"),
     }
     if len(files) == 1:
-        meta["chemin"] = MetadataValue.path(str(files[0].path))
+        meta[L.CHEMIN] = MetadataValue.path(str(files[0].path))
         meta["dagster/row_count"] = files[0].rows
-        meta["taille_octets"] = files[0].bytes
+        meta[L.TAILLE_OCTETS] = files[0].bytes
     else:
-        meta["lignes_par_fichier"] = MetadataValue.json({f.path.name: f.rows for f in files})
+        meta[L.LIGNES_PAR_FICHIER] = MetadataValue.json({f.path.name: f.rows for f in files})
     return meta
 
 
@@ -67,7 +68,7 @@ def coproff_csv(context: AssetExecutionContext, postgis: PostGISResource) -> Mat
     exported = export_csv(postgis.engine, millesime, export_dir(millesime))
     dictionary = export_dictionary(postgis.engine, millesime, export_dir(millesime))
     return MaterializeResult(
-        metadata={**_metadata([exported], millesime), "dictionnaire": MetadataValue.path(str(dictionary.path))}
+        metadata={**_metadata([exported], millesime), L.DICTIONNAIRE: MetadataValue.path(str(dictionary.path))}
     )
 
 

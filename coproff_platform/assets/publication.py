@@ -24,6 +24,7 @@ from dagster import (
     run_failure_sensor,
 )
 
+from coproff_platform import labels as L
 from coproff_platform.assets.models import MODEL_ASSETS
 from coproff_platform.config import database_url
 from coproff_platform.partitions import millesime_partitions
@@ -37,13 +38,15 @@ COMMENT_CHECK = "every_table_and_column_commented"
 PUBLISHED_MODEL_KEYS = [k for a in MODEL_ASSETS for k in a.keys if k.path[0] == SCHEMA]
 
 
-def _comment_check(missing: list[str]) -> AssetCheckResult:
+def _comment_check(missing: list[str], millesime: int) -> AssetCheckResult:
     return AssetCheckResult(
         asset_key=PUBLICATION_KEY,
         check_name=COMMENT_CHECK,
         passed=not missing,
         severity=AssetCheckSeverity.ERROR,
-        metadata={"relations ou colonnes sans commentaire": MetadataValue.json(missing[:200]), "nombre": len(missing)},
+        metadata={L.RELATIONS_SANS_COMMENTAIRE: MetadataValue.json(missing[:200]),
+                  L.MILLESIME: MetadataValue.text(str(millesime)),
+                  L.du_millesime(L.NOMBRE, millesime): len(missing)},
     )
 
 
@@ -74,18 +77,18 @@ def publication(context: AssetExecutionContext, postgis: PostGISResource):
         result = publish(postgis.engine, millesime, context.run.run_id)
     except (PublicationError, LockWaitTimeout) as exc:
         if isinstance(exc, CommentsMissing):
-            yield _comment_check(exc.missing)
+            yield _comment_check(exc.missing, millesime)
         yield kept_version_observation(postgis.engine, millesime, context.run.run_id, str(exc))
         raise Failure(description=str(exc)) from exc
     context.log.info(f"millésime {millesime} published: {result.row_counts}")
-    yield _comment_check([])
+    yield _comment_check([], millesime)
     yield MaterializeResult(
         metadata={
-            "lignes par table": MetadataValue.json(result.row_counts),
+            L.LIGNES_PAR_TABLE: MetadataValue.json(result.row_counts),
             "dagster/row_count": result.row_counts[MAIN_TABLE],
-            "vues publiées": MetadataValue.json(result.views),
-            "vues créées ou recréées": MetadataValue.json(result.view_changes),
-            "origine des parcelles": result.source_parcelles or "non tracée",
+            L.VUES_PUBLIEES: MetadataValue.json(result.views),
+            L.VUES_RECREEES: MetadataValue.json(result.view_changes),
+            L.ORIGINE_PARCELLES: result.source_parcelles or "non tracée",
         }
     )
 

@@ -26,6 +26,7 @@ from dagster import (
 from psycopg import sql as pgsql
 from sqlalchemy.engine import Connection
 
+from coproff_platform import labels as L
 from coproff_platform import reference
 from coproff_platform.metadata import markdown_table
 from coproff_platform.partitions import millesime_partitions
@@ -111,8 +112,8 @@ def reference_asset(name: str) -> AssetsDefinition:
         description=f"{table.description}\n\nChargée depuis `dbt_like_sql/reference/{name}.csv` "
         f"dans `{table.qualified}` (contenu identique pour tous les millésimes).",
         metadata={
-            "csv_file": MetadataValue.path(f"dbt_like_sql/reference/{name}.csv"),
-            "table": table.qualified,
+            L.FICHIER_CSV: MetadataValue.path(f"dbt_like_sql/reference/{name}.csv"),
+            L.TABLE: table.qualified,
             "dagster/column_schema": TableSchema(
                 columns=[TableColumn(c.name, c.data_type, c.description) for c in table.columns]
             ),
@@ -130,8 +131,8 @@ def reference_asset(name: str) -> AssetsDefinition:
         return MaterializeResult(
             metadata={
                 "dagster/row_count": loaded.row_count,
-                "contenu": MetadataValue.md(markdown_table(fresh.column_names, fresh.raw_rows, max_chars=80)),
-                "empreinte_sha256": digest,
+                L.CONTENU: MetadataValue.md(markdown_table(fresh.column_names, fresh.raw_rows, max_chars=80)),
+                L.EMPREINTE_SHA256: digest,
             },
             data_version=DataVersion(digest[:16]),
         )

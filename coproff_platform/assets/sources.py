@@ -3,8 +3,8 @@
 One asset per declared source (`contracts.sources.SOURCES`), partitioned by millésime. Each loads
 every file of its landing folder for the partition in one transaction (`coproff_platform.loading`),
 and reports rows read / loaded / quarantined per file, the quarantine reasons, the soft registry
-controls, unknown columns, lines read with the encoding fallback and a preview; `source_present`
-and `note` say when a source was absent or set aside (0 rows, never a failure for an optional one).
+controls, unknown columns, lines read with the encoding fallback and a preview; `source_presente`
+and `note` (labels of `coproff_platform.labels`) say when a source was absent or set aside (0 rows, never a failure for an optional one).
 """
 
 
@@ -22,6 +22,7 @@ from dagster import (
     asset,
 )
 
+from coproff_platform import labels as L
 from coproff_platform import metadata
 from coproff_platform.contracts import tables
 from coproff_platform.contracts.sources import REASONS, SOURCES
@@ -50,7 +51,8 @@ def markdown_table(columns: list[str], rows: list[list]) -> str:
 
 def report_metadata(report: LoadReport, preview_md: str) -> dict:
     files = markdown_table(
-        ["file", "format", "encoding", "fallback lines", "read", "loaded", "quarantined", "blank lines", "MB"],
+        ["fichier", "format", "encodage", "lignes en encodage de secours", "lues", "chargées", "en quarantaine",
+         "lignes vides", "Mo"],
         [[f.file, f.variant, f.encoding, f.lines_fallback, f.rows_read, f.rows_loaded, f.rows_quarantined,
           f.blank_lines, round(f.bytes / 1e6, 2)] for f in report.files],
     )
@@ -60,30 +62,30 @@ def report_metadata(report: LoadReport, preview_md: str) -> dict:
     personal = sorted({c for f in report.files for c in f.personal_columns_ignored})
     missing = sorted({c for f in report.files for c in f.missing_optional})
     return {
-        "table": MetadataValue.text(report.table),
-        "rows_read": MetadataValue.int(report.rows_read),
-        "rows_loaded": MetadataValue.int(report.rows_loaded),
-        "rows_quarantined": MetadataValue.int(report.rows_quarantined),
+        L.TABLE: MetadataValue.text(report.table),
+        L.LIGNES_LUES: MetadataValue.int(report.rows_read),
+        L.LIGNES_CHARGEES: MetadataValue.int(report.rows_loaded),
+        L.LIGNES_EN_QUARANTAINE: MetadataValue.int(report.rows_quarantined),
         "dagster/row_count": MetadataValue.int(report.rows_loaded),
-        "reconciled": MetadataValue.bool(report.reconciled),
-        "source_present": MetadataValue.bool(report.present),
-        "note": MetadataValue.text(report.note or ""),
-        "lines_fallback_encoding": MetadataValue.int(sum(f.lines_fallback for f in report.files)),
-        "files": MetadataValue.md(files),
-        "quarantine_reasons": MetadataValue.md(
-            markdown_table(["reason", "rows", "meaning"], [[k, v, reason_text(k)] for k, v in reasons.most_common()])
-            if reasons else "No row quarantined."
+        L.RECONCILIE: MetadataValue.bool(report.reconciled),
+        L.SOURCE_PRESENTE: MetadataValue.bool(report.present),
+        L.NOTE: MetadataValue.text(report.note or ""),
+        L.LIGNES_ENCODAGE_DE_SECOURS: MetadataValue.int(sum(f.lines_fallback for f in report.files)),
+        L.FICHIERS: MetadataValue.md(files),
+        L.MOTIFS_QUARANTAINE: MetadataValue.md(
+            markdown_table(["motif", "lignes", "signification"], [[k, v, reason_text(k)] for k, v in reasons.most_common()])
+            if reasons else "Aucune ligne en quarantaine."
         ),
-        "soft_controls": MetadataValue.md(
-            markdown_table(["code", "rows", "meaning"], [[k, v, reason_text(k)] for k, v in soft.most_common()])
-            if soft else "No soft control failed."
+        L.CONTROLES_SOUPLES: MetadataValue.md(
+            markdown_table(["code", "lignes", "signification"], [[k, v, reason_text(k)] for k, v in soft.most_common()])
+            if soft else "Aucun contrôle souple en échec."
         ),
-        "unknown_columns": MetadataValue.json({"count": len(unknown), "columns": unknown}),
-        "missing_optional_columns": MetadataValue.json(missing),
-        "personal_columns_not_loaded": MetadataValue.json(personal),
-        "preview": MetadataValue.md(preview_md),
-        "duration_s": MetadataValue.float(round(report.seconds, 3)),
-        "rows_per_s": MetadataValue.float(round(report.rows_read / report.seconds, 1) if report.seconds else 0.0),
+        L.COLONNES_INCONNUES: MetadataValue.json({"nombre": len(unknown), "colonnes": unknown}),
+        L.COLONNES_OPTIONNELLES_ABSENTES: MetadataValue.json(missing),
+        L.COLONNES_PERSONNELLES_NON_CHARGEES: MetadataValue.json(personal),
+        L.APERCU: MetadataValue.md(preview_md),
+        L.DUREE_S: MetadataValue.float(round(report.seconds, 3)),
+        L.LIGNES_PAR_S: MetadataValue.float(round(report.rows_read / report.seconds, 1) if report.seconds else 0.0),
     }
 
 
@@ -95,7 +97,7 @@ def preview(postgis: PostGISResource, table: Table, millesime: int, limit: int =
                     f"order by source_file, source_line limit {int(limit)}"),
             {"m": millesime},
         ).all()
-    return markdown_table(cols, [list(r) for r in rows]) if rows else "(no row)"
+    return markdown_table(cols, [list(r) for r in rows]) if rows else "(aucune ligne)"
 
 
 def build_source_asset(source: str) -> AssetsDefinition:
@@ -114,8 +116,8 @@ def build_source_asset(source: str) -> AssetsDefinition:
         metadata={
             "dagster/column_schema": column_schema(spec.table),
             "dagster/table_name": spec.table.qualified,
-            "landing_folder": declared.landing_label(),
-            "requirement": declared.requirement,
+            L.DOSSIER_DEPOT: declared.landing_label(),
+            L.EXIGENCE: declared.requirement,
         },
     )
     def _load(context: AssetExecutionContext, postgis: PostGISResource, landing: LandingZone) -> MaterializeResult:

@@ -26,6 +26,7 @@ from dagster import (
     asset_check,
 )
 
+from coproff_platform import labels as L
 from coproff_platform.contracts.sources import SOURCES
 from coproff_platform.contracts.suites import Exp
 from coproff_platform.partitions import millesime_partitions
@@ -110,11 +111,11 @@ def validate(database_url: str, source: str, millesime: int) -> list[Outcome]:
     return outcomes
 
 
-def outcomes_metadata(outcomes: list[Outcome]) -> dict[str, Any]:
+def outcomes_metadata(outcomes: list[Outcome], millesime: int) -> dict[str, Any]:
     failed = [o for o in outcomes if not o.success]
     meta: dict[str, Any] = {
-        "expectations": MetadataValue.int(len(outcomes)),
-        "failed_expectations": MetadataValue.int(len(failed)),
+        L.du_millesime(L.ATTENTES, millesime): MetadataValue.int(len(outcomes)),
+        L.du_millesime(L.ATTENTES_EN_ECHEC, millesime): MetadataValue.int(len(failed)),
     }
     if failed:
         lines = ["| expectation | colonne | lignes en échec | % | exemples / observé |", "|---|---|---|---|---|"]
@@ -123,7 +124,7 @@ def outcomes_metadata(outcomes: list[Outcome]) -> dict[str, Any]:
             shown = ", ".join(repr(v) for v in o.sample) if o.sample else repr(o.observed)
             lines.append(f"| {o.kind} | {o.column or ''} | {o.unexpected_count if o.unexpected_count is not None else ''} "
                          f"| {pct} | {shown.replace('|', '¦')[:300]} |")
-        meta["failures"] = MetadataValue.md("\n".join(lines))
+        meta[L.ECHECS] = MetadataValue.md("\n".join(lines))
     return meta
 
 
@@ -152,16 +153,19 @@ def build_expectation_check(source: str):
         if not exists:
             return AssetCheckResult(
                 passed=False, severity=AssetCheckSeverity.WARN,
-                description=f"{partition} does not exist: load {table} for millésime {millesime} first",
+                metadata={L.TABLE: MetadataValue.text(table), L.MILLESIME: MetadataValue.text(str(millesime))},
+                description=f"Millésime {millesime} absent de {table} : chargez d'abord la source pour ce millésime",
             )
         outcomes = validate(postgis.database_url, source, millesime)
         failed = [o for o in outcomes if not o.success]
         return AssetCheckResult(
             passed=not failed,
             severity=AssetCheckSeverity.WARN,
-            metadata={"partition_table": MetadataValue.text(partition), **outcomes_metadata(outcomes)},
+            # the public table and the millésime, not the internal partition's name
+            metadata={L.TABLE: MetadataValue.text(table), L.MILLESIME: MetadataValue.text(str(millesime)),
+                      **outcomes_metadata(outcomes, millesime)},
             description=None if not failed else (
-                f"{len(failed)} of {len(outcomes)} expectations failed on {partition}: "
+                f"{len(failed)} attente(s) sur {len(outcomes)} en échec sur {table}, millésime {millesime} : "
                 + ", ".join(sorted({f'{o.kind}({o.column})' if o.column else o.kind for o in failed}))
             ),
         )

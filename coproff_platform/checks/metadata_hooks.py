@@ -10,8 +10,10 @@ on `asset` ({} when none). The model runner calls it after the audits, on the sa
 fresh table, and adds the result to the materialization's metadata. A hook that raises does not
 fail the build: its error is reported as metadata instead.
 
-Plots are PNG images embedded in Markdown (`![..](data:image/png;base64,..)`), which the Dagster UI
-renders; matplotlib runs headless (Agg).
+Plots are PNG images embedded in Markdown (`![..](data:image/png;base64,..)`): the Dagster UI
+renders them (its Markdown sanitizer allows `data:` image sources) once `[Show Markdown]` is
+clicked, as it folds every Markdown entry over 1,000 characters. Each plot shows one millésime,
+named in its title. matplotlib runs headless (Agg).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import sqlalchemy as sa
 from dagster import MetadataValue
 from sqlalchemy.engine import Connection
 
+from coproff_platform import labels as L
 from coproff_platform import reference
 from coproff_platform.metadata import markdown_table
 from coproff_platform.resources.postgis import split_table
@@ -58,7 +61,7 @@ def metadata_for(asset: str, conn: Connection, table: str, millesime: int) -> di
             with conn.begin_nested():
                 out.update(hook(conn, table, millesime))
         except Exception as exc:  # metadata must never block a build
-            out[f"{hook.__name__}_error"] = f"{type(exc).__name__}: {exc}"
+            out[f"{L.ERREUR}_{hook.__name__}"] = f"{type(exc).__name__}: {exc}"
     return out
 
 
@@ -116,9 +119,10 @@ def gap_classes(conn: Connection, table: str, millesime: int) -> dict[str, Any]:
     ax.bar([x + 0.2 for x in xs], [GAP_REFERENCE[r[0]] for r in shown], width=0.4, label="CoproFF 2023")
     ax.set_xticks(list(xs), [r[0] for r in shown], rotation=30, ha="right", fontsize=8)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_title("Écart logements FF / lots d'habitation RNIC")
+    ax.set_title(f"Écart logements FF / lots d'habitation RNIC, millésime {millesime}")
     ax.legend(fontsize=8)
-    return {"classes": MetadataValue.md(md), "plot": MetadataValue.md(png_markdown(fig, "écart logements"))}
+    return {L.CLASSES: MetadataValue.md(md),
+            L.GRAPHIQUE: MetadataValue.md(png_markdown(fig, f"écart logements, millésime {millesime}"))}
 
 
 @model_metadata("coproff/stats_coherence_construction")
@@ -129,9 +133,9 @@ def construction_coherence(conn: Connection, table: str, millesime: int) -> dict
     md = markdown_table(["cohérence", "nb", "part", "taux (comparables)"],
                         [(c, nb, _pct(p), _pct(t)) for c, nb, p, t in rows])
     md += f"\n\nRéférence nationale CoproFF 2023 : ~{COHERENCE_REFERENCE:.0%} de cohérentes."
-    meta: dict[str, Any] = {"classes": MetadataValue.md(md)}
+    meta: dict[str, Any] = {L.CLASSES: MetadataValue.md(md)}
     if rate is not None:
-        meta["coherence_rate"] = round(rate, 4)
+        meta[L.TAUX_COHERENCE] = round(rate, 4)
     return meta
 
 
@@ -155,7 +159,8 @@ def situations(conn: Connection, table: str, millesime: int) -> dict[str, Any]:
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_title(f"Situations des copropriétés, millésime {millesime}")
     ax.legend(fontsize=7, ncol=4, loc="lower center", bbox_to_anchor=(0.5, -0.35))
-    return {"situations": MetadataValue.md(md), "plot": MetadataValue.md(png_markdown(fig, "situations"))}
+    return {L.SITUATIONS: MetadataValue.md(md),
+            L.GRAPHIQUE: MetadataValue.md(png_markdown(fig, f"situations, millésime {millesime}"))}
 
 
 @model_metadata("coproff/stats_immatriculation_alur")
@@ -172,14 +177,15 @@ def alur(conn: Connection, table: str, millesime: int) -> dict[str, Any]:
     ax.bar([r[0] for r in shown], [float(r[5]) for r in shown])
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_title("Taux d'immatriculation par taille (échéances ALUR)")
-    return {"taux": MetadataValue.md(md), "plot": MetadataValue.md(png_markdown(fig, "immatriculation"))}
+    ax.set_title(f"Taux d'immatriculation par taille (échéances ALUR), millésime {millesime}")
+    return {L.TAUX: MetadataValue.md(md),
+            L.GRAPHIQUE: MetadataValue.md(png_markdown(fig, f"immatriculation, millésime {millesime}"))}
 
 
 @model_metadata("coproff/stats_evolution")
 def evolution(conn: Connection, table: str, millesime: int) -> dict[str, Any]:
     cols, rows = _rows(conn, f"select * from {_q(table)} where millesime = :m", millesime)
-    return {"evolution": MetadataValue.md(markdown_table(cols, rows))}
+    return {L.EVOLUTION: MetadataValue.md(markdown_table(cols, rows))}
 
 
 # The registry models' hooks live with the registry; importing them here registers them wherever

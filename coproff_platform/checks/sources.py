@@ -10,6 +10,7 @@ rows quarantined from `quality.quarantine`. Blocking: a source that lost rows st
 import sqlalchemy as sa
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 
+from coproff_platform import labels as L
 from coproff_platform.contracts.sources import REQUIRED, SOURCES
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.postgis import PostGISResource
@@ -21,6 +22,11 @@ select
     (select count(*) from quality.quarantine where millesime = :m and source = :s) as rows_quarantined,
     (select count(*) from quality.load_log where millesime = :m and source = :s) as files
 """
+
+
+# The recount's SQL columns as the UI labels them.
+LABELS = {"rows_read": L.LIGNES_LUES, "rows_loaded": L.LIGNES_CHARGEES,
+          "rows_quarantined": L.LIGNES_EN_QUARANTAINE, "files": L.FICHIERS}
 
 
 def recount(postgis: PostGISResource, source: str, millesime: int) -> dict[str, int]:
@@ -47,10 +53,11 @@ def build_reconciliation_check(source: str):
         return AssetCheckResult(
             passed=bool(ok),
             severity=AssetCheckSeverity.ERROR,
-            metadata={k: MetadataValue.int(int(v)) for k, v in counts.items()},
+            metadata={L.MILLESIME: MetadataValue.text(str(millesime)),
+                      **{L.du_millesime(LABELS[k], millesime): MetadataValue.int(int(v)) for k, v in counts.items()}},
             description=None if ok else (
-                f"{source} {millesime}: read {counts['rows_read']} ≠ loaded {counts['rows_loaded']} + "
-                f"quarantined {counts['rows_quarantined']} (files logged: {counts['files']})"
+                f"{source} {millesime} : {counts['rows_read']} lignes lues ≠ {counts['rows_loaded']} chargées + "
+                f"{counts['rows_quarantined']} en quarantaine ({counts['files']} fichier(s) journalisé(s))"
             ),
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import AssetKey, AssetObservation, MetadataValue
 from sqlalchemy.engine import Engine
 
+from coproff_platform import labels as L
 from coproff_platform.publish.catalog import SCHEMA
 from coproff_platform.publish.registry import published_version
 
@@ -17,27 +18,28 @@ def kept_version_metadata(engine: Engine, millesime: int, failed_run_id: str | N
         with engine.connect() as conn:
             version = published_version(conn, millesime)
     except Exception as exc:  # the database may be what failed: say so rather than hide the failure
-        return {"version publiée": f"inconnue (base injoignable : {type(exc).__name__})",
-                "exécution en échec": failed_run_id or "", "cause": cause[:500]}
-    meta: dict = {"exécution en échec": failed_run_id or "", "cause": cause[:500]}
+        return {L.VERSION_PUBLIEE: f"inconnue (base injoignable : {type(exc).__name__})",
+                L.EXECUTION_EN_ECHEC: failed_run_id or "", L.CAUSE: cause[:500]}
+    meta: dict = {L.MILLESIME: MetadataValue.text(str(int(millesime))),
+                  L.EXECUTION_EN_ECHEC: failed_run_id or "", L.CAUSE: cause[:500]}
     if version is None:
-        meta["version publiée"] = "aucune : ce millésime n'a jamais été publié"
-        meta["toujours publié"] = False
+        meta[L.VERSION_PUBLIEE] = "aucune : ce millésime n'a jamais été publié"
+        meta[L.TOUJOURS_PUBLIE] = False
         return meta
     meta.update({
-        "toujours publié": True,
-        "version publiée": f"millésime {millesime} publié le {version.published_at.isoformat()} "
+        L.TOUJOURS_PUBLIE: True,
+        L.VERSION_PUBLIEE: f"millésime {millesime} publié le {version.published_at.isoformat()} "
                            f"par l'exécution {version.run_id or 'inconnue'}, inchangé",
-        "publié depuis": MetadataValue.timestamp(version.published_at),
-        "exécution de publication": version.run_id or "",
-        "lignes publiées": MetadataValue.json(version.row_counts),
+        L.PUBLIE_DEPUIS: MetadataValue.timestamp(version.published_at),
+        L.EXECUTION_DE_PUBLICATION: version.run_id or "",
+        L.LIGNES_PUBLIEES: MetadataValue.json(version.row_counts),
     })
     return meta
 
 
 def kept_version_observation(engine: Engine, millesime: int, failed_run_id: str | None, cause: str) -> AssetObservation:
     metadata = kept_version_metadata(engine, millesime, failed_run_id, cause)
-    kept = metadata.get("toujours publié") is True
+    kept = metadata.get(L.TOUJOURS_PUBLIE) is True
     return AssetObservation(
         asset_key=PUBLICATION_KEY,
         partition=str(int(millesime)),

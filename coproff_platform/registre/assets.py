@@ -23,6 +23,7 @@ from dagster import (
     multi_asset,
 )
 
+from coproff_platform import labels as L
 from coproff_platform import metadata
 from coproff_platform.contracts.declarations import DECLARATION, DECLARATION_CONTROLE, SPEC, TABLES
 from coproff_platform.partitions import millesime_partitions
@@ -54,16 +55,16 @@ def report_metadata(report: DeclarationReport) -> dict:
         ["service", "statut", "déclarations"], [[s, st, c] for (s, st), c in sorted(report.by_service.items())])
     rate = report.rows_read / report.control_seconds if report.control_seconds else 0.0
     return {
-        "rows_read": MetadataValue.int(report.rows_read),
-        "rows_accepted": MetadataValue.int(report.rows_accepted),
-        "rows_rejected": MetadataValue.int(report.rows_rejected),
-        "reconciled": MetadataValue.bool(report.reconciled),
+        L.LIGNES_LUES: MetadataValue.int(report.rows_read),
+        L.LIGNES_ACCEPTEES: MetadataValue.int(report.rows_accepted),
+        L.LIGNES_REJETEES: MetadataValue.int(report.rows_rejected),
+        L.RECONCILIE: MetadataValue.bool(report.reconciled),
         "dagster/row_count": MetadataValue.int(report.rows_accepted),
-        "fichiers": MetadataValue.md(files if report.files else "Aucun fichier : source optionnelle, partitions vides."),
-        "reponses_par_service": MetadataValue.md(services if report.by_service else "Aucune déclaration."),
-        "controles_echoues": MetadataValue.md(controls_markdown(report)),
-        "duration_s": MetadataValue.float(round(report.seconds, 3)),
-        "declarations_controlled_per_s": MetadataValue.float(round(rate, 1)),
+        L.FICHIERS: MetadataValue.md(files if report.files else "Aucun fichier : source optionnelle, partitions vides."),
+        L.REPONSES_PAR_SERVICE: MetadataValue.md(services if report.by_service else "Aucune déclaration."),
+        L.CONTROLES_ECHOUES: MetadataValue.md(controls_markdown(report)),
+        L.DUREE_S: MetadataValue.float(round(report.seconds, 3)),
+        L.DECLARATIONS_CONTROLEES_PAR_S: MetadataValue.float(round(rate, 1)),
     }
 
 
@@ -74,7 +75,7 @@ def report_metadata(report: DeclarationReport) -> dict:
             # ref/etiquettes_dpe: the typing SQL of block C joins ref.etiquettes_dpe (passoires).
             deps=[AssetKey(["staging", "rnic"]), AssetKey(["ref", "etiquettes_dpe"])],
             metadata={"dagster/column_schema": _schema(table), "dagster/table_name": table.qualified,
-                      "landing_folder": SPEC.source.landing_label(), "source": SPEC.description},
+                      L.DOSSIER_DEPOT: SPEC.source.landing_label(), L.SOURCE: SPEC.description},
         )
         for (qualified, key), table in zip(KEYS.items(), TABLES)
     ],
@@ -101,16 +102,18 @@ def declarations_asset(context: AssetExecutionContext, postgis: PostGISResource,
         counts = {t.qualified: conn.execute(sa.text(f"select count(*) from {t.qualified} where millesime = :m"),
                                             {"m": millesime}).scalar() for t in TABLES}
     for table in TABLES:
-        meta = {"dagster/row_count": MetadataValue.int(counts[table.qualified]), "millesime": millesime}
+        meta = {"dagster/row_count": MetadataValue.int(counts[table.qualified]), L.MILLESIME: millesime}
         if table is DECLARATION:
             meta |= common
         if table is DECLARATION_CONTROLE:
-            meta["controles_echoues"] = common["controles_echoues"]
+            meta[L.CONTROLES_ECHOUES] = common[L.CONTROLES_ECHOUES]
         yield MaterializeResult(asset_key=KEYS[table.qualified], metadata=meta)
     yield AssetCheckResult(
         asset_key=MAIN, check_name="declarations_reconciliees", passed=report.reconciled,
-        metadata={"rows_read": report.rows_read, "rows_accepted": report.rows_accepted,
-                  "rows_rejected": report.rows_rejected},
+        metadata={L.MILLESIME: MetadataValue.text(str(millesime)),
+                  L.du_millesime(L.LIGNES_LUES, millesime): report.rows_read,
+                  L.du_millesime(L.LIGNES_ACCEPTEES, millesime): report.rows_accepted,
+                  L.du_millesime(L.LIGNES_REJETEES, millesime): report.rows_rejected},
     )
 
 

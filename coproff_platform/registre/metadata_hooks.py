@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from dagster import MetadataValue
 from sqlalchemy.engine import Connection
 
+from coproff_platform import labels as L
 from coproff_platform.checks.metadata_hooks import _pyplot, model_metadata, png_markdown
 from coproff_platform.metadata import markdown_table
 from coproff_platform.resources.postgis import split_table
@@ -40,7 +41,8 @@ def families_plot(conn: Connection, table: str, millesime: int) -> dict[str, Any
     ax.legend(fontsize=7, ncol=len(families), loc="lower center", bbox_to_anchor=(0.5, -0.35))
     table_md = markdown_table(["territoire", "famille", "copropriétés", "part"],
                               [[t, f, nb, f"{float(p or 0):.1%}"] for t, f, nb, p in rows[:60]])
-    return {"familles": MetadataValue.md(table_md), "plot": MetadataValue.md(png_markdown(fig, "familles de fragilité"))}
+    return {L.FAMILLES: MetadataValue.md(table_md),
+            L.GRAPHIQUE: MetadataValue.md(png_markdown(fig, f"familles de fragilité, millésime {millesime}"))}
 
 
 @model_metadata("coproff/fragilite")
@@ -56,6 +58,6 @@ def signals_plot(conn: Connection, table: str, millesime: int) -> dict[str, Any]
     ax.barh(signals, [c / total for c in counts[:-1]], color="#6a1b9a")
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_title("Part des copropriétés par signal allumé")
-    return {"signaux": MetadataValue.md(markdown_table(["signal", "copropriétés"], list(zip(signals, counts[:-1])))),
-            "plot_signaux": MetadataValue.md(png_markdown(fig, "signaux de fragilité"))}
+    ax.set_title(f"Part des copropriétés par signal allumé, millésime {millesime}")
+    return {L.SIGNAUX: MetadataValue.md(markdown_table(["signal", "copropriétés"], list(zip(signals, counts[:-1])))),
+            L.GRAPHIQUE_SIGNAUX: MetadataValue.md(png_markdown(fig, f"signaux de fragilité, millésime {millesime}"))}
