@@ -128,7 +128,7 @@ def main() -> int:
     print(f"  whole load {wall:.1f} s = {report.rows_read / wall:.0f} declarations/s; "
           f"reading + controls + COPY {report.control_seconds:.1f} s = {report.rows_read / report.control_seconds:.0f} declarations/s; "
           f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; "
-          f"Python CPU {cpu:.1f} s = {report.rows_read / cpu:.0f} declarations per CPU-second")
+          f"Python CPU of the main process {cpu:.1f} s; workers {getattr(report, 'workers', 1)}")
     print("  after the COPY: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.steps.items()))
     if args.load_only:
         print(f"load average {os.getloadavg()[0]:.1f}")

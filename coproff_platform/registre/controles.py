@@ -460,9 +460,15 @@ def _charges_lot(c: Contexte) -> Iterator[Failure]:
 @controle("M_IMMAT_INCONNUE")
 def _immat_inconnue(c: Contexte) -> Iterator[Failure]:
     if c.service == "WS2" and c.registre is not None:
-        num = canonical_immat(c.doc["numero_immatriculation"])
-        if not c.registre.connu(num):
-            yield Failure("M_IMMAT_INCONNUE", "numero_immatriculation", num)
+        f = existence_failure(canonical_immat(c.doc["numero_immatriculation"]), c.registre)
+        if f is not None:
+            yield f
+
+
+def existence_failure(num: str | None, registre: Registre) -> Failure | None:
+    """M_IMMAT_INCONNUE for a WS2's (canonical) number; also asked by the batch loader after its
+    workers controlled the declaration without the registry (it needs the earlier lines' WS1)."""
+    return None if registre.connu(num) else Failure("M_IMMAT_INCONNUE", "numero_immatriculation", num)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -501,6 +507,13 @@ class Reponse:
     structure_valide: bool = True
     numero_immatriculation: str | None = None
     parcelles: list[str | None] = field(default_factory=list)  # the declared parcels as FF idpar
+
+    def add(self, failure: Failure) -> None:
+        """A business failure found later (WS2 existence), placed in the controls' order."""
+        order = {code: i for i, code in enumerate(BUSINESS)}
+        rank = order.get(failure.code, len(order))
+        at = next((i for i, f in enumerate(self.controles) if order.get(f.code, -1) > rank), len(self.controles))
+        self.controles.insert(at, failure)
 
     @property
     def bloquants(self) -> list[Failure]:
