@@ -319,24 +319,18 @@ def _fresh(conn: Connection, table: str, millesime: int) -> str:
     return new
 
 
-def workers_for(files: list[Path]) -> int:
-    """Processes controlling the declarations: one per core for a national batch (what the Python
-    side costs, BENCHMARKS.md), none for small landings (a pool costs more than it saves);
-    COPROFF_DECLARATION_WORKERS overrides."""
-    if os.environ.get("COPROFF_DECLARATION_WORKERS"):
-        return max(1, int(os.environ["COPROFF_DECLARATION_WORKERS"]))
-    size = sum(p.stat().st_size for p in files if p.suffix == ".jsonl")
-    return (os.cpu_count() or 1) if size > POOL_MIN_BYTES else 1
-
-
-POOL_MIN_BYTES = 20_000_000  # ~10,000 declarations
+def workers_for() -> int:
+    """Processes controlling the declarations: COPROFF_DECLARATION_WORKERS, else 1. A pool of 2 on
+    the shared 2-core machine did not pay (BENCHMARKS.md: 42.7 s against 27.5 s for 50,000
+    declarations under a load average of 9); it is there for a host with idle cores."""
+    return max(1, int(os.environ.get("COPROFF_DECLARATION_WORKERS") or 1))
 
 
 def load_declarations(postgis: PostGISResource, millesime: int, files: list[Path],
                       display: Callable[[Path], str] = str, log: Callable[[str], None] = lambda _: None,
                       workers: int | None = None) -> DeclarationReport:
     millesime = int(millesime)
-    workers = workers_for(files) if workers is None else workers
+    workers = workers_for() if workers is None else workers
     report = DeclarationReport(millesime, workers=workers)
     started = time.monotonic()
     cat = catalogue()
