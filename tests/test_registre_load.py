@@ -171,3 +171,20 @@ def test_ws2_existence_is_asked_of_the_registry_not_only_of_the_batch(fresh_db, 
     _jsonl(land / str(M - 1) / "declarations", [_ws2_on("AA0652685", 4, M - 1)])
     report = load_declarations(fresh_db, M - 1, declaration_files(land, M - 1))
     assert (report.rows_accepted, report.rows_rejected, set(report.rejected_codes)) == (0, 1, {"M_IMMAT_INCONNUE"})
+
+
+def test_the_generator_writes_the_declarations_and_their_planted_malformations(fresh_db, tmp_path):
+    """`coproff sample` writes `declarations/` through the writer declared in PACKAGE_SOURCES: every
+    planted malformed declaration is rejected with exactly its codes, nothing else is rejected."""
+    from coproff_platform.sample.generator import SampleSpec, generate
+    land, truth = tmp_path / "l", tmp_path / "t"
+    generate(SampleSpec((M,), ("93",), 1500, 3), land, truth, log=lambda _: None)
+    assert declaration_files(land, M) == [land / str(M) / "declarations" / "declarations.jsonl"]
+    load_source(fresh_db, "rnic", M, sorted((land / str(M) / "rnic").glob("*.csv")))
+    report = load_declarations(fresh_db, M, declaration_files(land, M), display=lambda p: str(p.relative_to(land)))
+    with (truth / str(M) / "declarations_rejetees.csv").open(encoding="utf-8") as f:
+        planted = {(r["source_file"], int(r["source_line"])): set(r["codes"].split()) for r in csv.DictReader(f)}
+    assert planted and report.rows_accepted > 10 * len(planted)
+    assert {(f, ln): set(codes) for f, ln, codes in q(
+        fresh_db, "select source_file, source_line, array_agg(distinct code) from staging.declaration_controle "
+                  "where statut = 'rejetee' and niveau = 'bloquant' group by 1, 2")} == planted
