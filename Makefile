@@ -34,8 +34,7 @@ sample: venv
 	@if [ -d "$(COPROFF_LANDING_DIR)/$(MILLESIME)" ]; then \
 	  echo "==> landing data for $(MILLESIME) already present"; \
 	else \
-	  $(BIN)/coproff sample --millesime $(MILLESIME) --departements $(DEPARTEMENTS) && \
-	  $(BIN)/coproff registre sample --millesime $(MILLESIME); \
+	  $(BIN)/coproff sample --millesime $(MILLESIME) --departements $(DEPARTEMENTS); \
 	fi
 
 materialize: venv postgis $(DAGSTER_HOME)/dagster.yaml

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from coproff_platform.assets.reference import load_reference_layer
 from coproff_platform.checks.audits import audits_for
 from coproff_platform.models.build import build_model
 from coproff_platform.models.project import project
@@ -100,6 +101,7 @@ def main() -> int:
     ap.add_argument("--copros", type=int, default=908_000)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/coproff_bench_declarations"))
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--load-only", action="store_true", help="the declarations load alone, no fragility chain")
     args = ap.parse_args()
     pg = PostGISResource.from_env()
     pg.ensure_database()
@@ -108,9 +110,10 @@ def main() -> int:
     path = folder / "bench.jsonl"
     t = time.monotonic()
     planted = write(path, args.declarations, args.seed)
-    print(f"written {args.declarations} declarations ({planted} malformed), {path.stat().st_size / 1e6:.0f} MB "
+    print(f"load average {os.getloadavg()[0]:.1f}; written {args.declarations} declarations ({planted} malformed), {path.stat().st_size / 1e6:.0f} MB "
           f"in {time.monotonic() - t:.1f} s")
     with pg.engine.begin() as conn:
+        load_reference_layer(conn)  # the typing SQL joins ref.*
         conn.execute(sa.text("drop schema if exists registre_test cascade"))
         conn.execute(sa.text("create schema registre_test"))
         conn.execute(sa.text("create table registre_test.numero (num_immat char(9) primary key, id_depot text, "
@@ -125,7 +128,11 @@ def main() -> int:
     print(f"  whole load {wall:.1f} s = {report.rows_read / wall:.0f} declarations/s; "
           f"reading + controls + COPY {report.control_seconds:.1f} s = {report.rows_read / report.control_seconds:.0f} declarations/s; "
           f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; "
-          f"Python CPU {cpu:.1f} s = {report.rows_read / cpu:.0f} declarations per CPU-second")
+          f"Python CPU of the main process {cpu:.1f} s; workers {getattr(report, 'workers', 1)}")
+    print("  after the COPY: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.steps.items()))
+    if args.load_only:
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        return 0
     with pg.engine.begin() as conn:
         stand_in_coproff(conn, args.declarations, args.copros)
     by_table = {m.table: m for m in project()}

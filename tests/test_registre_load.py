@@ -13,9 +13,11 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from coproff_platform.loading import load_source
+from coproff_platform.registre import load as registre_load
 from coproff_platform.registre.load import declaration_files, load_declarations
 from coproff_platform.sample import declarations as s
 
@@ -34,7 +36,11 @@ def _landing(tmp_path: Path, realdata: Path) -> Path:
     return land
 
 
-def test_planted_malformed_declarations_are_all_rejected_with_their_codes_and_nothing_else(fresh_db, realdata, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_planted_malformed_declarations_are_all_rejected_with_their_codes_and_nothing_else(
+        fresh_db, realdata, tmp_path, monkeypatch, workers):
+    # With 2 workers, chunks of 40 lines: the answers must not depend on how the batch was split.
+    monkeypatch.setattr(registre_load, "CHUNK_LINES", 40)
     land = _landing(tmp_path, realdata)
     load_source(fresh_db, "rnic", M, [land / str(M) / "rnic" / "rnic.csv"])
     counts = s.write_declarations(M, land, tmp_path / "truth", seed=7, malformed_share=0.15)
@@ -44,9 +50,10 @@ def test_planted_malformed_declarations_are_all_rejected_with_their_codes_and_no
     assert {name for name in (m.name for m in s.MALFORMATIONS)} <= {
         r["malformation"] for r in csv.DictReader((tmp_path / "truth" / str(M) / "declarations_rejetees.csv").open())}
 
-    report = load_declarations(fresh_db, M, declaration_files(land, M), display=lambda p: str(p.relative_to(land)))
+    report = load_declarations(fresh_db, M, declaration_files(land, M), display=lambda p: str(p.relative_to(land)),
+                               workers=workers)
 
-    assert report.reconciled and report.rows_read == counts["lignes"] == report.rows_accepted + report.rows_rejected
+    assert report.workers == workers and report.reconciled and report.rows_read == counts["lignes"] == report.rows_accepted + report.rows_rejected
     rejected = {(f, ln): set(codes) for f, ln, codes in q(
         fresh_db, "select source_file, source_line, array_agg(distinct code) from staging.declaration_controle "
                   "where statut = 'rejetee' and niveau = 'bloquant' group by 1, 2")}
@@ -128,3 +135,56 @@ def test_reloading_a_millesime_replaces_it_and_leaves_the_others(fresh_db, tmp_p
     (land / "2023" / "declarations" / "a.jsonl").write_text("", encoding="utf-8")
     load_declarations(fresh_db, 2023, declaration_files(land, 2023))
     assert q(fresh_db, "select millesime, count(*) from staging.declaration group by 1") == [(2022, 1)]
+
+
+def _jsonl(folder: Path, envelopes: list[dict]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "depot.jsonl").write_text("".join(json.dumps(e) + "\n" for e in envelopes), encoding="utf-8")
+
+
+def _ws2_on(num: str, i: int, year: int) -> dict:
+    doc = s.ws2(num)
+    doc["date_transmission"] = f"{year}-06-10T10:00:00+02:00"
+    doc["donnees_financieres"].update(date_ag_approbation_comptes=f"{year}-05-20", date_cloture_comptes=f"{year - 1}-12-31")
+    return {"id_depot": f"W{i}", "recu_le": doc["date_transmission"], "numero_attribue": None, "declaration": doc}
+
+
+def test_ws2_existence_is_asked_of_the_registry_not_only_of_the_batch(fresh_db, realdata, tmp_path):
+    """A WS2 number is known from the registry export of the millésime or earlier (`staging.rnic`)
+    and from WS1 declarations accepted in an earlier millésime; any other number is rejected."""
+    land = _landing(tmp_path, realdata)
+    load_source(fresh_db, "rnic", M, [land / str(M) / "rnic" / "rnic.csv"])
+    ws1 = {"id_depot": "D1", "recu_le": f"{M}-06-01T10:05:00+02:00", "numero_attribue": "ZT2300001", "declaration": s.ws1()}
+    _jsonl(land / str(M) / "declarations", [ws1])
+    assert load_declarations(fresh_db, M, declaration_files(land, M)).rows_accepted == 1
+    nxt = M + 1
+    # AA0652685 is in the Bondy registry extract of M, ZT2300001 was attributed by WS1 in M.
+    _jsonl(land / str(nxt) / "declarations",
+           [_ws2_on("AA0652685", 1, nxt), _ws2_on("ZT2300001", 2, nxt), _ws2_on("ZZ9999999", 3, nxt)])
+    report = load_declarations(fresh_db, nxt, declaration_files(land, nxt))
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (3, 2, 1)
+    assert q(fresh_db, "select num_immat from staging.declaration where millesime = :m order by 1", m=nxt) == [
+        ("AA0652685",), ("ZT2300001",)]
+    assert q(fresh_db, "select source_line, reason from quality.quarantine where millesime = :m and source = 'declarations'",
+             m=nxt) == [(3, "M_IMMAT_INCONNUE")]
+    # The registry export of a later millésime is not known to an earlier one.
+    _jsonl(land / str(M - 1) / "declarations", [_ws2_on("AA0652685", 4, M - 1)])
+    report = load_declarations(fresh_db, M - 1, declaration_files(land, M - 1))
+    assert (report.rows_accepted, report.rows_rejected, set(report.rejected_codes)) == (0, 1, {"M_IMMAT_INCONNUE"})
+
+
+def test_the_generator_writes_the_declarations_and_their_planted_malformations(fresh_db, tmp_path):
+    """`coproff sample` writes `declarations/` through the writer declared in PACKAGE_SOURCES: every
+    planted malformed declaration is rejected with exactly its codes, nothing else is rejected."""
+    from coproff_platform.sample.generator import SampleSpec, generate
+    land, truth = tmp_path / "l", tmp_path / "t"
+    generate(SampleSpec((M,), ("93",), 1500, 3), land, truth, log=lambda _: None)
+    assert declaration_files(land, M) == [land / str(M) / "declarations" / "declarations.jsonl"]
+    load_source(fresh_db, "rnic", M, sorted((land / str(M) / "rnic").glob("*.csv")))
+    report = load_declarations(fresh_db, M, declaration_files(land, M), display=lambda p: str(p.relative_to(land)))
+    with (truth / str(M) / "declarations_rejetees.csv").open(encoding="utf-8") as f:
+        planted = {(r["source_file"], int(r["source_line"])): set(r["codes"].split()) for r in csv.DictReader(f)}
+    assert planted and report.rows_accepted > 10 * len(planted)
+    assert {(f, ln): set(codes) for f, ln, codes in q(
+        fresh_db, "select source_file, source_line, array_agg(distinct code) from staging.declaration_controle "
+                  "where statut = 'rejetee' and niveau = 'bloquant' group by 1, 2")} == planted

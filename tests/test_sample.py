@@ -384,7 +384,7 @@ def test_every_millesime_since_the_registry_opened_and_no_dpe_before_its_schema(
     generate(SampleSpec((2017, 2018, 2019, 2020, 2021), ("93",), 300, 5), tmp_path / "l", tmp_path / "t", _quiet)
     for y in (2017, 2018, 2019, 2020):
         folder = tmp_path / "l" / str(y)
-        assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["dvf", "ff", "lovac", "rnic"], y
+        assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["declarations", "dvf", "ff", "lovac", "rnic"], y
         rows = _rnic(folder)
         assert rows and all(r["date_d_immatriculation"] <= f"{y}-09-30" for r in rows)
         assert min(r["date_d_immatriculation"] for r in rows) >= str(reference.parameter("ouverture_registre"))

@@ -1039,7 +1039,7 @@ PACKAGE_SOURCES: dict[str, PackageSource] = {s.name: s for s in (
         "contrôlées comme par le registre, les acceptées typées en blocs B, C, D, les rejetées en "
         "quarantaine. Source optionnelle : sans dossier `declarations/`, partitions vides.",
         OPTIONAL, "coproff_platform.registre.load:load_declarations",
-        "coproff_platform.sample.declarations:write_declarations",
+        "coproff_platform.sample.declarations:write_sample",
     ),
 )}
 

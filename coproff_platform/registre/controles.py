@@ -59,41 +59,29 @@ def catalogue() -> dict[str, Controle]:
     }
 
 
-@dataclass
 class Contexte:
-    """One structurally valid declaration being controlled."""
+    """One structurally valid declaration being controlled: its blocks, parcels and transmission
+    date read once (every control reads them)."""
 
-    doc: dict[str, Any]
-    service: str
-    recu_le: dt.datetime | None
-    registre: Registre | None
+    __slots__ = ("doc", "service", "recu_le", "registre", "a", "b", "c", "d", "idpar", "transmission")
 
-    @property
-    def a(self) -> dict[str, Any]:
-        return self.doc.get("identification") or {}
+    def __init__(self, doc: dict[str, Any], service: str, recu_le: dt.datetime | None,
+                 registre: Registre | None) -> None:
+        self.doc, self.service, self.recu_le, self.registre = doc, service, recu_le, registre
+        self.a: dict[str, Any] = doc.get("identification") or {}
+        self.b: dict[str, Any] = doc.get("procedures") or {}
+        self.c: dict[str, Any] | None = doc.get("donnees_techniques")
+        self.d: dict[str, Any] | None = doc.get("donnees_financieres")
+        self.idpar: list[str | None] = parcelles(doc)
+        self.transmission: dt.date | None = _transmission_day(doc.get("date_transmission"))
 
-    @property
-    def b(self) -> dict[str, Any]:
-        return self.doc.get("procedures") or {}
 
-    @property
-    def c(self) -> dict[str, Any] | None:
-        return self.doc.get("donnees_techniques")
-
-    @property
-    def d(self) -> dict[str, Any] | None:
-        return self.doc.get("donnees_financieres")
-
-    @functools.cached_property
-    def idpar(self) -> list[str | None]:
-        return parcelles(self.doc)
-
-    @functools.cached_property
-    def transmission(self) -> dt.date | None:
-        try:
-            return dt.datetime.fromisoformat(self.doc["date_transmission"].replace("Z", "+00:00")).date()
-        except (KeyError, ValueError):
-            return None
+@functools.lru_cache(maxsize=65536)
+def _transmission_day(value: Any) -> dt.date | None:
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    except (AttributeError, ValueError):
+        return None
 
 
 def controle(code: str) -> Callable[[Check], Check]:
@@ -105,8 +93,11 @@ def controle(code: str) -> Callable[[Check], Check]:
 
 def day(value: Any) -> dt.date | None:
     """An ISO date of the document (already pattern-checked by the schema); None if impossible."""
-    if not isinstance(value, str):
-        return None
+    return _day(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=65536)  # several controls read each date; dates repeat across a batch
+def _day(value: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -361,9 +352,14 @@ def _periode(c: Contexte) -> Iterator[Failure]:
         yield Failure("C_PERIODE_INCONNUE", "donnees_techniques/periode_construction", c.c["periode_construction"][:40])
 
 
+@functools.cache
+def _etiquettes() -> frozenset[str]:
+    return frozenset(r.code for r in reference.table("etiquettes_dpe"))
+
+
 @controle("C_ETIQUETTE_INCONNUE")
 def _etiquette(c: Contexte) -> Iterator[Failure]:
-    labels = {r.code for r in reference.table("etiquettes_dpe")}
+    labels = _etiquettes()
     for i, b in enumerate((c.c or {}).get("batiments_par_etiquette") or []):
         if b["etiquette"] not in labels:
             yield Failure("C_ETIQUETTE_INCONNUE", f"donnees_techniques/batiments_par_etiquette/{i}", b["etiquette"][:10])
@@ -464,11 +460,18 @@ def _charges_lot(c: Contexte) -> Iterator[Failure]:
 @controle("M_IMMAT_INCONNUE")
 def _immat_inconnue(c: Contexte) -> Iterator[Failure]:
     if c.service == "WS2" and c.registre is not None:
-        num = canonical_immat(c.doc["numero_immatriculation"])
-        if not c.registre.connu(num):
-            yield Failure("M_IMMAT_INCONNUE", "numero_immatriculation", num)
+        f = existence_failure(canonical_immat(c.doc["numero_immatriculation"]), c.registre)
+        if f is not None:
+            yield f
 
 
+def existence_failure(num: str | None, registre: Registre) -> Failure | None:
+    """M_IMMAT_INCONNUE for a WS2's (canonical) number; also asked by the batch loader after its
+    workers controlled the declaration without the registry (it needs the earlier lines' WS1)."""
+    return None if registre.connu(num) else Failure("M_IMMAT_INCONNUE", "numero_immatriculation", num)
+
+
+@functools.lru_cache(maxsize=65536)
 def add_months(d: dt.date, months: int) -> dt.date:
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
@@ -503,6 +506,14 @@ class Reponse:
     controles: list[Failure] = field(default_factory=list)
     structure_valide: bool = True
     numero_immatriculation: str | None = None
+    parcelles: list[str | None] = field(default_factory=list)  # the declared parcels as FF idpar
+
+    def add(self, failure: Failure) -> None:
+        """A business failure found later (WS2 existence), placed in the controls' order."""
+        order = {code: i for i, code in enumerate(BUSINESS)}
+        rank = order.get(failure.code, len(order))
+        at = next((i for i, f in enumerate(self.controles) if order.get(f.code, -1) > rank), len(self.controles))
+        self.controles.insert(at, failure)
 
     @property
     def bloquants(self) -> list[Failure]:
@@ -547,7 +558,7 @@ def controler(doc: Any, *, recu_le: dt.datetime | None = None, registre: Registr
     failures: list[Failure] = []
     for check in _checks_of(service):
         failures.extend(check(ctx))
-    return Reponse(service, failures)
+    return Reponse(service, failures, parcelles=ctx.idpar)
 
 
 @functools.cache

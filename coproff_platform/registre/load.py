@@ -9,7 +9,9 @@ For one millésime, in ONE transaction:
    raw text: it holds the télédéclarant's mail and the PDF);
 3. accepted declarations, with the PDF replaced by its size and SHA-256 and the mail dropped, are
    COPYed as `jsonb` into a temporary table and typed set-based in SQL (`registre/sql/*.sql`) into
-   `staging.declaration`, `_procedure`, `_technique`, `_finance`;
+   `staging.declaration`, `_procedure`, `_technique`, `_finance`; the row stays under PostgreSQL's
+   TOAST threshold for a usual declaration (keeping the received envelope beside it made every
+   `doc ->` of the typing decompress it: 7× slower typing);
 4. the five partitions of the millésime are swapped in; read = accepted + rejected or nothing is.
 """
 
@@ -17,14 +19,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import time
-from collections import Counter
+import multiprocessing as mp
+import os
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -35,11 +39,12 @@ from coproff_platform.contracts.declarations import (
     SPEC,
     TABLES,
 )
-from coproff_platform.registre.controles import Reponse, catalogue, controler, decoded, parcelles
+from coproff_platform.registre.controles import Reponse, catalogue, controler, decoded, existence_failure
 from coproff_platform.registre.schema import Failure
 from coproff_platform.resources.postgis import PostGISResource, copy_rows, split_table, swap_in
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
+CHUNK_LINES = 2000  # lines a worker controls at a time
 RECUE_COLUMNS = ["source_file", "source_line", "id_depot", "num_immat", "service", "statut", "recu_le",
                  "codes_alerte", "l_idpar", "num_immat_principal", "doc"]
 
@@ -52,6 +57,7 @@ class Record:
     source_line: int
     envelope: dict[str, Any] | None
     failure: Failure | None = None  # unreadable line or envelope
+    recu_le: dt.datetime | None = None
 
 
 @dataclass
@@ -72,6 +78,8 @@ class DeclarationReport:
     by_service: Counter = field(default_factory=Counter)  # (service, statut) → count
     seconds: float = 0.0
     control_seconds: float = 0.0
+    steps: dict[str, float] = field(default_factory=dict)  # wall seconds of each SQL step after the COPY
+    workers: int = 1  # processes that controlled the declarations
 
     @property
     def rows_read(self) -> int:
@@ -100,14 +108,23 @@ def declaration_files(landing_root: Path, millesime: int | str) -> list[Path]:
     return sorted(found)
 
 
-def _envelope_failure(value: Any) -> Failure | None:
+def _record(display: str, line: int, value: Any) -> Record:
     if not isinstance(value, dict) or not isinstance(value.get("declaration"), dict):
-        return Failure("STR_ENVELOPPE", "declaration", "objet {recu_le, declaration} attendu")
+        return Record(display, line, value if isinstance(value, dict) else None,
+                      Failure("STR_ENVELOPPE", "declaration", "objet {recu_le, declaration} attendu"))
     try:
-        dt.datetime.fromisoformat(str(value.get("recu_le")).replace("Z", "+00:00"))
+        received = dt.datetime.fromisoformat(str(value.get("recu_le")).replace("Z", "+00:00"))
     except ValueError:
-        return Failure("STR_ENVELOPPE", "recu_le", str(value.get("recu_le"))[:40])
-    return None
+        return Record(display, line, value, Failure("STR_ENVELOPPE", "recu_le", str(value.get("recu_le"))[:40]))
+    return Record(display, line, value, recu_le=received)
+
+
+def _parse_line(display: str, i: int, line: str) -> Record:
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return Record(display, i, None, Failure("STR_JSON_ILLISIBLE", "", str(exc)[:120]))
+    return _record(display, i, value)
 
 
 def read_records(path: Path, display: str) -> Iterator[Record]:
@@ -116,26 +133,16 @@ def read_records(path: Path, display: str) -> Iterator[Record]:
     if path.suffix == ".jsonl":
         with path.open(encoding="utf-8", errors="replace") as f:
             for i, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    value = json.loads(line)
-                except ValueError as exc:
-                    yield Record(display, i, None, Failure("STR_JSON_ILLISIBLE", "", str(exc)[:120]))
-                    continue
-                yield Record(display, i, value if isinstance(value, dict) else None, _envelope_failure(value))
+                if line.strip():
+                    yield _parse_line(display, i, line)
         return
     try:
-        value = json.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except ValueError as exc:
+        value = orjson.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except orjson.JSONDecodeError as exc:
         yield Record(display, 1, None, Failure("STR_JSON_ILLISIBLE", "", str(exc)[:120]))
         return
     for i, item in enumerate(value if isinstance(value, list) else [value], start=1):
-        yield Record(display, i, item if isinstance(item, dict) else None, _envelope_failure(item))
-
-
-def recu_le(envelope: dict[str, Any]) -> dt.datetime:
-    return dt.datetime.fromisoformat(str(envelope["recu_le"]).replace("Z", "+00:00"))
+        yield _record(display, i, item)
 
 
 def sans_donnees_personnelles(doc: dict[str, Any]) -> dict[str, Any]:
@@ -184,18 +191,100 @@ def canonical(value: Any) -> str | None:
         return None
 
 
+@dataclass
+class Examined:
+    """A record controlled without the registry (picklable: the loader's workers return it)."""
+
+    source_file: str
+    source_line: int
+    id_depot: Any
+    reponse: Reponse
+    num: str | None
+    recu_le: dt.datetime | None = None
+    principal: str | None = None
+    staged: str | None = None  # the document as staged (JSON), when no control blocked it
+
+
+def examine(record: Record) -> Examined:
+    """Every control but WS2 existence, and the staged document of a declaration they accept."""
+    env = record.envelope or {}
+    if record.failure is not None:
+        return Examined(record.source_file, record.source_line, env.get("id_depot"),
+                        Reponse(None, [record.failure], structure_valide=False), None)
+    doc = env["declaration"]
+    rep = controler(doc, recu_le=record.recu_le, registre=None)
+    num = canonical(doc.get("numero_immatriculation")) if doc.get("service") == "WS2" else canonical(env.get("numero_attribue"))
+    rep.numero_immatriculation = num
+    ex = Examined(record.source_file, record.source_line, env.get("id_depot"), rep, num, record.recu_le)
+    if rep.acceptee:
+        ex.principal = canonical(doc["identification"].get("numero_syndicat_principal"))
+        ex.staged = orjson.dumps(sans_donnees_personnelles(doc)).decode()
+    return ex
+
+
+def judge(ex: Examined, registre: RegistreConnu) -> Examined:
+    """WS2 existence against the registry, in reading order: a WS1 accepted on an earlier line
+    makes its number known."""
+    rep = ex.reponse
+    if rep.service == "WS2" and rep.structure_valide:
+        f = existence_failure(ex.num, registre)
+        if f is not None:
+            rep.add(f)
+            ex.staged = None
+    elif rep.service == "WS1" and rep.acceptee and ex.num:
+        registre.numbers.add(ex.num)
+    return ex
+
+
 def answer(record: Record, registre: RegistreConnu) -> tuple[Reponse, str | None]:
     """The registry's answer to one record and the registration number it concerns."""
-    if record.failure is not None:
-        return Reponse(None, [record.failure], structure_valide=False), None
-    env = record.envelope
-    doc = env["declaration"]
-    rep = controler(doc, recu_le=recu_le(env), registre=registre)
-    num = canonical(doc.get("numero_immatriculation")) if doc.get("service") == "WS2" else canonical(env.get("numero_attribue"))
-    if rep.acceptee and doc.get("service") == "WS1" and num:
-        registre.numbers.add(num)
-    rep.numero_immatriculation = num
-    return rep, num
+    ex = judge(examine(record), registre)
+    return ex.reponse, ex.num
+
+
+def _examine_lines(display: str, lines: list[tuple[int, str]]) -> list[Examined]:
+    """A worker's share: JSON Lines parsed and controlled (no database, no registry)."""
+    return [examine(_parse_line(display, i, line)) for i, line in lines]
+
+
+def examined(files: list[Path], display: Callable[[Path], str], workers: int
+             ) -> Iterator[tuple[Path, str, Iterator[Examined]]]:
+    """Each file's records controlled in reading order; JSON Lines by `workers` processes, chunks of
+    lines kept in order with a bounded number in flight (memory: a few chunks, not the file)."""
+    pool = mp.get_context("fork").Pool(workers) if workers > 1 else None
+    try:
+        for path in files:
+            shown = display(path)
+            if pool is None or path.suffix != ".jsonl":
+                yield path, shown, (examine(r) for r in read_records(path, shown))
+            else:
+                yield path, shown, _pooled(pool, path, shown, workers)
+    finally:
+        if pool is not None:
+            pool.terminate()
+
+
+def _pooled(pool: Any, path: Path, shown: str, workers: int) -> Iterator[Examined]:
+    pending: deque = deque()
+
+    def chunks() -> Iterator[list[tuple[int, str]]]:
+        chunk: list[tuple[int, str]] = []
+        with path.open(encoding="utf-8", errors="replace") as f:
+            for i, line in enumerate(f, start=1):
+                if line.strip():
+                    chunk.append((i, line))
+                    if len(chunk) == CHUNK_LINES:
+                        yield chunk
+                        chunk = []
+        if chunk:
+            yield chunk
+
+    for chunk in chunks():
+        pending.append(pool.apply_async(_examine_lines, (shown, chunk)))
+        if len(pending) >= 2 * workers:
+            yield from pending.popleft().get()
+    while pending:
+        yield from pending.popleft().get()
 
 
 # -- loading ------------------------------------------------------------------------------------
@@ -230,11 +319,19 @@ def _fresh(conn: Connection, table: str, millesime: int) -> str:
     return new
 
 
+def workers_for() -> int:
+    """Processes controlling the declarations: COPROFF_DECLARATION_WORKERS, else 1. A pool of 2 on
+    the shared 2-core machine did not pay (BENCHMARKS.md: 42.7 s against 27.5 s for 50,000
+    declarations under a load average of 9); it is there for a host with idle cores."""
+    return max(1, int(os.environ.get("COPROFF_DECLARATION_WORKERS") or 1))
+
+
 def load_declarations(postgis: PostGISResource, millesime: int, files: list[Path],
-                      display: Callable[[Path], str] = str, log: Callable[[str], None] = lambda _: None
-                      ) -> DeclarationReport:
+                      display: Callable[[Path], str] = str, log: Callable[[str], None] = lambda _: None,
+                      workers: int | None = None) -> DeclarationReport:
     millesime = int(millesime)
-    report = DeclarationReport(millesime)
+    workers = workers_for() if workers is None else workers
+    report = DeclarationReport(millesime, workers=workers)
     started = time.monotonic()
     cat = catalogue()
     with postgis.engine.begin() as conn:
@@ -247,37 +344,34 @@ def load_declarations(postgis: PostGISResource, millesime: int, files: list[Path
 
         def accepted_rows() -> Iterator[list[Any]]:
             """Reads and controls every file; yields the accepted declarations as COPY rows (streamed:
-            memory holds one declaration, not the batch), the answers and rejects go to the lists."""
-            for path in files:
-                shown = display(path)
+            memory holds a few chunks of declarations, not the batch), the answers and rejects go to
+            the lists."""
+            for path, shown, records in examined(files, display, workers):
                 frep = FileReport(shown, bytes=path.stat().st_size)
                 report.files.append(frep)
-                for record in read_records(path, shown):
+                for ex in records:
+                    judge(ex, registre)
+                    rep, num, id_depot = ex.reponse, ex.num, ex.id_depot
                     frep.rows_read += 1
-                    rep, num = answer(record, registre)
                     statut = "acceptee" if rep.acceptee else "rejetee"
                     report.by_service[(rep.service or "?", statut)] += 1
-                    id_depot = (record.envelope or {}).get("id_depot")
                     for f in rep.controles or [Failure("aucun")]:
                         niveau = cat[f.code].niveau if f.code in cat else None
                         controles.append([millesime, id_depot, num, rep.service, statut, f.code, niveau,
-                                          f.champ or None, f.detail or None, record.source_file, record.source_line])
+                                          f.champ or None, f.detail or None, ex.source_file, ex.source_line])
                         if f.code in cat:
                             report.codes[f.code] += 1
                     if rep.acceptee:
                         frep.rows_accepted += 1
-                        env = record.envelope
-                        doc = env["declaration"]
-                        yield [record.source_file, record.source_line, id_depot, num, rep.service, statut,
-                               recu_le(env), sorted({f.code for f in rep.controles}), [p for p in parcelles(doc) if p],
-                               canonical(doc["identification"].get("numero_syndicat_principal")),
-                               json.dumps(sans_donnees_personnelles(doc), ensure_ascii=False)]
+                        yield [ex.source_file, ex.source_line, id_depot, num, rep.service, statut, ex.recu_le,
+                               sorted({f.code for f in rep.controles}), [p for p in rep.parcelles if p],
+                               ex.principal, ex.staged]
                     else:
                         frep.rows_rejected += 1
                         blocking = rep.bloquants
                         report.rejected_codes.update({f.code for f in blocking})
                         first = blocking[0]
-                        quarantine.append([millesime, SPEC.name, record.source_file, record.source_line, first.code,
+                        quarantine.append([millesime, SPEC.name, ex.source_file, ex.source_line, first.code,
                                            first.champ or None,
                                            "; ".join(f"{f.code} {f.champ}".strip() for f in blocking)[:1000], None])
                 log(f"{shown}: read {frep.rows_read}, accepted {frep.rows_accepted}, rejected {frep.rows_rejected}")
@@ -286,14 +380,19 @@ def load_declarations(postgis: PostGISResource, millesime: int, files: list[Path
         report.control_seconds = time.monotonic() - t0
         if not report.reconciled:
             raise RuntimeError(f"declarations {millesime}: rows read ≠ accepted + rejected")
+        t0 = time.monotonic()
         conn.execute(sa.text("analyze pg_temp.declaration_recue"))
         copy_rows(conn, fresh[DECLARATION_CONTROLE.qualified], [c.name for c in DECLARATION_CONTROLE.columns], controles)
+        report.steps["analyze + controles"] = time.monotonic() - t0
         for t in TABLES:
             if t is DECLARATION_CONTROLE:
                 continue
+            t0 = time.monotonic()
             cols = ", ".join(t.column_names)
             conn.execute(sa.text(f"insert into {fresh[t.qualified]} ({cols}) {_sql(t.qualified.split('.')[1])}"),
                          {"millesime": millesime})
+            report.steps[t.qualified] = time.monotonic() - t0
+        t0 = time.monotonic()
         conn.execute(sa.text("delete from quality.quarantine where millesime = :m and source = :s"),
                      {"m": millesime, "s": SPEC.name})
         conn.execute(sa.text("delete from quality.load_log where millesime = :m and source = :s"),
@@ -306,5 +405,6 @@ def load_declarations(postgis: PostGISResource, millesime: int, files: list[Path
         for t in TABLES:
             conn.execute(sa.text(f"analyze {fresh[t.qualified]}"))
             swap_in(conn, t.qualified, millesime, fresh[t.qualified])
+        report.steps["quarantine, analyze, swap"] = time.monotonic() - t0
     report.seconds = time.monotonic() - started
     return report

@@ -297,13 +297,22 @@ def _envelope(i: int, doc: dict[str, Any], attribue: str | None = None) -> dict[
     return {"id_depot": f"D{i:08d}", "recu_le": sent, "numero_attribue": attribue, "declaration": doc}
 
 
+def write_sample(millesime: int, land: Path, truth: Path, seed: int) -> dict[str, int]:
+    """The generator's hook (`PACKAGE_SOURCES["declarations"].sample_writer`): `land` and `truth`
+    are the millésime's folders (the generator writes them under a temporary name)."""
+    return write_declarations(millesime, land.parent, truth.parent, seed, folders=(land, truth))
+
+
 def write_declarations(millesime: int, landing: Path, truth: Path, seed: int = 42,
-                       malformed_share: float = MALFORMED_SHARE) -> dict[str, int]:
-    """Writes `<landing>/<M>/declarations/declarations.jsonl` and the truth file; returns counts."""
+                       malformed_share: float = MALFORMED_SHARE,
+                       folders: tuple[Path, Path] | None = None) -> dict[str, int]:
+    """Writes `<landing>/<M>/declarations/declarations.jsonl` and the truth file; returns counts.
+    `folders` = (landing, truth) folders of the millésime when not `<landing>/<M>`, `<truth>/<M>`."""
     rng = random.Random(f"declarations:{millesime}:{seed}")
-    folder = landing / str(millesime) / "declarations"
+    land_m, truth_m = folders or (landing / str(millesime), truth / str(millesime))
+    folder = land_m / "declarations"
     folder.mkdir(parents=True, exist_ok=True)
-    (truth / str(millesime)).mkdir(parents=True, exist_ok=True)
+    truth_m.mkdir(parents=True, exist_ok=True)
     out_path = folder / "declarations.jsonl"
     counts = {"annuelle": 0, "standard": 0, "ws1": 0, "malformees": 0}
     planted: list[tuple[int, str, str]] = []
@@ -315,7 +324,7 @@ def write_declarations(millesime: int, landing: Path, truth: Path, seed: int = 4
             line += 1
             out.write((record if isinstance(record, str) else json.dumps(record, ensure_ascii=False)) + "\n")
 
-        for row in _rnic_rows(landing / str(millesime) / "rnic"):
+        for row in _rnic_rows(land_m / "rnic"):
             parsed = _from_rnic(row, millesime)
             if parsed is None:
                 continue
@@ -353,7 +362,7 @@ def write_declarations(millesime: int, landing: Path, truth: Path, seed: int = 4
                 doc["date_transmission"] = f"{millesime}-04-{1 + seq % 28:02d}T10:00:00+02:00"
                 emit(_envelope(line + 1, doc, attribue=f"ZT{millesime % 100:02d}{seq:05d}"))
                 counts["ws1"] += 1
-    with (truth / str(millesime) / "declarations_rejetees.csv").open("w", encoding="utf-8", newline="") as f:
+    with (truth_m / "declarations_rejetees.csv").open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(["source_file", "source_line", "malformation", "codes"])
         rel = f"{millesime}/declarations/{out_path.name}"

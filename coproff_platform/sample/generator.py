@@ -121,6 +121,8 @@ def generate(spec: SampleSpec, landing: Path, truth: Path, log: Callable[[str], 
                     with open(part, encoding="utf-8") as f:
                         shutil.copyfileobj(f, out)
         shutil.rmtree(tmp_truth[y] / "parts")
+        for _source, write in writers.package_writers():  # millésime-wide, before the folder is renamed
+            write(y, tmp_land[y], tmp_truth[y], spec.seed)
     extents = {code: extents[code] for code in spec.departements}
     results = {}
     for y in spec.millesimes:

@@ -116,6 +116,15 @@ def resolve(dotted: str) -> Writer:
     return fn
 
 
+def package_writers() -> Iterator[tuple[str, Callable[[int, Path, Path, int], object]]]:
+    """(source, writer) of the landing sources loaded by their own package
+    (`contracts.PACKAGE_SOURCES`, e.g. the registry's declarations): called once per millésime,
+    after the per-département writers, as `writer(millesime, landing_folder, truth_folder, seed)`
+    on the millésime's folders (they read what the other writers wrote, e.g. `rnic/`)."""
+    for source, declared in contracts.PACKAGE_SOURCES.items():
+        yield source, resolve(declared.sample_writer)
+
+
 def writers() -> Iterator[tuple[str, Writer | None]]:
     """(source, writer) for every declared source, in declaration order, then registered extras.
     A declaration naming no writer falls back to a registered one, then to `write_<source>` here."""
