@@ -209,16 +209,27 @@ def plan_lines(plan) -> list[str]:
                 "their last build); --force rebuilds everything"]
     lines = [f"Rebuilding {len(plan.rebuild)} of {total} assets" + (" (--force):" if plan.forced else ", because:")]
     if not plan.forced:
+        # A reason shared by many assets (a first build) is said once, with the count per group.
+        by_reason: dict[str, list] = {}
+        for k, why in plan.rebuild.items():
+            by_reason.setdefault(why, []).append(k)
         width = max(len(k.to_user_string()) for k in plan.rebuild) + 2
-        lines += [f"  {k.to_user_string():<{width}}{why}" for k, why in plan.rebuild.items()]
+        for why, keys in by_reason.items():
+            if len(keys) > 5:
+                lines.append(f"  {len(keys)} assets ({_by_group(keys)}): {why}")
+            else:
+                lines += [f"  {k.to_user_string():<{width}}{why}" for k in keys]
     if plan.fresh:
-        groups: dict[str, int] = {}
-        for k in plan.fresh:
-            groups[k.path[0]] = groups.get(k.path[0], 0) + 1
-        lines.append(f"Up to date, not rebuilt: {len(plan.fresh)} assets ("
-                     + ", ".join(f"{g} {n}" for g, n in groups.items())
-                     + "); their checks judged the same data and are not rerun")
+        lines.append(f"Up to date, not rebuilt: {len(plan.fresh)} assets ({_by_group(plan.fresh)}); "
+                     "their checks judged the same data and are not rerun")
     return lines
+
+
+def _by_group(keys) -> str:
+    groups: dict[str, int] = {}
+    for k in keys:
+        groups[k.path[0]] = groups.get(k.path[0], 0) + 1
+    return ", ".join(f"{g} {n}" for g, n in groups.items())
 
 
 def materialize_millesime(millesime: str, select: list[str] | None = None, instance=None, verbose: bool = True,

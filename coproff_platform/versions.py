@@ -191,6 +191,8 @@ def _cause_text(cause) -> str:
     dep = cause.dependency.asset_key.to_user_string() if cause.dependency else None
     if cause.category.value == "CODE":
         return f"{key}: code changed"
+    if key.startswith(f"{LANDING}/"):
+        return f"{key}: files changed"
     if dep and dep.startswith(f"{LANDING}/"):
         return f"{dep}: files changed"
     if dep:
@@ -231,6 +233,12 @@ def plan_rebuild(instance: DagsterInstance, asset_graph, millesime: str, keys: I
     view = AssetGraphView(temporal_context=TemporalContext(effective_dt=get_current_datetime(), last_event_id=None),
                           instance=instance, asset_graph=asset_graph)
     resolver = CachingStaleStatusResolver(instance, asset_graph, view)
+    # One query for every asset record instead of one per asset (the resolver reads them through
+    # this loading context's cache).
+    from dagster._core.storage.event_log.base import AssetRecord
+
+    parents = {p for k in order for p in asset_graph.get(k).parent_keys}
+    list(AssetRecord.blocking_get_many(view, sorted({*order, *parents})))
     for key in order:
         status = resolver.get_status(key, millesime)
         rebuilt_parents = sorted(p.to_user_string() for p in asset_graph.get(key).parent_keys if p in plan.rebuild)
