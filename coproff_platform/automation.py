@@ -209,6 +209,8 @@ def yearly_millesime_schedule(context: ScheduleEvaluationContext, landing: Landi
         return SkipReason(f"millésime {newest} already building: run {active}{late}")
     built = _active_or_done_run(context.instance, newest, [DagsterRunStatus.SUCCESS])
     if built:
+        if not context.instance.has_dynamic_partition(millesime_partitions.name, newest):
+            context.instance.add_dynamic_partitions(millesime_partitions.name, [newest])
         # Built before: only what changed since (files, SQL, reference tables, code) is rebuilt.
         request, plan = changed_request(context.instance, landing, newest, "schedule")
         if request is None:
