@@ -5,11 +5,14 @@
 - one job per stage (`stage_sources`, `stage_referential`, `stage_statistics`, `stage_exports`) to
   rerun part of a millésime from the UI.
 - `yearly_millesime_schedule`: each autumn (millésime N = RNIC export of September N), builds the
-  newest millésime present in the landing zone, or skips saying why.
+  newest millésime present in the landing zone, or skips saying why. A millésime already built is
+  rebuilt only where something changed (the rule of `coproff materialize`, `versions.plan_rebuild`):
+  with nothing changed the tick is skipped as up to date.
 - `landing_sensor`: sees a new `<landing>/<YYYY>/` folder, waits until its files stop changing,
   registers the partition and requests its run. Several folders landing at once give one run per
-  millésime: a backfill. It also retries, once, a millésime whose last build died with its
-  process (`coproff_platform.runs`).
+  millésime: a backfill. In a millésime already built, a landing file that changed (once settled)
+  triggers a run of only what depends on it. It also retries, once, a millésime whose last build
+  died with its process (`coproff_platform.runs`).
 - `stats_evolution_sensor`: `coproff.stats_evolution` of millésime N compares N with the
   previous built millésime; when that one is (re)built after N's comparison was computed, the
   sensor rebuilds N's `stats_evolution` (job `refresh_comparisons`).
@@ -134,23 +137,45 @@ def inspect_landing(landing: LandingZone, millesime: str) -> Landed:
     return Landed(millesime, missing, landing.absent_optional_folders(millesime), json.dumps(stats))
 
 
-def _active_or_done_run(instance: DagsterInstance, millesime: str) -> str | None:
+ACTIVE = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
+
+
+def _active_or_done_run(instance: DagsterInstance, millesime: str, statuses=(*ACTIVE, DagsterRunStatus.SUCCESS)) -> str | None:
     """Id of a queued, running or successful build of this millésime, if any."""
     runs = instance.get_runs(
-        filters=RunsFilter(
-            job_name=BUILD_JOB,
-            tags={"dagster/partition": millesime},
-            statuses=[
-                DagsterRunStatus.QUEUED,
-                DagsterRunStatus.NOT_STARTED,
-                DagsterRunStatus.STARTING,
-                DagsterRunStatus.STARTED,
-                DagsterRunStatus.SUCCESS,
-            ],
-        ),
+        filters=RunsFilter(job_name=BUILD_JOB, tags={"dagster/partition": millesime}, statuses=list(statuses)),
         limit=1,
     )
     return runs[0].run_id if runs else None
+
+
+def changed_request(instance: DagsterInstance, landing: LandingZone, millesime: str, trigger: str):
+    """(RunRequest of what changed in a built millésime, or None when it is up to date, and the plan).
+
+    The landing fingerprints are recorded first, then Dagster's staleness decides
+    (`versions.plan_rebuild`, as `coproff materialize` does); the run key names the plan, so the
+    same change is never requested twice."""
+    import hashlib
+
+    from coproff_platform.definitions import defs
+    from coproff_platform.versions import build_keys, observe_landing, plan_rebuild
+
+    observe_landing(instance, landing.root, millesime)
+    graph = defs.resolve_asset_graph()
+    plan = plan_rebuild(instance, graph, millesime, build_keys(graph))
+    if plan.up_to_date:
+        return None, plan
+    keys = list(plan.rebuild)
+    # What is rebuilt, why, from which files and code: the same change gets the same key.
+    state = repr(sorted((k.to_user_string(), w, graph.get(k).code_version) for k, w in plan.rebuild.items()))
+    digest = hashlib.sha256((state + inspect_landing(landing, millesime).fingerprint).encode()).hexdigest()[:16]
+    run_key = f"changed-{millesime}-{digest}"
+    return RunRequest(
+        run_key=run_key, partition_key=millesime, asset_selection=keys,
+        tags={"coproff/trigger": trigger, "coproff/reconstruction": "changements",
+              "coproff/assets_reconstruits": str(len(keys)), "coproff/assets_a_jour": str(len(plan.fresh)),
+              "coproff/raison": "; ".join(sorted(set(plan.rebuild.values())))[:200]},
+    ), plan
 
 
 # -- yearly schedule ----------------------------------------------------------------------------
@@ -178,10 +203,20 @@ def yearly_millesime_schedule(context: ScheduleEvaluationContext, landing: Landi
         return SkipReason(
             f"millésime {newest}: no file yet for {', '.join(state.missing)} in {landing.root / newest}"
         )
-    existing = _active_or_done_run(context.instance, newest)
-    if existing:
-        late = f" (millésime {year} has not landed yet)" if year and int(newest) < year else ""
-        return SkipReason(f"millésime {newest} already built or building: run {existing}{late}")
+    late = f" (millésime {year} has not landed yet)" if year and int(newest) < year else ""
+    active = _active_or_done_run(context.instance, newest, ACTIVE)
+    if active:
+        return SkipReason(f"millésime {newest} already building: run {active}{late}")
+    built = _active_or_done_run(context.instance, newest, [DagsterRunStatus.SUCCESS])
+    if built:
+        if not context.instance.has_dynamic_partition(millesime_partitions.name, newest):
+            context.instance.add_dynamic_partitions(millesime_partitions.name, [newest])
+        # Built before: only what changed since (files, SQL, reference tables, code) is rebuilt.
+        request, plan = changed_request(context.instance, landing, newest, "schedule")
+        if request is None:
+            return SkipReason(f"millésime {newest} already built (run {built}) and up to date: no landing file, "
+                              f"SQL model, reference table or code changed{late}")
+        return request
     if not context.instance.has_dynamic_partition(millesime_partitions.name, newest):
         context.instance.add_dynamic_partitions(millesime_partitions.name, [newest])
     # The daemon launches a run key once: a retry after a failed (or dead) build needs its own key.
@@ -212,14 +247,20 @@ def landing_sensor(context: SensorEvaluationContext, landing: LandingZone) -> Se
     ready: list[str] = []
     waiting: list[str] = []
     retries: list[RunRequest] = []
+    changes: list[RunRequest] = []
     for millesime in landed_millesimes(landing.root):
         if instance.has_dynamic_partition(millesime_partitions.name, millesime):
             # Already registered (by this sensor, the schedule or `coproff materialize`): built on
-            # purpose only, except a build that died with its process, retried once (run key).
+            # purpose only, except a build that died with its process, retried once (run key), and
+            # landing files changed in a built millésime: what depends on them, once they settle.
             dead = _last_build_died(instance, millesime)
             if dead:
                 retries.append(RunRequest(run_key=f"retry-{dead}", partition_key=millesime,
                                           tags={"coproff/trigger": "landing_sensor", "coproff/retry_of": dead}))
+                continue
+            request = _changed_files_request(instance, landing, millesime, previous, pending, waiting)
+            if request is not None:
+                changes.append(request)
             continue
         state = inspect_landing(landing, millesime)
         if not state.complete:
@@ -231,11 +272,11 @@ def landing_sensor(context: SensorEvaluationContext, landing: LandingZone) -> Se
             waiting.append(f"{millesime} (files still changing)")
         pending[millesime] = state.fingerprint
     cursor = json.dumps(pending, sort_keys=True)
-    if not ready and not retries:
+    if not ready and not retries and not changes:
         reason = "waiting for " + "; ".join(waiting) if waiting else "no new millésime in the landing zone"
         return SensorResult(skip_reason=reason, cursor=cursor)
     return SensorResult(
-        run_requests=retries + [
+        run_requests=retries + changes + [
             RunRequest(run_key=f"landed-{m}", partition_key=m, tags={
                 "coproff/trigger": "landing_sensor",
                 "coproff/sources_optionnelles_absentes": ",".join(landing.absent_optional_folders(m)) or "aucune"})
@@ -244,6 +285,34 @@ def landing_sensor(context: SensorEvaluationContext, landing: LandingZone) -> Se
         dynamic_partitions_requests=[millesime_partitions.build_add_request(ready)] if ready else [],
         cursor=cursor,
     )
+
+
+def _changed_files_request(instance: DagsterInstance, landing: LandingZone, millesime: str,
+                           previous: dict[str, str], pending: dict[str, str], waiting: list[str]) -> RunRequest | None:
+    """A run of what depends on the changed landing files of a built millésime, once they settled.
+
+    The cursor keeps each built millésime's landing state (`built:<M>`) and the last state planned
+    (`planned:<M>`); a state that differs from the previous tick's is still being copied: wait. A
+    settled state is planned once, so an unchanged landing zone costs a stat of its files per tick."""
+    if not _active_or_done_run(instance, millesime, [DagsterRunStatus.SUCCESS]):
+        return None  # never built: built on purpose (CLI, schedule), not by a file change
+    state = inspect_landing(landing, millesime)
+    seen, planned = previous.get(f"built:{millesime}"), previous.get(f"planned:{millesime}")
+    pending[f"built:{millesime}"] = state.fingerprint
+    if planned is not None:
+        pending[f"planned:{millesime}"] = planned
+    if seen != state.fingerprint:
+        if seen is not None:
+            waiting.append(f"{millesime} (files changed, still changing)")
+        return None
+    if planned == state.fingerprint:
+        return None  # this state was already planned
+    if _active_or_done_run(instance, millesime, ACTIVE):
+        waiting.append(f"{millesime} (files changed, a build is running)")
+        return None
+    pending[f"planned:{millesime}"] = state.fingerprint
+    request, _plan = changed_request(instance, landing, millesime, "landing_sensor")
+    return request
 
 
 def _last_build_died(instance: DagsterInstance, millesime: str) -> str | None:

@@ -39,7 +39,7 @@ EXIT_CODES = {
 # name -> (module with `add_arguments(parser)` and `run(args) -> int`, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "sample": ("coproff_platform.sample.cli", "generate a sample millésime in the real source formats"),
-    "materialize": ("coproff_platform.runner", "load and build a millésime with its checks"),
+    "materialize": ("coproff_platform.runner", "load and build what changed in a millésime, with its checks (--force: all)"),
     "evaluate": ("coproff_platform.evaluation", "score matching and duplicate flags against the ground truth"),
     "status": ("coproff_platform.status", "millésimes, last runs and check results"),
     "quarantine": ("coproff_platform.quarantine", "rows set aside at loading: reasons, counts, examples"),

@@ -4,6 +4,7 @@ from dagster import Definitions
 
 from coproff_platform.assets.evaluation import EVALUATION_ASSETS
 from coproff_platform.assets.exports import EXPORT_ASSETS
+from coproff_platform.assets.landing import LANDING_ASSETS
 from coproff_platform.assets.models import MODEL_ASSETS
 from coproff_platform.assets.publication import PUBLICATION_ASSETS, PUBLICATION_SENSORS
 from coproff_platform.assets.reference import REFERENCE_ASSETS
@@ -14,7 +15,7 @@ from coproff_platform.checks import ALL_CHECKS
 from coproff_platform.resources import resources_from_env
 
 defs = Definitions(
-    assets=[*SOURCE_ASSETS, *REFERENCE_ASSETS, *REGISTRE_ASSETS, *MODEL_ASSETS, *EVALUATION_ASSETS, *PUBLICATION_ASSETS, *EXPORT_ASSETS],
+    assets=[*LANDING_ASSETS, *SOURCE_ASSETS, *REFERENCE_ASSETS, *REGISTRE_ASSETS, *MODEL_ASSETS, *EVALUATION_ASSETS, *PUBLICATION_ASSETS, *EXPORT_ASSETS],
     asset_checks=ALL_CHECKS,
     jobs=JOBS,
     schedules=SCHEDULES,

@@ -5,6 +5,12 @@ launched there. Before anything runs, the millésime key, its landing folder, th
 and the database are checked, so that a typo or a stopped server ends in a few lines. Dagster's
 own log stream is hidden (progress lines instead; `--verbose` shows it) and written whole to
 `$DAGSTER_HOME/logs/<run id>.log`; a failure ends with what failed, why, what to do and that path.
+
+Only what changed is rebuilt (`coproff_platform.versions`): the landing files are fingerprinted,
+Dagster says which assets are missing or stale for the millésime (code, SQL, dictionary, audits,
+reference tables, upstream data), those and everything downstream of them are built, and the
+summary says what was rebuilt and why. With nothing changed no run is started. `--force`
+rebuilds everything.
 """
 
 from __future__ import annotations
@@ -49,7 +55,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--millesime", required=True, help="millésime (year, four digits), e.g. 2023")
     parser.add_argument(
         "--select",
-        help="comma-separated asset keys to build (e.g. staging/rnic,coproff/coproff); default: everything",
+        help="comma-separated asset keys to build (e.g. staging/rnic,coproff/coproff); default: everything "
+        "that changed",
+    )
+    parser.add_argument(
+        "--force", action="store_true",
+        help="rebuild every selected asset even when up to date (by default only assets whose landing files, "
+        "SQL model, dictionary, audits, reference tables, code or upstream data changed are rebuilt; the "
+        "others keep their data and check results)",
     )
 
 
@@ -166,8 +179,62 @@ class Progress(threading.Thread):
         self.poll()
 
 
+def plan_millesime(millesime: str, select: list | None = None, instance=None, landing: Path | None = None,
+                   force: bool = False):
+    """Registers the millésime, records its landing fingerprints and returns what to rebuild
+    (`versions.Plan`): the missing or stale assets of `select` (default: the whole build) and
+    everything downstream of them; every one of them with `force`."""
+    from dagster import AssetKey
+
+    from coproff_platform.definitions import defs
+    from coproff_platform.partitions import register_millesime
+    from coproff_platform.versions import build_keys, observe_landing, plan_rebuild
+
+    started = time.monotonic()
+    instance = instance or get_instance()
+    register_millesime(instance, millesime, landing)
+    observe_landing(instance, landing or landing_dir(), str(millesime))
+    graph = defs.resolve_asset_graph()
+    keys = [k if isinstance(k, AssetKey) else AssetKey.from_user_string(k.strip()) for k in select] if select else None
+    plan = plan_rebuild(instance, graph, str(millesime), build_keys(graph, keys), force=force)
+    plan.seconds = time.monotonic() - started
+    return plan
+
+
+def plan_lines(plan) -> list[str]:
+    """What will be rebuilt and why, and how many assets are up to date (counted by group)."""
+    total = len(plan.rebuild) + len(plan.fresh)
+    if plan.up_to_date:
+        return [f"millésime {plan.millesime}: up to date, nothing to rebuild ({total} assets checked in "
+                f"{plan.seconds:.1f} s: no landing file, SQL model, reference table or code changed since "
+                "their last build); --force rebuilds everything"]
+    lines = [f"Rebuilding {len(plan.rebuild)} of {total} assets" + (" (--force):" if plan.forced else ", because:")]
+    if not plan.forced:
+        # A reason shared by many assets (a first build) is said once, with the count per group.
+        by_reason: dict[str, list] = {}
+        for k, why in plan.rebuild.items():
+            by_reason.setdefault(why, []).append(k)
+        width = max(len(k.to_user_string()) for k in plan.rebuild) + 2
+        for why, keys in by_reason.items():
+            if len(keys) > 5:
+                lines.append(f"  {len(keys)} assets ({_by_group(keys)}): {why}")
+            else:
+                lines += [f"  {k.to_user_string():<{width}}{why}" for k in keys]
+    if plan.fresh:
+        lines.append(f"Up to date, not rebuilt: {len(plan.fresh)} assets ({_by_group(plan.fresh)}); "
+                     "their checks judged the same data and are not rerun")
+    return lines
+
+
+def _by_group(keys) -> str:
+    groups: dict[str, int] = {}
+    for k in keys:
+        groups[k.path[0]] = groups.get(k.path[0], 0) + 1
+    return ", ".join(f"{g} {n}" for g, n in groups.items())
+
+
 def materialize_millesime(millesime: str, select: list[str] | None = None, instance=None, verbose: bool = True,
-                          progress: bool = False, landing: Path | None = None):
+                          progress: bool = False, landing: Path | None = None, tags: dict | None = None):
     """Runs the `build_millesime` job for one partition; returns the ExecuteInProcessResult."""
     from dagster import AssetKey
     from dagster._core.utils import make_new_run_id
@@ -193,6 +260,7 @@ def materialize_millesime(millesime: str, select: list[str] | None = None, insta
             raise_on_error=False,
             run_id=run_id,
             run_config=run_config(verbose),
+            tags=tags,
         )
     finally:
         if watcher:
@@ -332,9 +400,16 @@ def run(args: argparse.Namespace) -> int:
     millesime = check_millesime_key(str(args.millesime), instance)
     selection = resolve_selection(args.select.split(",") if args.select else None)
     check_database()
+    force = bool(getattr(args, "force", False))
+    plan = plan_millesime(millesime, selection, instance, landing_dir(), force=force)
+    print("\n".join(plan_lines(plan)), flush=True)
+    if plan.up_to_date:
+        return 0
     print(f"millésime {millesime}: building (Dagster instance {dagster_home()})", flush=True)
-    result = materialize_millesime(millesime, selection, instance, verbose=verbose, progress=not verbose,
-                                   landing=landing_dir())
+    tags = {"coproff/reconstruction": "force" if force else "changements",
+            "coproff/assets_a_jour": str(len(plan.fresh)), "coproff/assets_reconstruits": str(len(plan.rebuild))}
+    result = materialize_millesime(millesime, list(plan.rebuild), instance, verbose=verbose, progress=not verbose,
+                                   landing=landing_dir(), tags=tags)
     outcome = outcome_of(result)
     print("\n".join(outcome.lines))
     path = write_run_log(instance, result.run_id)

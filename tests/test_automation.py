@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from dataclasses import dataclass
 from dagster import (
+    AssetKey,
     AssetSelection,
     DagsterInstance,
     DagsterRunStatus,
@@ -119,15 +120,26 @@ def test_schedule_builds_the_newest_landed_millesime(instance, tmp_path):
     assert instance.has_dynamic_partition(millesime_partitions.name, "2024")
 
 
-def test_schedule_skips_a_millesime_already_built(instance, tmp_path):
+def test_schedule_skips_a_millesime_being_built(instance, tmp_path):
     land(tmp_path, "2023")
     run = create_run_for_test(
-        instance, job_name=BUILD_JOB, status=DagsterRunStatus.SUCCESS, tags={"dagster/partition": "2023"}
+        instance, job_name=BUILD_JOB, status=DagsterRunStatus.STARTED, tags={"dagster/partition": "2023"}
     )
     data = tick_schedule(instance, tmp_path)
     assert not data.run_requests
-    assert f"millésime 2023 already built or building: run {run.run_id}" in data.skip_message
+    assert f"millésime 2023 already building: run {run.run_id}" in data.skip_message
     assert "(millésime 2024 has not landed yet)" in data.skip_message
+
+
+def test_schedule_rebuilds_only_what_a_successful_build_did_not_materialize(instance, tmp_path):
+    # A built and unchanged millésime is skipped as up to date (tests/test_incremental.py); here
+    # the successful run materialized nothing, so every asset of the build is missing.
+    land(tmp_path, "2023")
+    create_run_for_test(instance, job_name=BUILD_JOB, status=DagsterRunStatus.SUCCESS, tags={"dagster/partition": "2023"})
+    [request] = tick_schedule(instance, tmp_path).run_requests
+    assert request.partition_key == "2023" and request.run_key.startswith("changed-2023-")
+    assert AssetKey(["staging", "rnic"]) in request.asset_selection
+    assert request.tags["coproff/raison"] == "never built for this millésime"
 
 
 def test_schedule_retries_a_millesime_whose_build_failed(instance, tmp_path):

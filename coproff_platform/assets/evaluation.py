@@ -14,6 +14,7 @@ from coproff_platform.evaluation import TruthMissing, confusion_markdown, evalua
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.postgis import PostGISResource
 from coproff_platform.ui import OWNERS, group_of
+from coproff_platform.versions import python_code_version
 
 
 def _kinds_markdown(by_kind: dict[str, dict[str, float]]) -> str:
@@ -27,6 +28,7 @@ def _kinds_markdown(by_kind: dict[str, dict[str, float]]) -> str:
     key=AssetKey(["evaluation", "scores"]),
     deps=[AssetKey(["coproff", "appariement"]), AssetKey(["coproff", "doublons"])],
     partitions_def=millesime_partitions,
+    code_version=python_code_version("assets/evaluation.py", "evaluation.py"),
     group_name=group_of(AssetKey(["evaluation", "scores"])),
     owners=OWNERS,
     kinds={"postgres", "python"},

@@ -20,6 +20,7 @@ from coproff_platform.exports import (
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.postgis import PostGISResource
 from coproff_platform.ui import OWNERS, group_of
+from coproff_platform.versions import python_code_version
 
 PUBLICATION = AssetKey(["coproff", "publication"])
 
@@ -41,7 +42,8 @@ def _metadata(files: list[ExportedFile], millesime: int) -> dict:
 def _spec(name: str) -> dict:
     key = AssetKey(["exports", name])
     return {"key": key, "group_name": group_of(key), "owners": OWNERS, "deps": [PUBLICATION],
-            "partitions_def": millesime_partitions}
+            "partitions_def": millesime_partitions,
+            "code_version": python_code_version("assets/exports.py", "exports.py")}
 
 
 @asset(

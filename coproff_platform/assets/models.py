@@ -53,6 +53,7 @@ from coproff_platform.models.project import Model, project
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.postgis import PostGISResource
 from coproff_platform.ui import OWNERS, group_of, public_names
+from coproff_platform.versions import model_code_version
 
 
 def asset_key_of_table(table: str) -> AssetKey:
@@ -203,6 +204,7 @@ def model_asset(model: Model) -> AssetsDefinition:
         + f"\n\nConstruit par `{model.relative_path}` dans `{model.table}` (une partition par millésime).",
         metadata=static_meta,
         check_specs=check_specs,
+        code_version=model_code_version(model, audits),
     )
     def _model(context: AssetExecutionContext, postgis: PostGISResource) -> Iterator:
         millesime = int(context.partition_key)

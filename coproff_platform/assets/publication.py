@@ -32,6 +32,7 @@ from coproff_platform.publish import MAIN_TABLE, SCHEMA, CommentsMissing, Public
 from coproff_platform.publish.kept import kept_version_observation
 from coproff_platform.resources.postgis import LockWaitTimeout, PostGISResource
 from coproff_platform.ui import OWNERS, group_of
+from coproff_platform.versions import python_code_version
 
 PUBLICATION_KEY = AssetKey([SCHEMA, "publication"])
 COMMENT_CHECK = "every_table_and_column_commented"
@@ -54,6 +55,7 @@ def _comment_check(missing: list[str], millesime: int) -> AssetCheckResult:
     key=PUBLICATION_KEY,
     deps=PUBLISHED_MODEL_KEYS,
     partitions_def=millesime_partitions,
+    code_version=python_code_version("assets/publication.py", "publish"),
     group_name=group_of(PUBLICATION_KEY),
     owners=OWNERS,
     kinds={"postgres"},

@@ -32,6 +32,7 @@ from coproff_platform.metadata import markdown_table
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.postgis import PostGISResource, copy_rows, ident
 from coproff_platform.ui import OWNERS, group_of
+from coproff_platform.versions import python_code_version
 
 SCHEMA = "ref"
 
@@ -109,6 +110,7 @@ def reference_asset(name: str) -> AssetsDefinition:
         group_name=group_of(key),
         owners=OWNERS,
         kinds={"postgres", "csv"},
+        code_version=python_code_version("assets/reference.py", "reference.py", reference=[name]),
         description=f"{table.description}\n\nChargée depuis `dbt_like_sql/reference/{name}.csv` "
         f"dans `{table.qualified}` (contenu identique pour tous les millésimes).",
         metadata={

@@ -33,6 +33,7 @@ from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.landing import LandingZone
 from coproff_platform.resources.postgis import PostGISResource
 from coproff_platform.ui import OWNERS, group_of
+from coproff_platform.versions import landing_key, source_code_version
 
 def column_schema(table: Table) -> TableSchema:
     return TableSchema(columns=[TableColumn(c.name, c.type, description=c.comment) for c in table.columns])
@@ -112,7 +113,9 @@ def build_source_asset(source: str) -> AssetsDefinition:
         owners=OWNERS,
         kinds=set(declared.kinds),
         # The post-load SQL reads these sources' staging rows of the same millésime.
-        deps=[AssetKey(["staging", d]) for d in declared.depends_on],
+        # and its landing files' fingerprint (`landing/<source>`) makes it stale when they change.
+        deps=[landing_key(source), *(AssetKey(["staging", d]) for d in declared.depends_on)],
+        code_version=source_code_version(),
         metadata={
             "dagster/column_schema": column_schema(spec.table),
             "dagster/table_name": spec.table.qualified,

@@ -32,6 +32,7 @@ from coproff_platform.registre.load import DeclarationReport, declaration_files,
 from coproff_platform.resources.landing import LandingZone
 from coproff_platform.resources.postgis import PostGISResource
 from coproff_platform.ui import OWNERS, group_of
+from coproff_platform.versions import landing_key, python_code_version
 
 KEYS = {t.qualified: AssetKey(t.qualified.split(".")) for t in TABLES}
 MAIN = KEYS[DECLARATION.qualified]
@@ -73,7 +74,9 @@ def report_metadata(report: DeclarationReport) -> dict:
         AssetSpec(
             key, description=table.comment, owners=OWNERS, group_name=group_of(key), kinds={"postgres", "json"},
             # ref/etiquettes_dpe: the typing SQL of block C joins ref.etiquettes_dpe (passoires).
-            deps=[AssetKey(["staging", "rnic"]), AssetKey(["ref", "etiquettes_dpe"])],
+            deps=[AssetKey(["staging", "rnic"]), AssetKey(["ref", "etiquettes_dpe"]), landing_key("declarations")],
+            code_version=python_code_version("registre", "contracts/declarations.py",
+                                             reference=["controles_declaration"]),
             metadata={"dagster/column_schema": _schema(table), "dagster/table_name": table.qualified,
                       L.DOSSIER_DEPOT: SPEC.source.landing_label(), L.SOURCE: SPEC.description},
         )
