@@ -1,7 +1,15 @@
-"""Benchmark: RNIC and DPE load throughput through the source loader vs a plain `psql \\copy` floor.
+"""Benchmark: source load throughput through the source loader vs a plain `psql \\copy` floor.
 
     COPROFF_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/coproff_load \\
         .venv/bin/python benchmarks/loading.py --rnic-rows 600000 --dpe-rows 300000
+
+    # every CSV source of a landing millésime (RNIC, FF parcels, TUPs, DVF, DPE, LOVAC), one run:
+    .venv/bin/python benchmarks/loading.py --landing /tmp/national/landing/2023 [--departements 75,93,13]
+
+With `--landing`, each source's files (optionally only those of `--departements`, matched on the
+`_<code>.csv` suffix the generator writes) are loaded in the order parcels, TUPs, RNIC (its
+post-load control reads the parcels), DVF, DPE, LOVAC, each followed by its floor, and a table of
+ratios is printed at the end.
 
 Input files: `--rnic FILE` / `--dpe FILE` (e.g. a national-size file from `coproff sample`), else
 built here by repeating the real rows of `tests/data/realdata/` with new registration / DPE numbers
@@ -99,23 +107,57 @@ def psql_floor(url: str, paths: list[Path], table: str, workdir: Path) -> float:
     return seconds
 
 
-def measure(postgis: PostGISResource, source: str, path: Path, workdir: Path) -> None:
-    paths = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+def cleanup(postgis: PostGISResource, sources: list[str]) -> None:
+    with postgis.engine.begin() as conn:  # leave no benchmark rows behind
+        for source in sources:
+            conn.execute(sa.text(f"drop table if exists staging.{source}_m{BENCH_MILLESIME}"))
+        conn.execute(sa.text("delete from quality.quarantine where millesime = :m"), {"m": BENCH_MILLESIME})
+        conn.execute(sa.text("delete from quality.load_log where millesime = :m"), {"m": BENCH_MILLESIME})
+
+
+def measure(postgis: PostGISResource, source: str, path: Path | list[Path], workdir: Path,
+            keep: bool = False) -> tuple[str, int, float, float]:
+    """(source, rows, loader seconds, floor seconds); `keep` leaves the loaded partition for later sources."""
+    paths = path if isinstance(path, list) else sorted(path.glob("*.csv")) if path.is_dir() else [path]
     size_mb = sum(p.stat().st_size for p in paths) / 1e6
     report = load_source(postgis, source, BENCH_MILLESIME, paths)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    with postgis.engine.begin() as conn:  # leave no benchmark rows behind
-        conn.execute(sa.text(f"drop table if exists staging.{source}_m{BENCH_MILLESIME}"))
-        conn.execute(sa.text("delete from quality.quarantine where millesime = :m"), {"m": BENCH_MILLESIME})
-        conn.execute(sa.text("delete from quality.load_log where millesime = :m"), {"m": BENCH_MILLESIME})
+    if not keep:
+        cleanup(postgis, [source])
     floor = psql_floor(postgis.database_url, paths, source, workdir)
     rows = report.rows_read
-    print(f"{source}: {rows} rows, {size_mb:.1f} MB, {len(paths)} file(s) from {path}")
+    where = path if not isinstance(path, list) else paths[0].parent
+    print(f"{source}: {rows} rows, {size_mb:.1f} MB, {len(paths)} file(s) from {where}")
     print(f"  loader : {report.seconds:7.1f} s  {rows / report.seconds:10.0f} rows/s  {size_mb / report.seconds:6.1f} MB/s"
           f"  (loaded {report.rows_loaded}, quarantined {report.rows_quarantined}, peak RSS {rss_mb:.0f} MB)")
     print(f"  psql \\copy floor: {floor:7.1f} s  {rows / floor:10.0f} rows/s  {size_mb / floor:6.1f} MB/s"
           f"  → loader = {report.seconds / floor:.1f}× the floor")
     sys.stdout.flush()
+    return source, rows, report.seconds, floor
+
+
+LANDING_ORDER = ("ff_parcelle", "ff_tup", "rnic", "dvf", "dpe", "lovac")
+
+
+def measure_landing(postgis: PostGISResource, landing: Path, departements: list[str] | None, workdir: Path) -> None:
+    """Every CSV source of a landing millésime folder vs its floor, in one run; prints the ratios."""
+    from coproff_platform.loading.load import source_files
+
+    results = []
+    try:
+        for source in LANDING_ORDER:
+            files = source_files(landing.parent, landing.name, source)
+            if departements:
+                files = [p for p in files if any(p.stem.endswith(f"_{d}") for d in departements)]
+            if files:
+                results.append(measure(postgis, source, files, workdir, keep=True))
+    finally:
+        cleanup(postgis, list(LANDING_ORDER))
+    load = os.getloadavg()
+    print(f"\n| source | rows | loader s | floor s | loader / floor |  (load average {load[0]:.1f} / {load[1]:.1f})")
+    print("|---|---:|---:|---:|---:|")
+    for source, rows, seconds, floor in results:
+        print(f"| {source} | {rows:,} | {seconds:.1f} | {floor:.1f} | {seconds / floor:.1f}× |")
 
 
 def main() -> int:
@@ -126,12 +168,18 @@ def main() -> int:
     parser.add_argument("--dpe-rows", type=int, default=300_000)
     parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "coproff_bench")
     parser.add_argument("--only", choices=["rnic", "dpe"])
+    parser.add_argument("--landing", type=Path, help="landing millésime folder: measure every CSV source in it")
+    parser.add_argument("--departements", help="with --landing: only these départements' files (75,93,13)")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     postgis = PostGISResource(database_url=database_url())
     postgis.ensure_database()
     with postgis.engine.begin() as conn:
         create_all(conn)
+    if args.landing:
+        measure_landing(postgis, args.landing, args.departements.split(",") if args.departements else None,
+                        args.workdir)
+        return 0
     if args.only in (None, "rnic"):
         rnic = args.rnic
         if rnic is None:

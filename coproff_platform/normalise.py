@@ -9,6 +9,7 @@ SQL-model tests can all rely on the same rules.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -322,6 +323,7 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+@functools.lru_cache(maxsize=16384)  # a syndic's SIRET repeats across its copropriétés
 def siret_checksum_ok(siret: str) -> bool:
     """Luhn checksum of a 14-digit SIRET; La Poste's (SIREN 356000000) use a digit sum ≡ 0 mod 5."""
     if len(siret) != 14 or not siret.isdigit():

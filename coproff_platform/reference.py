@@ -21,7 +21,7 @@ import datetime as dt
 import hashlib
 from collections import namedtuple
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -303,6 +303,7 @@ def _postcode_prefixes() -> tuple[tuple[str, str], ...]:
     )
 
 
+@lru_cache(maxsize=16384)  # called once per loaded RNIC row; France has about 6,000 postcodes
 def departements_of_postcode(code: str) -> frozenset[str]:
     """Départements or collectivités a postcode can belong to.
 

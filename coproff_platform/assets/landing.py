@@ -13,7 +13,7 @@ from dagster import BetaWarning, DataVersion, DataVersionsByPartition, observabl
 
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.landing import LandingZone
-from coproff_platform.ui import OWNERS
+from coproff_platform.ui import OWNERS, group_of
 from coproff_platform.versions import landing_key, landing_sources, source_fingerprint
 
 
@@ -25,7 +25,7 @@ def landing_asset(source: str):
         @observable_source_asset(
             key=landing_key(source),
             partitions_def=millesime_partitions,
-            group_name="depot",
+            group_name=group_of(landing_key(source)),
             owners=OWNERS,
             description=f"Fichiers déposés de la source `{source}` pour un millésime. Version des données : "
             "empreinte des fichiers lus (chemin, taille, date de modification) ; quand elle change, "

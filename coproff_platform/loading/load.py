@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import gc
 import re
 import tempfile
 import time
@@ -41,6 +42,8 @@ from coproff_platform.resources.postgis import PostGISResource, copy_rows, ident
 
 QUARANTINE_COLUMNS = ["millesime", "source", "source_file", "source_line", "reason", "field", "detail", "raw"]
 PROGRESS_EVERY = 200_000
+# Records transformed together, column-wise (`RowTransformer.batch`): bounded memory.
+BATCH = 4096
 
 
 @dataclass
@@ -296,30 +299,50 @@ def _load_file(conn: Connection, target: str, specs: tuple[SourceSpec, ...], mil
     transform = RowTransformer(spec, hm, millesime, display)
     columns = spec.copy_columns
 
-    def rows() -> Iterator[tuple]:
+    def results() -> Iterator[tuple[int, list[str] | None, str, tuple | Reject]]:
+        """(line, fields, raw, COPY tuple or Reject) of every record, transformed BATCH rows at a time."""
+        batch: list = []
         for rec in f.records():
             rec.line -= line_offset
-            rep.rows_read += 1
             if rec.fields is None:
-                result: tuple | Reject = Reject("csv_invalide", None, rec.error or "unreadable record")
+                batch.append((rec.fields, rec.line, rec.raw, Reject("csv_invalide", None, rec.error or "unreadable record")))
             else:
-                result = transform(rec.fields, rec.line, rec.raw)
+                batch.append((rec.fields, rec.line, rec.raw, None))
+            if len(batch) >= BATCH:
+                yield from _transformed(batch)
+                batch = []
+        if batch:
+            yield from _transformed(batch)
+
+    def _transformed(batch: list) -> Iterator[tuple[int, list[str] | None, str, tuple | Reject]]:
+        parsed = [(fields, line, raw) for fields, line, raw, early in batch if early is None]
+        done = iter(transform.batch(parsed))
+        for fields, line, raw, early in batch:
+            yield line, fields, raw, early if early is not None else next(done)
+
+    def rows() -> Iterator[tuple]:
+        for line, fields, raw, result in results():
+            rep.rows_read += 1
             if isinstance(result, Reject):
                 rep.rows_quarantined += 1
                 rep.reasons[result.reason] += 1
                 # NUL shown as U+2400 (␀): PostgreSQL text cannot hold the byte itself.
-                raw = (transform.quarantine_raw(rec.fields, rec.raw) or "").replace("\x00", "\u2400")
-                qwriter.writerow([millesime, spec.name, display, rec.line, result.reason, result.field or "",
+                raw = (transform.quarantine_raw(fields, raw) or "").replace("\x00", "\u2400")
+                qwriter.writerow([millesime, spec.name, display, line, result.reason, result.field or "",
                                   result.detail, raw])
                 continue
             rep.rows_loaded += 1
-            written.append(rec.line)
+            written.append(line)
             if rep.rows_read % PROGRESS_EVERY == 0:
                 log(f"{display}: {rep.rows_read} rows read")
             yield result
 
     # File line of each COPY row (4 bytes a row), to name the line PostgreSQL rejects, if it does.
     written = array("I")
+    # The batches allocate millions of short-lived objects that reference counting frees; the
+    # cyclic collector's passes over the process heap would cost as much as the transform itself.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         if spec.sql_columns:
             temp = _temp_table(conn, target, spec)
@@ -329,6 +352,9 @@ def _load_file(conn: Connection, target: str, specs: tuple[SourceSpec, ...], mil
             copy_rows(conn, target, columns, rows())
     except (psycopg.Error, sa.exc.DBAPIError) as exc:
         raise _database_rejection(display, exc, written) from exc
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     rep.blank_lines = f.blank_lines
     rep.encoding = f.encoding.describe(f.lines_fallback)
     rep.lines_fallback = f.lines_fallback

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 SNIFF_BYTES = 1 << 20
+BLOCK_BYTES = 1 << 20  # lines read and decoded together
 DELIMITERS = (",", ";", "|", "\t")
 # Bytes that Windows-1252 leaves undefined: a file containing them is read as Latin-1.
 _CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
@@ -105,54 +107,59 @@ class CsvFile:
         self.encoding = detect_encoding(head)
         if self.encoding.name == "utf-16":
             raise SourceFileError(self.display, "UTF-16 file: re-save it as UTF-8")
+        # Decoded lines not yet consumed by a finished record; `_base` is the file index of the first.
         self._buf: list[str] = []
-        self._physical = 0
-        self._lines = self._decoded_lines()
+        self._base = 0
+        self._start = 0  # file index of the first line of the record being read
+        self._lines = itertools.chain.from_iterable(self._decoded_blocks())
         first = next(self._lines)
         self.delimiter = sniff_delimiter(first)
-        self._buf.clear()
-        self._reader = csv.reader(_chain_first(first, self._lines), delimiter=self.delimiter)
+        self._reader = csv.reader(itertools.chain((first,), self._lines), delimiter=self.delimiter)
         try:
             self.header = next(self._reader)
         except csv.Error as exc:
             raise SourceFileError(self.display, f"header is not valid CSV: {exc}", 1) from None
-        self._buf.clear()
+        self._start = self._reader.line_num
 
-    def _decoded_lines(self) -> Iterator[str]:
+    def _decoded_blocks(self) -> Iterator[list[str]]:
+        """The file's lines, decoded, about 1 MB at a time (one list per block: no per-line frame)."""
         with open(self.path, "rb") as f:
-            for i, raw in enumerate(f, 1):
-                self._physical = i
+            first = True
+            while block := f.readlines(BLOCK_BYTES):
                 try:
-                    text = raw.decode("utf-8")
+                    lines = [raw.decode("utf-8") for raw in block]
                 except UnicodeDecodeError:
-                    text, _ = decode_line(raw)
-                    self.lines_fallback += 1
-                if i == 1 and self.encoding.bom:
-                    text = text.lstrip("\ufeff")
-                self._buf.append(text)
-                yield text
+                    lines = []
+                    for raw in block:
+                        try:
+                            lines.append(raw.decode("utf-8"))
+                        except UnicodeDecodeError:
+                            lines.append(decode_line(raw)[0])
+                            self.lines_fallback += 1
+                if first and self.encoding.bom:
+                    lines[0] = lines[0].lstrip("\ufeff")
+                first = False
+                # Lines of finished records are dropped: memory stays about one block.
+                del self._buf[: self._start - self._base]
+                self._base = self._start
+                self._buf.extend(lines)
+                yield lines
 
     def records(self) -> Iterator[Record]:
         reader = self._reader
+        buf = self._buf
         while True:
-            start = self._physical + 1
+            start = self._start
             try:
                 fields = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                raw = "".join(self._buf)
-                self._buf.clear()
-                yield Record(start, None, raw, error=str(exc))
+                end = self._start = reader.line_num
+                yield Record(start + 1, None, "".join(buf[start - self._base:end - self._base]), error=str(exc))
                 continue
-            raw = "".join(self._buf)
-            self._buf.clear()
+            end = self._start = reader.line_num
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 self.blank_lines += 1
                 continue
-            yield Record(start, fields, raw)
-
-
-def _chain_first(first: str, rest: Iterator[str]) -> Iterator[str]:
-    yield first
-    yield from rest
+            yield Record(start + 1, fields, "".join(buf[start - self._base:end - self._base]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import operator
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,6 +93,14 @@ class RowTransformer:
         self.int_bounds = [(c, first_input.get(c, c), INT_BOUNDS[types[c].split()[0]])
                            for c in [*self.out_rules, *self.out_derived] if types[c].split()[0] in INT_BOUNDS]
         self.field_of_position = {i: k for k, i in hm.index.items()}
+        # Column-wise path (`batch`): one memo per rule, keyed by the raw value(s) of its inputs.
+        self.plan_inputs = [[hm.index.get(i) for i in r.inputs] for r in spec.rules]
+        self.memos = [_Memo(r.fn, len(idxs) == 1 and idxs[0] is not None)
+                      for r, idxs in zip(spec.rules, self.plan_inputs)]
+        self.rule_columns = [r.column for r in spec.rules]
+        out_cols = [*self.out_rules, *self.out_derived]
+        getter = operator.itemgetter(*out_cols) if out_cols else (lambda o: ())
+        self._outputs = (lambda o: (getter(o),)) if len(out_cols) == 1 else getter
 
     def quarantine_raw(self, fields: list[str] | None, raw: str) -> str | None:
         if self.spec.raw_in_quarantine:
@@ -145,6 +154,123 @@ class RowTransformer:
             row.append(line_hash(raw))
         row += [self.source_file, line]
         return tuple(row)
+
+
+    def batch(self, records: list[tuple[list[str], int, str]]) -> list[tuple | Reject]:
+        """Same results as `self(fields, line, raw)` for each record, in order, computed column-wise.
+
+        Each rule's normaliser runs once per distinct raw value of the batch's column (`_Memo`),
+        not once per field: dates, codes, booleans and counts repeat across rows. Rejects keep the
+        per-row order of precedence: the first failing rule (in declaration order) names the row's
+        reason, then the derived columns, integer bounds and controls run on the surviving rows.
+        """
+        width = self.hm.width
+        results: list[tuple | Reject | None] = [None] * len(records)
+        good: list[int] = []
+        for k, (fields, _line, raw) in enumerate(records):
+            if len(fields) != width or "\x00" in raw:
+                results[k] = self(fields, _line, raw)  # malformed or NUL: the per-row path says why
+            else:
+                good.append(k)
+        if not good:
+            return results  # type: ignore[return-value]
+        columns = list(zip(*(records[k][0] for k in good)))
+        n_rows = len(good)
+        rejected: dict[int, Reject] = {}
+        soft: dict[int, list[str]] = {}
+        outputs: list[list[Any]] = []
+        for (column, _single, _getter, _fn, hard, not_null, first), memo, idxs in zip(
+                self.plan, self.memos, self.plan_inputs):
+            if len(idxs) == 1 and idxs[0] is not None:
+                values = list(map(memo.__getitem__, columns[idxs[0]]))
+            else:
+                inputs = [columns[i] if i is not None else itertools.repeat(None, n_rows) for i in idxs]
+                values = list(map(memo.__getitem__, zip(*inputs)))
+            if memo.errors:
+                for i, v in enumerate(values):
+                    if v.__class__ is _Err:
+                        values[i] = None
+                        if i in rejected:
+                            continue
+                        if hard:
+                            rejected[i] = Reject(v.reason, first, v.detail)
+                        else:
+                            soft.setdefault(i, []).append(v.reason)
+            if not_null and None in values:
+                for i, v in enumerate(values):
+                    if v is None and i not in rejected:
+                        rejected[i] = Reject(f"{column}_manquant", first, f"{first} is empty")
+            outputs.append(values)
+        names = self.rule_columns
+        tail = self._tail
+        for i, values in enumerate(zip(*outputs)):
+            k = good[i]
+            if i in rejected:
+                results[k] = rejected[i]
+                continue
+            results[k] = tail(dict(zip(names, values)), soft.get(i, []), records[k][1], records[k][2])
+        return results  # type: ignore[return-value]
+
+    def _tail(self, out: dict[str, Any], flags: list[str], line: int, raw: str) -> tuple | Reject:
+        """Derived columns, integer bounds, controls and the COPY tuple of one row whose rules passed."""
+        for d in self.spec.derived:
+            out[d.column] = d.fn(out)
+        for column, name, (low, high) in self.int_bounds:
+            value = out[column]
+            if value is not None and not low <= value <= high:
+                return Reject("nombre_hors_limites", name, f"{value} is outside [{low}, {high}] for {column}")
+        for control in self.spec.controls:
+            if control.fails(out):
+                flags.append(control.code)
+        counts = self.soft_counts
+        for code in flags:
+            counts[code] = counts.get(code, 0) + 1
+        row = [self.millesime, *self._outputs(out)]
+        for i in self.array_positions:
+            if row[i] is not None:
+                row[i] = array_literal(row[i])
+        if self.spec.flags_column:
+            row.append(array_literal(flags))
+        if self.spec.line_hash_column:
+            row.append(line_hash(raw))
+        row += [self.source_file, line]
+        return tuple(row)
+
+
+class _Err:
+    """An `Invalid` raised by a normaliser, kept in the memo like a value (same raw, same error)."""
+
+    __slots__ = ("reason", "detail")
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason = reason
+        self.detail = detail
+
+
+# Distinct raw values kept per rule: past this, the memo is emptied (bounded memory on columns
+# where every value is new, such as names and registration numbers).
+MEMO_MAX = 50_000
+
+
+class _Memo(dict):
+    """raw value (or tuple of raw values) → normalised value or `_Err`, computed on first sight."""
+
+    def __init__(self, fn: Any, single: bool) -> None:
+        super().__init__()
+        self.fn = fn
+        self.single = single
+        self.errors = False  # an `_Err` was ever stored: the rule's column is scanned for them
+
+    def __missing__(self, key: Any) -> Any:
+        try:
+            value = self.fn(key) if self.single else self.fn(*key)
+        except Invalid as exc:
+            value = _Err(exc.reason, exc.detail)
+            self.errors = True
+        if len(self) >= MEMO_MAX:
+            self.clear()
+        self[key] = value
+        return value
 
 
 # Pure one-field normalisers of low-cardinality fields (dates, codes, yes/no, counts): memoised

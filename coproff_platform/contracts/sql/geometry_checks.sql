@@ -67,7 +67,8 @@ end $$
 -- The same checks without exception blocks (no subtransaction per row), set-based over the whole
 -- file, tried first inside a savepoint: when a geometry PostGIS cannot even parse raises, the
 -- savepoint is rolled back and the file goes through `coproff_geometry` row by row.
--- `{parsed}`, `{judged}` and `{verdict}` are the per-geometry-column expressions below, joined.
+-- The parsed, judged and verdict placeholders are the per-geometry-column expressions below, joined
+-- (no brace in these comments: the text is filled with str.format, a placeholder here broke the SQL).
 create temp table {checked} on commit drop as
 with parsed as materialized (  -- each text parsed once
     select t.*, {parsed}
