@@ -51,8 +51,12 @@ DEV_PORT ?= 3000
 dev: venv postgis $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(DEV_PORT)
 
+# The national benchmark (benchmarks/run.py): reuses the landing cached in BENCH_LANDING, generates
+# it otherwise; writes its figures to BENCHMARKS.md. About 15 min on a quiet 2-core machine.
+BENCH_LANDING ?= /tmp/coproff_bench/national/landing
 benchmark: venv postgis
-	$(BIN)/python -m benchmarks.run
+	@$(BIN)/python -c "import duckdb" 2>/dev/null || $(BIN)/pip install -q -e '.[dev,geo,bench]'
+	COPROFF_BENCH_LANDING=$(BENCH_LANDING) $(BIN)/python -m benchmarks.run
 
 clean:
 	rm -rf data .dagster_home exports

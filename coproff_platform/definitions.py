@@ -12,6 +12,7 @@ from coproff_platform.assets.sources import SOURCE_ASSETS
 from coproff_platform.automation import JOBS, SCHEDULES, SENSORS
 from coproff_platform.registre.assets import REGISTRE_ASSETS
 from coproff_platform.checks import ALL_CHECKS
+from coproff_platform.concurrency import build_executor
 from coproff_platform.resources import resources_from_env
 
 defs = Definitions(
@@ -21,4 +22,6 @@ defs = Definitions(
     schedules=SCHEDULES,
     sensors=[*SENSORS, *PUBLICATION_SENSORS],
     resources=resources_from_env(),
+    # Steps of a run side by side, each in a process forked from a preloaded server.
+    executor=build_executor(),
 )

@@ -21,6 +21,7 @@ import os
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,8 @@ from coproff_platform.cli import (
 )
 from coproff_platform.config import dagster_home, database_url, landing_dir
 
+# Tag naming one `coproff materialize` invocation (its run id is chosen by Dagster).
+INVOCATION_TAG = "coproff/invocation"
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -144,9 +147,10 @@ def check_database(command: str = "materialize") -> None:
 class Progress(threading.Thread):
     """Prints one line per finished step, read from the instance's event log while the run goes on."""
 
-    def __init__(self, instance, run_id: str, out=None, interval: float = 1.0):
+    def __init__(self, instance, run_id: str | None = None, out=None, interval: float = 1.0, token: str | None = None):
         super().__init__(daemon=True)
         self.instance, self.run_id, self.out, self.interval = instance, run_id, out, interval
+        self.token = token  # INVOCATION_TAG of the run, when its id is not known yet
         self.stop = threading.Event()
         self.cursor = 0
         self.started = time.monotonic()
@@ -155,6 +159,13 @@ class Progress(threading.Thread):
         from dagster import DagsterEventType
 
         kinds = {DagsterEventType.STEP_SUCCESS: "done", DagsterEventType.STEP_FAILURE: "FAILED"}
+        if self.run_id is None:
+            from dagster import RunsFilter
+
+            found = self.instance.get_run_ids(RunsFilter(tags={INVOCATION_TAG: self.token}), limit=1)
+            if not found:
+                return
+            self.run_id = found[0]
         try:
             entries = self.instance.all_logs(self.run_id, of_type=set(kinds))
         except Exception:
@@ -233,34 +244,40 @@ def _by_group(keys) -> str:
     return ", ".join(f"{g} {n}" for g, n in groups.items())
 
 
+def build_millesime_job():
+    """The job as the step processes rebuild it (`reconstructable` needs a module-level function)."""
+    from coproff_platform.automation import BUILD_JOB
+    from coproff_platform.definitions import defs
+
+    return defs.resolve_job_def(BUILD_JOB)
+
+
 def materialize_millesime(millesime: str, select: list[str] | None = None, instance=None, verbose: bool = True,
                           progress: bool = False, landing: Path | None = None, tags: dict | None = None):
-    """Runs the `build_millesime` job for one partition; returns the ExecuteInProcessResult."""
-    from dagster import AssetKey
-    from dagster._core.utils import make_new_run_id
+    """Runs the `build_millesime` job for one partition with the code location's executor
+    (`concurrency.py`: independent steps side by side); returns the JobExecutionResult."""
+    from dagster import AssetKey, execute_job, reconstructable
+    from dagster._core.storage.tags import PARTITION_NAME_TAG
 
-    from coproff_platform.definitions import defs
     from coproff_platform.partitions import register_millesime
     from coproff_platform.runs import mark_dead_runs
 
     instance = instance or get_instance()
     register_millesime(instance, millesime, landing)
     mark_dead_runs(instance)
-    job = defs.resolve_job_def("build_millesime")
     selection = [k if isinstance(k, AssetKey) else AssetKey.from_user_string(k.strip()) for k in select] if select else None
-    run_id = make_new_run_id()
-    watcher = Progress(instance, run_id) if progress else None
+    token = uuid.uuid4().hex  # execute_job picks the run id: the progress thread finds the run by this tag
+    watcher = Progress(instance, token=token) if progress else None
     if watcher:
         watcher.start()
     try:
-        return job.execute_in_process(
-            partition_key=str(millesime),
+        return execute_job(
+            reconstructable(build_millesime_job),
             instance=instance,
+            tags={**(tags or {}), PARTITION_NAME_TAG: str(millesime), INVOCATION_TAG: token},
             asset_selection=selection,
             raise_on_error=False,
-            run_id=run_id,
             run_config=run_config(verbose),
-            tags=tags,
         )
     finally:
         if watcher:
@@ -395,6 +412,9 @@ def failure_lines(millesime: str, outcome: Outcome, run_id: str, path: Path, ela
 
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    from coproff_platform.concurrency import start_forkserver
+
+    start_forkserver()
     verbose = bool(getattr(args, "verbose", False))
     instance = get_instance()
     millesime = check_millesime_key(str(args.millesime), instance)

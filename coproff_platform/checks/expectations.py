@@ -69,7 +69,12 @@ def _iso_dates(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def validate(database_url: str, source: str, millesime: int) -> list[Outcome]:
-    """Validates the partition of `millesime` of `staging.<source>` against its suite."""
+    """Validates the partition of `millesime` of `staging.<source>` against its suite.
+
+    Two passes: the whole suite with `BOOLEAN_ONLY` results (GX then only computes the unexpected
+    counts, batched into a few aggregate queries), then, if some failed, only those again with
+    `SUMMARY` for their counts and sample values. A `SUMMARY` pass over a passing suite costs one
+    more full scan per expectation looking for sample rows that do not exist."""
     gx = _gx()
     schema, table = partition_name(SOURCES[source].table.qualified, millesime).split(".")
     context = gx.get_context(mode="ephemeral")
@@ -82,14 +87,25 @@ def validate(database_url: str, source: str, millesime: int) -> list[Outcome]:
     datasource = context.data_sources.add_postgres(name="coproff", connection_string=database_url)
     asset = datasource.add_table_asset(name=table, table_name=table, schema_name=schema)
     batch = asset.add_batch_definition_whole_table("millesime")
-    suite = context.suites.add(gx.ExpectationSuite(name=f"staging_{source}"))
-    for exp in suite_for(source, millesime):  # declared with the source
-        suite.add_expectation(getattr(gx.expectations, exp.kind)(**_iso_dates(exp.kwargs)))
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(data=batch, suite=suite, name=f"staging_{source}_{millesime}")
-    )
+    expectations = suite_for(source, millesime)  # declared with the source
+
+    def run(exps: list[Exp], result_format: dict, name: str) -> list:
+        suite = context.suites.add(gx.ExpectationSuite(name=f"staging_{source}_{name}"))
+        for exp in exps:
+            suite.add_expectation(getattr(gx.expectations, exp.kind)(**_iso_dates(exp.kwargs)))
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(data=batch, suite=suite, name=f"staging_{source}_{millesime}_{name}")
+        )
+        return list(definition.run(result_format=result_format).results)
+
     try:
-        result = definition.run(result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE})
+        results = run(expectations, {"result_format": "BOOLEAN_ONLY"}, "verdict")
+        failed = [i for i, r in enumerate(results) if not r.success]
+        if failed:  # same order as the suite: result i is expectation i
+            details = run([expectations[i] for i in failed],
+                          {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE}, "details")
+            for i, r in zip(failed, details):
+                results[i] = r
     finally:
         # GX keeps its own engine: close its connections, a Dagster process runs many checks.
         try:
@@ -97,7 +113,7 @@ def validate(database_url: str, source: str, millesime: int) -> list[Outcome]:
         except Exception:
             pass
     outcomes = []
-    for r in result.results:
+    for r in results:
         res = r.result or {}
         outcomes.append(Outcome(
             kind=r.expectation_config.type,
