@@ -47,7 +47,7 @@ def _profile(args: argparse.Namespace) -> int:
     for year in years:
         folder = landing / str(year)
         if not (folder / "rnic").is_dir() or not ((folder / "ff").is_dir() or (folder / "cadastre").is_dir()):
-            print(f"coproff sample --profile: {folder} has no rnic/ and ff/ (or cadastre/) folders", file=sys.stderr)
+            print(f"coproff sample --profile: {folder} has no rnic/ and ff/ folders (nor rnic/ and cadastre/)", file=sys.stderr)
             return 2
         measures = profile.measure(folder, deps)
         print(f"millésime {year}" + (f", départements {','.join(sorted(deps))}" if deps else ""))

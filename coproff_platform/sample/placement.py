@@ -14,7 +14,7 @@ import math
 import random
 from datetime import date, timedelta
 
-from . import duplicates
+from . import duplicates, refdata
 from .layout import STREET_NAMES, Layout
 from .model import REGISTRATION_DEADLINES, REGISTRY_OPENING, Parcel, Reg, Settings, Tup, World
 from .plan import Plan, RegDraft
@@ -25,9 +25,10 @@ RESIDENCES = [
     "LE POINT DU JOUR", "LES EGLANTIERS", "L'ERMITAGE", "LE BELVEDERE", "LES CEDRES", "LE PANORAMA",
     "RESIDENCE LES ACACIAS", "LES MARRONNIERS", "LE CHATEAU", "LES COTEAUX",
 ]
-# far references: 100 m at least between the polygons; measured here between street fronts, and an
-# oblique cut moves a back corner up to 0.12 m per metre of depth (65 m at most) on each side
-_FAR_M = 100.0 + 2 * 0.12 * 65
+# far references: beyond the reference distance of the rules (`reference_distance_max_m`) between
+# the polygons; measured here between street fronts, and an oblique cut moves a back corner up to
+# 0.12 m per metre of depth (65 m at most) on each side
+_FAR_M = float(refdata.parameter("reference_distance_max_m")) + 2 * 0.12 * 65
 
 
 class Placement:
