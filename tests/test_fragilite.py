@@ -13,6 +13,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from coproff_platform import labels as L
 from coproff_platform import reference
 from coproff_platform.checks.audits import audits_for, run_audit
 from coproff_platform.models.build import AuditFailed, build_model
@@ -198,9 +199,9 @@ def test_audits_are_sql_files_beside_the_models_and_run_with_their_severity(db, 
         assert {o.audit.name: o.result.passed for o in report.audits} == dict.fromkeys(expected.get(asset, {}), True)
     from coproff_platform.checks.metadata_hooks import metadata_for
     with db.engine.begin() as conn:
-        for asset, key in (("coproff/stats_fragilite", "plot"), ("coproff/fragilite", "plot_signaux")):
+        for asset, key in (("coproff/stats_fragilite", L.GRAPHIQUE), ("coproff/fragilite", L.GRAPHIQUE_SIGNAUX)):
             meta = metadata_for(asset, conn, asset.replace("/", "."), M)
-            assert not [k for k in meta if k.endswith("_error")], meta
+            assert not [k for k in meta if k.startswith(L.ERREUR)], meta
             assert meta[key].value.startswith("![")
     familles = {a.name: a for a in audits_for("coproff/stats_fragilite")}["familles"]
     with db.engine.begin() as conn:
