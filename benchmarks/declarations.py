@@ -6,9 +6,11 @@
 1. Writes one annual update (WS2) per registration, the sample's valid declaration with its number,
    lots, charges and arrears varied, as JSON Lines (streamed, bounded memory), with 1% planted
    malformed declarations (`sample.declarations.MALFORMATIONS`), into millésime 2099.
-2. Registers the numbers as known (`registre_test.numero`, what WS2 existence reads).
+2. Loads the reference layer (the typing joins `ref.*`) and registers the numbers as known
+   (`registre_test.numero`, what WS2 existence reads).
 3. `registre.load.load_declarations`: read, schema + business controls, COPY, typing in SQL, swap.
-   Prints declarations/s for the whole load and for the controls alone.
+   Prints declarations/s for the whole load and for the controls alone, the main process's CPU,
+   the wall time of each SQL step; `--load-only` stops there (no fragility chain).
 4. A stand-in `coproff.coproff` of `--copros` rows (the registered ones first, then FF-only), made
    with generate_series, then `intermediate.registre_etat`, `coproff.registre`, `coproff.fragilite`
    and `coproff.stats_fragilite` built by the model runner with their audits; prints each time.
