@@ -116,6 +116,8 @@ def idpar_from_parts(code_insee: str | None, prefixe: str | None, section: str |
     if any(p is None or p.strip().lower() in _COMPONENT_MISSING for p in (code_insee, prefixe, section, numero)):
         return None
     commune = insee(code_insee)
+    if commune is None:  # `NA`, `null`...: a missing commune, not a crash of the whole load
+        return None
     pre = prefixe.strip()
     sec = section.strip().upper()
     num = numero.strip()

@@ -249,7 +249,7 @@ class _Err:
 
 # Distinct raw values kept per rule: past this, the memo is emptied (bounded memory on columns
 # where every value is new, such as names and registration numbers).
-MEMO_MAX = 50_000
+MEMO_MAX = 8_192
 
 
 class _Memo(dict):
