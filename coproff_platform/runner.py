@@ -69,6 +69,11 @@ def get_instance():
     return DagsterInstance.get()
 
 
+def steps_log_path() -> Path:
+    """Where the step processes' own console output goes when the CLI is quiet."""
+    return dagster_home() / "logs" / "steps.log"
+
+
 def log_path(run_id: str) -> Path:
     return dagster_home() / "logs" / f"{run_id}.log"
 
@@ -194,7 +199,10 @@ def materialize_millesime(millesime: str, select: list[str] | None = None, insta
     from coproff_platform.partitions import register_millesime
     from coproff_platform.runs import mark_dead_runs
 
+    from coproff_platform.concurrency import start_forkserver
+
     instance = instance or get_instance()
+    start_forkserver(None if verbose else steps_log_path())  # no-op when running with this environment
     register_millesime(instance, millesime, landing)
     mark_dead_runs(instance)
     selection = [k if isinstance(k, AssetKey) else AssetKey.from_user_string(k.strip()) for k in select] if select else None
@@ -346,7 +354,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     from coproff_platform.concurrency import start_forkserver
 
-    start_forkserver()
+    # Early, so that the step server imports while this process checks its arguments.
+    start_forkserver(None if getattr(args, "verbose", False) else steps_log_path())
     verbose = bool(getattr(args, "verbose", False))
     instance = get_instance()
     millesime = check_millesime_key(str(args.millesime), instance)
