@@ -1,4 +1,8 @@
-"""`coproff materialize`: registers a millésime and builds it, checks included, in this process.
+"""`coproff materialize`: registers a millésime and builds it, checks included, from this process.
+
+The run executes here (no queue, no daemon); its steps run in processes forked from a preloaded
+server, up to `COPROFF_MAX_CONCURRENT` at once (`concurrency.py`). When quiet, the step processes'
+own console output goes to `$DAGSTER_HOME/logs/steps.log`.
 
 The run is recorded in the Dagster instance of `DAGSTER_HOME`, so it shows in the UI like a run
 launched there. Before anything runs, the millésime key, its landing folder, the `--select` keys
