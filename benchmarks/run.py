@@ -70,13 +70,16 @@ def _kb(pid: int, key: str, path: str = "status") -> int:
     return 0
 
 
-def tree_rss_mb(pid: int) -> float:
-    todo, total = [pid], 0
+def tree_mb(pid: int) -> tuple[float, float]:
+    """Summed RSS and PSS of a process and its descendants (forked step processes share pages:
+    RSS counts them in each process, PSS once)."""
+    todo, rss, pss = [pid], 0, 0
     while todo:
         p = todo.pop()
-        total += _kb(p, "VmRSS")
+        rss += _kb(p, "VmRSS")
+        pss += _kb(p, "Pss", "smaps_rollup")
         todo += _children(p)
-    return total / 1024
+    return rss / 1024, pss / 1024
 
 
 def backends_pss_mb(database: str) -> float:
@@ -98,6 +101,7 @@ def backends_pss_mb(database: str) -> float:
 class Samples:
     load: list[float] = field(default_factory=list)
     tree_mb: float = 0.0
+    tree_pss_mb: float = 0.0
     backends_mb: float = 0.0
 
 
@@ -110,7 +114,8 @@ class Sampler(threading.Thread):
         while not self.stop.wait(1.0):
             s = self.samples
             s.load.append(os.getloadavg()[0])
-            s.tree_mb = max(s.tree_mb, tree_rss_mb(self.pid))
+            rss, pss = tree_mb(self.pid)
+            s.tree_mb, s.tree_pss_mb = max(s.tree_mb, rss), max(s.tree_pss_mb, pss)
             s.backends_mb = max(s.backends_mb, backends_pss_mb(self.database))
 
 
@@ -343,10 +348,10 @@ def main() -> int:
              f"Landing: {args.landing} (seed {SEED}, every département, no registry declarations), "
              f"database {database}.", "", "```",
              f"COPROFF_BENCH_LANDING={args.landing} make benchmark    # python -m benchmarks.run", "```", "",
-             "| build | exit | wall | load average (1 min) during the build | coproff process tree peak RSS | "
+             "| build | exit | wall | load average (1 min) during the build | coproff process tree peak RSS / PSS | "
              "largest process peak RSS | PostgreSQL backends peak PSS |", "|---|---|---:|---|---:|---:|---:|"]
     for b in builds:
-        lines.append(f"| {b.label} | {b.rc} | {b.wall:.1f} s | {b.load} | {b.samples.tree_mb:.0f} MB | "
+        lines.append(f"| {b.label} | {b.rc} | {b.wall:.1f} s | {b.load} | {b.samples.tree_mb:.0f} / {b.samples.tree_pss_mb:.0f} MB | "
                      f"{b.largest_process_mb:.0f} MB | {b.samples.backends_mb:.0f} MB |")
     lines += ["", "Steps of the national build (Dagster event log, start → success; steps overlap when they "
               "run concurrently, so their sum exceeds the wall time):", "", *fmt_steps(steps), ""]
@@ -384,7 +389,7 @@ def write_section(path: Path, text: str) -> None:
         new = old.rstrip("\n") + "\n\n" + text
     else:
         end = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + (old[end + 1:] if end >= 0 else "")
+        new = old[:start] + text + ("\n" + old[end + 1:] if end >= 0 else "")
     path.write_text(new, encoding="utf-8")
 
 

@@ -15,8 +15,9 @@ instance's run queue (`deploy/*.yaml`), see docs/scaling.md.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from dagster import ExecutorDefinition, multiprocess_executor
+from dagster import ExecutorDefinition, Field, Int, Selector, multi_or_in_process_executor
 
 DEFAULT_MAX_CONCURRENT = 2
 # Imported once in the forkserver, inherited by every step process.
@@ -43,18 +44,63 @@ def executor_config(limit: int | None = None) -> dict:
     }
 
 
+# Same choice as Dagster's default executor: `execution: {config: {in_process: {}}}` in a run's
+# config runs it in one process (tiny millésimes, tests); otherwise our multiprocess settings.
+RUN_CONFIG_SCHEMA = Field(
+    Selector({
+        "multiprocess": Field({"max_concurrent": Field(Int, is_required=False)}),
+        "in_process": Field({}),
+    }),
+    default_value={"multiprocess": {}},
+)
+
+
+def _from_run_config(config: dict) -> dict:
+    if "in_process" in config:
+        return {"in_process": {}}
+    return {"multiprocess": executor_config(config["multiprocess"].get("max_concurrent"))}
+
+
 def build_executor() -> ExecutorDefinition:
-    return multiprocess_executor.configured(executor_config(), name="coproff_multiprocess")
+    return multi_or_in_process_executor.configured(_from_run_config, name="coproff_executor",
+                                                   config_schema=RUN_CONFIG_SCHEMA)
 
 
-def start_forkserver() -> None:
+_started_with: dict[str, str] | None = None  # environment the running forkserver was started with
+
+
+def start_forkserver(output: Path | None = None) -> None:
     """Starts the executor's forkserver now, so that its imports (the code location, GX: tens of
     seconds on a loaded machine) overlap with the parent's own start instead of delaying the
-    first step. The executor later finds it running (same preload list)."""
+    first step; the executor then finds it running (same preload list). Step processes inherit
+    the forkserver's environment and output: a server started under another environment (a test
+    that changed it) is replaced, and with `output` the steps' console goes to that file (quiet
+    CLI) instead of the terminal."""
+    global _started_with
     import multiprocessing
-
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD_MODULES)
     from multiprocessing import forkserver
 
-    forkserver.ensure_running()
+    server = forkserver._forkserver
+    env = dict(os.environ)
+    if server._forkserver_pid is not None and _started_with != env:
+        server._stop()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD_MODULES)
+    if server._forkserver_pid is not None:
+        return
+    _started_with = env
+    if output is None:
+        forkserver.ensure_running()
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(output, "ab") as f:
+            os.dup2(f.fileno(), 1)
+            os.dup2(f.fileno(), 2)
+            forkserver.ensure_running()
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)

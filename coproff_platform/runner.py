@@ -1,4 +1,8 @@
-"""`coproff materialize`: registers a millésime and builds it, checks included, in this process.
+"""`coproff materialize`: registers a millésime and builds it, checks included, from this process.
+
+The run executes here (no queue, no daemon); its steps run in processes forked from a preloaded
+server, up to `COPROFF_MAX_CONCURRENT` at once (`concurrency.py`). When quiet, the step processes'
+own console output goes to `$DAGSTER_HOME/logs/steps.log`.
 
 The run is recorded in the Dagster instance of `DAGSTER_HOME`, so it shows in the UI like a run
 launched there. Before anything runs, the millésime key, its landing folder, the `--select` keys
@@ -81,6 +85,11 @@ def get_instance():
         config.write_text(shipped.read_text() if shipped.exists() else "telemetry:\n  enabled: false\n")
     os.environ["DAGSTER_HOME"] = str(home)
     return DagsterInstance.get()
+
+
+def steps_log_path() -> Path:
+    """Where the step processes' own console output goes when the CLI is quiet."""
+    return dagster_home() / "logs" / "steps.log"
 
 
 def log_path(run_id: str) -> Path:
@@ -262,7 +271,10 @@ def materialize_millesime(millesime: str, select: list[str] | None = None, insta
     from coproff_platform.partitions import register_millesime
     from coproff_platform.runs import mark_dead_runs
 
+    from coproff_platform.concurrency import start_forkserver
+
     instance = instance or get_instance()
+    start_forkserver(None if verbose else steps_log_path())  # no-op when running with this environment
     register_millesime(instance, millesime, landing)
     mark_dead_runs(instance)
     selection = [k if isinstance(k, AssetKey) else AssetKey.from_user_string(k.strip()) for k in select] if select else None
@@ -414,7 +426,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     from coproff_platform.concurrency import start_forkserver
 
-    start_forkserver()
+    # Early, so that the step server imports while this process checks its arguments.
+    start_forkserver(None if getattr(args, "verbose", False) else steps_log_path())
     verbose = bool(getattr(args, "verbose", False))
     instance = get_instance()
     millesime = check_millesime_key(str(args.millesime), instance)

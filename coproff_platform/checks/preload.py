@@ -4,6 +4,11 @@ is forked with these already imported. Without them each step re-imported Great 
 1.5 s per step on the 2-core machine)."""
 
 import importlib
+import multiprocessing
+import multiprocessing.util
+import os
+import threading
+import time
 
 from coproff_platform.checks.expectations import _gx
 
@@ -36,3 +41,32 @@ for _module in (
 from coproff_platform.runner import build_millesime_job  # noqa: E402
 
 build_millesime_job()
+
+
+# A step process ends when the run's process is gone (`kill -9` of `coproff materialize`): it is a
+# child of the forkserver, which outlives the run while its children hold its pipe, so nothing
+# else would stop the step from writing on for a run already dead.
+def _watch_run_process(_: object) -> None:
+    parent = multiprocessing.parent_process()  # the process that started the step: the run's
+    if parent is None or parent.pid is None:
+        return
+
+    def watch(pid: int) -> None:
+        while True:
+            time.sleep(2.0)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(70)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, args=(parent.pid,), daemon=True, name="coproff-run-watch").start()
+
+
+class _AfterFork:
+    pass
+
+
+_AFTER_FORK = _AfterFork()  # kept alive: multiprocessing holds after-fork hooks by weak reference
+multiprocessing.util.register_after_fork(_AFTER_FORK, _watch_run_process)
