@@ -66,7 +66,8 @@ def test_rnic_depends_on_every_parcel_source_it_controls_against():
     from coproff_platform.assets.sources import SOURCE_ASSETS
 
     rnic = next(a for a in SOURCE_ASSETS if a.key.path == ["staging", "rnic"])
-    assert {tuple(k.path) for k in rnic.asset_deps[rnic.key]} == {("staging", "ff_parcelle"),
+    # its own landing files, and the parcels its reference controls read
+    assert {tuple(k.path) for k in rnic.asset_deps[rnic.key]} == {("landing", "rnic"), ("staging", "ff_parcelle"),
                                                                   ("staging", "cadastre_parcelle")}
 
 
