@@ -45,7 +45,9 @@ run: venv postgis sample materialize
 test: venv postgis
 	@COPROFF_DATABASE_URL=$(COPROFF_TEST_DATABASE_URL) bash scripts/ensure_postgis.sh
 	@bash scripts/ensure_qgis.sh
-	$(BIN)/pytest -q
+	@# Tiny fixtures: one process for all steps is faster than a process per step
+	@# (tests/test_concurrency.py runs the shipped multiprocess default itself).
+	COPROFF_MAX_CONCURRENT=1 $(BIN)/pytest -q
 
 DEV_PORT ?= 3000
 dev: venv postgis $(DAGSTER_HOME)/dagster.yaml

@@ -58,7 +58,10 @@ RUN_CONFIG_SCHEMA = Field(
 def _from_run_config(config: dict) -> dict:
     if "in_process" in config:
         return {"in_process": {}}
-    return {"multiprocess": executor_config(config["multiprocess"].get("max_concurrent"))}
+    limit = config["multiprocess"].get("max_concurrent") or max_concurrent()
+    if limit == 1:  # one step at a time gains nothing from a process per step
+        return {"in_process": {}}
+    return {"multiprocess": executor_config(limit)}
 
 
 def build_executor() -> ExecutorDefinition:

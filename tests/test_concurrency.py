@@ -61,14 +61,18 @@ def test_max_concurrent_comes_from_the_environment_with_clear_errors(monkeypatch
             concurrency.max_concurrent()
 
 
-def test_every_job_uses_the_forkserver_executor_and_its_preloads_import():
+def test_every_job_uses_the_forkserver_executor_and_its_preloads_import(monkeypatch):
     import importlib
+
+    monkeypatch.delenv("COPROFF_MAX_CONCURRENT", raising=False)  # the shipped default (make test sets 1)
 
     for job in ("build_millesime", "stage_sources"):
         assert defs.resolve_job_def(job).executor_def.name == "coproff_executor"
     config = concurrency._from_run_config({"multiprocess": {}})["multiprocess"]
     assert config["start_method"] == {"forkserver": {"preload_modules": concurrency.PRELOAD_MODULES}}
     assert concurrency._from_run_config({"in_process": {}}) == {"in_process": {}}
+    # one step at a time: no process per step (what `make test` uses for its tiny fixtures)
+    assert concurrency._from_run_config({"multiprocess": {"max_concurrent": 1}}) == {"in_process": {}}
     for module in concurrency.PRELOAD_MODULES:  # a failing preload would crash the forkserver
         importlib.import_module(module)
 
@@ -92,6 +96,7 @@ def test_independent_steps_run_side_by_side_two_at_most(fresh_db, tmp_path, monk
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("COPROFF_DATABASE_URL", fresh_db.database_url)
     monkeypatch.setenv("COPROFF_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("COPROFF_MAX_CONCURRENT", "2")  # the shipped default (make test sets 1)
     (tmp_path / "landing" / "2023").mkdir(parents=True)
     keys = [AssetKey(["ref", t]) for t in ("mandats", "parametres", "types_pdl", "types_tup")]
     instance = get_instance()
