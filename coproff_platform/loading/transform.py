@@ -131,30 +131,7 @@ class RowTransformer:
             if value is None and not_null:
                 return Reject(f"{column}_manquant", first, f"{first} is empty")
             out[column] = value
-        for d in self.spec.derived:
-            out[d.column] = d.fn(out)
-        for column, name, (low, high) in self.int_bounds:
-            value = out[column]
-            if value is not None and not low <= value <= high:
-                return Reject("nombre_hors_limites", name, f"{value} is outside [{low}, {high}] for {column}")
-        for control in self.spec.controls:
-            if control.fails(out):
-                flags.append(control.code)
-        for code in flags:
-            self.soft_counts[code] = self.soft_counts.get(code, 0) + 1
-        row = [self.millesime]
-        row += [out[c] for c in self.out_rules]
-        row += [out[c] for c in self.out_derived]
-        for i in self.array_positions:
-            if row[i] is not None:
-                row[i] = array_literal(row[i])
-        if self.spec.flags_column:
-            row.append(array_literal(flags))
-        if self.spec.line_hash_column:
-            row.append(line_hash(raw))
-        row += [self.source_file, line]
-        return tuple(row)
-
+        return self._tail(out, flags, line, raw)
 
     def batch(self, records: list[tuple[list[str], int, str]]) -> list[tuple | Reject]:
         """Same results as `self(fields, line, raw)` for each record, in order, computed column-wise.
