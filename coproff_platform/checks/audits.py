@@ -41,6 +41,7 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import SqlglotError
 
 from coproff_platform.checks import thresholds
+from coproff_platform.models import parse_cache
 
 AUDITS_SUFFIX = ".audits"
 SAMPLE_SIZE = 20
@@ -164,15 +165,16 @@ def load_audit(path: Path, table: str) -> Audit:
         raise AuditDefinitionError(f"{path}: `-- threshold:` names {unknown}, not codes of {PARAMETERS} "
                                    f"(dbt_like_sql/reference/parametres.csv), nor `none`")
     sql = text.strip().rstrip(";").strip()
-    expression = _single_select(path, sql)
+    # parsed once per text and sqlglot version (models/parse_cache.py): most loads only read the cache
+    reads = parse_cache.tables_read("audit", sql, lambda query: _tables(_single_select(path, query)))
     if ":millesime" not in sql:
         raise AuditDefinitionError(f"{path}: an audit reads the millésime under audit (:millesime)")
-    if table not in _tables(expression):
+    if table not in reads:
         raise AuditDefinitionError(f"{path}: an audit of {table} reads {table}")
-    if codes and PARAMETERS not in _tables(expression):
+    if codes and PARAMETERS not in reads:
         raise AuditDefinitionError(f"{path}: declares thresholds {list(codes)} but never reads {PARAMETERS}")
     return Audit(path=path, table=table, name=name, blocking=SEVERITIES[severity], thresholds=codes,
-                 description=header["description"], sql=sql, reads=tuple(sorted(_tables(expression))))
+                 description=header["description"], sql=sql, reads=reads)
 
 
 def audits_of(model) -> list[Audit]:

@@ -31,6 +31,8 @@ from sqlglot.optimizer.scope import build_scope
 
 from coproff_platform.contracts.declarations import STAGING_TABLES as DECLARATION_TABLES
 from coproff_platform.contracts.tables import STAGING_TABLES
+from coproff_platform.models import parse_cache
+from coproff_platform.reference import SAFE_LOADER
 from coproff_platform.reference import table_names as reference_table_names
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_like_sql" / "models"
@@ -122,7 +124,7 @@ def read_dictionary(path: Path) -> Dictionary:
     if not path.exists():
         return Dictionary()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
     except yaml.YAMLError as exc:
         raise ModelProjectError(f"{path}: invalid YAML: {exc}") from exc
     if not isinstance(raw, dict):
@@ -158,7 +160,7 @@ def load_model(path: Path, root: Path) -> Model:
         schema=FOLDER_SCHEMAS[rel.parts[0]],
         name=name,
         sql=sql,
-        upstream=tuple(sorted(referenced_tables(sql, str(path)))),
+        upstream=parse_cache.tables_read("model", sql, lambda text: referenced_tables(text, str(path))),
         dictionary=read_dictionary(path.with_suffix(".yml")),
     )
 
