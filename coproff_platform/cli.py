@@ -63,7 +63,17 @@ def _epilog() -> str:
     return f"exit codes:\n{codes}\n\nAdd --verbose to any command for Dagster's log stream and full tracebacks."
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen_command(argv: list[str]) -> str | None:
+    """The sub-command named on the line: the first word that is one (the only global option,
+    --verbose, takes no value)."""
+    return next((word for word in argv if word in COMMANDS), None)
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """Only the chosen command's module is imported (to register its arguments): `coproff --help`
+    and a command that needs no Dagster do not pay for importing the others (Dagster, the sample
+    generator). `argv=None` reads sys.argv."""
+    chosen = _chosen_command(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(
         prog="coproff",
         description=__doc__.splitlines()[0],
@@ -79,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
         )
         cmd.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS,
                          help="show Dagster's log stream and full tracebacks")
+        if name != chosen:
+            continue
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -129,7 +141,7 @@ def _crash_file(command: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     verbose = bool(getattr(args, "verbose", False))
     if getattr(args, "_missing", None):
         print(f"coproff {args.command}: not available in this version ({args._missing} is missing)", file=sys.stderr)
