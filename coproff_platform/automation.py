@@ -174,7 +174,9 @@ def changed_request(instance: DagsterInstance, landing: LandingZone, millesime: 
         run_key=run_key, partition_key=millesime, asset_selection=keys,
         tags={"coproff/trigger": trigger, "coproff/reconstruction": "changements",
               "coproff/assets_reconstruits": str(len(keys)), "coproff/assets_a_jour": str(len(plan.fresh)),
-              "coproff/raison": "; ".join(sorted(set(plan.rebuild.values())))[:200]},
+              # distinct reasons in build order: the root causes (landing files, code) come first
+              # and survive the cut at 200 characters
+              "coproff/raison": "; ".join(dict.fromkeys(plan.rebuild.values()))[:200]},
     ), plan
 
 

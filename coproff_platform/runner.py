@@ -222,13 +222,15 @@ def plan_millesime(millesime: str, select: list | None = None, instance=None, la
 
 
 def plan_lines(plan) -> list[str]:
-    """What will be rebuilt and why, and how many assets are up to date (counted by group)."""
+    """What will be rebuilt and why, and how many assets are up to date (counted by group); in
+    French, like the reasons (`versions.py`) and the UI's metadata."""
     total = len(plan.rebuild) + len(plan.fresh)
     if plan.up_to_date:
-        return [f"millésime {plan.millesime}: up to date, nothing to rebuild ({total} assets checked in "
-                f"{plan.seconds:.1f} s: no landing file, SQL model, reference table or code changed since "
-                "their last build); --force rebuilds everything"]
-    lines = [f"Rebuilding {len(plan.rebuild)} of {total} assets" + (" (--force):" if plan.forced else ", because:")]
+        return [f"millésime {plan.millesime} : à jour, rien à reconstruire ({total} assets vérifiés en "
+                f"{_seconds(plan.seconds)} : aucun fichier déposé, modèle SQL, table de référence ni code modifié "
+                "depuis leur dernière construction) ; --force reconstruit tout"]
+    lines = [f"Reconstruction de {len(plan.rebuild)} assets sur {total}"
+             + (" (--force) :" if plan.forced else ", parce que :")]
     if not plan.forced:
         # A reason shared by many assets (a first build) is said once, with the count per group.
         by_reason: dict[str, list] = {}
@@ -237,13 +239,17 @@ def plan_lines(plan) -> list[str]:
         width = max(len(k.to_user_string()) for k in plan.rebuild) + 2
         for why, keys in by_reason.items():
             if len(keys) > 5:
-                lines.append(f"  {len(keys)} assets ({_by_group(keys)}): {why}")
+                lines.append(f"  {len(keys)} assets ({_by_group(keys)}) : {why}")
             else:
                 lines += [f"  {k.to_user_string():<{width}}{why}" for k in keys]
     if plan.fresh:
-        lines.append(f"Up to date, not rebuilt: {len(plan.fresh)} assets ({_by_group(plan.fresh)}); "
-                     "their checks judged the same data and are not rerun")
+        lines.append(f"À jour, non reconstruits : {len(plan.fresh)} assets ({_by_group(plan.fresh)}) ; "
+                     "leurs contrôles ont jugé les mêmes données et ne sont pas relancés")
     return lines
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s".replace(".", ",")  # French decimal comma
 
 
 def _by_group(keys) -> str:

@@ -186,23 +186,34 @@ class Plan:
         return not self.rebuild
 
 
+# Why an asset is rebuilt, in French like the UI's metadata: the CLI plan, the run tag
+# `coproff/raison` and the sensor's requests say the same words. Dagster's own cause texts are
+# English; the cause's category is said instead.
+NEVER_BUILT = "jamais construit pour ce millésime"
+UPSTREAM_REBUILT = "amont reconstruit : "
+STALE = "périmé"
+_CATEGORY_TEXT = {"CODE": "code modifié", "DATA": "données modifiées", "DEPENDENCIES": "dépendances modifiées"}
+FILES_CHANGED = "fichiers modifiés"
+
+
 def _cause_text(cause) -> str:
     key = cause.key.asset_key.to_user_string()
     dep = cause.dependency.asset_key.to_user_string() if cause.dependency else None
-    if cause.category.value == "CODE":
-        return f"{key}: code changed"
+    category = cause.category.value
+    if category == "CODE":
+        return f"{key} : {_CATEGORY_TEXT['CODE']}"
     if key.startswith(f"{LANDING}/"):
-        return f"{key}: files changed"
+        return f"{key} : {FILES_CHANGED}"
     if dep and dep.startswith(f"{LANDING}/"):
-        return f"{dep}: files changed"
-    if dep:
-        return f"{dep}: {cause.reason}"
-    return f"{key}: {cause.reason}"
+        return f"{dep} : {FILES_CHANGED}"
+    if dep and category == "DATA":
+        return f"{dep} : {_CATEGORY_TEXT['DATA']}"
+    return f"{key} : {_CATEGORY_TEXT.get(category, cause.reason)}"
 
 
 def _joined(texts: list[str]) -> str:
     texts = list(dict.fromkeys(texts))
-    return "; ".join(texts[:3]) + (f" (+{len(texts) - 3} more)" if len(texts) > 3 else "")
+    return " ; ".join(texts[:3]) + (f" (+{len(texts) - 3} autres)" if len(texts) > 3 else "")
 
 
 def plan_rebuild(instance: DagsterInstance, asset_graph, millesime: str, keys: Iterable[AssetKey],
@@ -213,7 +224,7 @@ def plan_rebuild(instance: DagsterInstance, asset_graph, millesime: str, keys: I
     missing or stale for this partition: code version changed, or an input's data version changed
     since the asset was built (a landing fingerprint, a reference table, an upstream rebuilt by an
     earlier run). It does not look ahead: an asset whose upstream is about to be rebuilt is still
-    fresh, so everything downstream of a rebuilt asset is added here ("upstream rebuilt").
+    fresh, so everything downstream of a rebuilt asset is added here ("amont reconstruit").
     """
     import time
 
@@ -243,12 +254,12 @@ def plan_rebuild(instance: DagsterInstance, asset_graph, millesime: str, keys: I
         status = resolver.get_status(key, millesime)
         rebuilt_parents = sorted(p.to_user_string() for p in asset_graph.get(key).parent_keys if p in plan.rebuild)
         if status == StaleStatus.MISSING:
-            plan.rebuild[key] = "never built for this millésime"
+            plan.rebuild[key] = NEVER_BUILT
         elif status == StaleStatus.STALE:
             plan.rebuild[key] = _joined([_cause_text(c) for c in resolver.get_stale_root_causes(key, millesime)]
-                                        or ["stale"])
+                                        or [STALE])
         elif rebuilt_parents:
-            plan.rebuild[key] = "upstream rebuilt: " + _joined(rebuilt_parents)
+            plan.rebuild[key] = UPSTREAM_REBUILT + _joined(rebuilt_parents)
         else:
             plan.fresh.append(key)
     plan.seconds = time.monotonic() - started

@@ -139,7 +139,7 @@ def test_schedule_rebuilds_only_what_a_successful_build_did_not_materialize(inst
     [request] = tick_schedule(instance, tmp_path).run_requests
     assert request.partition_key == "2023" and request.run_key.startswith("changed-2023-")
     assert AssetKey(["staging", "rnic"]) in request.asset_selection
-    assert request.tags["coproff/raison"] == "never built for this millésime"
+    assert request.tags["coproff/raison"] == "jamais construit pour ce millésime"
 
 
 def test_schedule_retries_a_millesime_whose_build_failed(instance, tmp_path):

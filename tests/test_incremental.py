@@ -81,13 +81,13 @@ def test_materialize_rebuilds_only_what_changed_and_force_rebuilds_all(two_sourc
     select = ["materialize", "--millesime", "2023", "--select", "staging/rnic,staging/dpe"]
     assert coproff(select) == 0
     first = capsys.readouterr().out
-    assert "Rebuilding 2 of 2 assets" in first and _materialized(first) == ["staging/dpe", "staging/rnic"]
+    assert "Reconstruction de 2 assets sur 2, parce que :" in first and _materialized(first) == ["staging/dpe", "staging/rnic"]
 
     # Nothing changed: no run at all, said in one line.
     runs = _runs(two_sources / "home")
     assert coproff(select) == 0
     again = capsys.readouterr().out
-    assert "millésime 2023: up to date, nothing to rebuild (2 assets checked" in again
+    assert "millésime 2023 : à jour, rien à reconstruire (2 assets vérifiés" in again
     assert "Assets materialized" not in again and _runs(two_sources / "home") == runs
 
     # One source's file touched: only that source is rebuilt, only its checks run, the reason said.
@@ -95,14 +95,14 @@ def test_materialize_rebuilds_only_what_changed_and_force_rebuilds_all(two_sourc
     os.utime(dpe_file, ns=(dpe_file.stat().st_atime_ns, dpe_file.stat().st_mtime_ns + 1_000_000_000))
     assert coproff(select) == 0
     touched = capsys.readouterr().out
-    assert "staging/dpe" in touched and "landing/dpe: files changed" in touched
-    assert "Up to date, not rebuilt: 1 assets (staging 1)" in touched
+    assert "staging/dpe" in touched and "landing/dpe : fichiers modifiés" in touched
+    assert "À jour, non reconstruits : 1 assets (staging 1)" in touched
     assert _materialized(touched) == ["staging/dpe"]
     assert _checked(touched) == ["staging/dpe"]  # staging/rnic's checks judged the same data: not rerun
 
     assert coproff([*select, "--force"]) == 0
     forced = capsys.readouterr().out
-    assert "Rebuilding 2 of 2 assets (--force)" in forced
+    assert "Reconstruction de 2 assets sur 2 (--force) :" in forced
     assert _materialized(forced) == ["staging/dpe", "staging/rnic"]
     # Same code and files: the same data version (Dagster derives it), so nothing below is stale.
     os.environ["DAGSTER_HOME"] = str(two_sources / "home")
@@ -194,7 +194,7 @@ def test_an_edited_sql_model_is_stale_with_what_is_below_it(built, tmp_path):
     graph = Definitions(assets=assets, asset_checks=defs.asset_checks, resources=defs.resources).resolve_asset_graph()
     assert graph.get(key).code_version != defs.resolve_asset_graph().get(key).code_version
     plan = plan_rebuild(instance, graph, "2023", build_keys(graph))
-    assert plan.rebuild[key] == "intermediate/indicateurs_lovac: code changed"
+    assert plan.rebuild[key] == "intermediate/indicateurs_lovac : code modifié"
     assert set(plan.rebuild) == {key} | (_downstream(graph, key) & set(build_keys(graph)))
     assert not any(k.path[0] in ("staging", "ref") for k in plan.rebuild)
     assert landing_key("lovac") not in plan.rebuild
@@ -218,7 +218,7 @@ def test_schedule_skips_an_up_to_date_millesime_and_requests_only_the_changed_so
     lovac = AssetKey(["staging", "lovac"])
     assert set(request.asset_selection) == {lovac} | (_downstream(graph, lovac) & set(build_keys(graph)))
     assert RNIC not in request.asset_selection and DPE not in request.asset_selection
-    assert "landing/lovac: files changed" in request.tags["coproff/raison"]
+    assert "landing/lovac : fichiers modifiés" in request.tags["coproff/raison"]
 
     # The file put back as it was: its fingerprint is the built one again, nothing is stale.
     _bump(landing / "2023" / "lovac" / "lovac_75.csv", -1)
