@@ -87,6 +87,17 @@ def get_instance():
     return DagsterInstance.get()
 
 
+def start_step_server(verbose: bool) -> None:
+    """Starts the multiprocess executor's forkserver (`concurrency.start_forkserver`), only when
+    that executor will run: with one step at a time (COPROFF_MAX_CONCURRENT=1, `make test`) the
+    steps run in this process, and the server would only spend a core importing the code location
+    and GX (restarted by every test that changes the environment)."""
+    from coproff_platform.concurrency import max_concurrent, start_forkserver
+
+    if max_concurrent() > 1:
+        start_forkserver(None if verbose else steps_log_path())
+
+
 def steps_log_path() -> Path:
     """Where the step processes' own console output goes when the CLI is quiet."""
     return dagster_home() / "logs" / "steps.log"
@@ -277,10 +288,8 @@ def materialize_millesime(millesime: str, select: list[str] | None = None, insta
     from coproff_platform.partitions import register_millesime
     from coproff_platform.runs import mark_dead_runs
 
-    from coproff_platform.concurrency import start_forkserver
-
     instance = instance or get_instance()
-    start_forkserver(None if verbose else steps_log_path())  # no-op when running with this environment
+    start_step_server(verbose)  # no-op when running with this environment
     register_millesime(instance, millesime, landing)
     mark_dead_runs(instance)
     selection = [k if isinstance(k, AssetKey) else AssetKey.from_user_string(k.strip()) for k in select] if select else None
@@ -430,14 +439,13 @@ def failure_lines(millesime: str, outcome: Outcome, run_id: str, path: Path, ela
 
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    from coproff_platform.concurrency import start_forkserver
-
-    # Early, so that the step server imports while this process checks its arguments.
-    start_forkserver(None if getattr(args, "verbose", False) else steps_log_path())
     verbose = bool(getattr(args, "verbose", False))
     instance = get_instance()
     millesime = check_millesime_key(str(args.millesime), instance)
     selection = resolve_selection(args.select.split(",") if args.select else None)
+    # Before the database check and the plan, so that the step server imports meanwhile; after
+    # the argument checks, so that a usage error does not start it for nothing.
+    start_step_server(verbose)
     check_database()
     force = bool(getattr(args, "force", False))
     plan = plan_millesime(millesime, selection, instance, landing_dir(), force=force)
