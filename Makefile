@@ -42,12 +42,16 @@ materialize: venv postgis $(DAGSTER_HOME)/dagster.yaml
 
 run: venv postgis sample materialize
 
+# Two pytest-xdist workers, each on its own database (<test database>_gw0, _gw1: tests/conftest.py);
+# the tests that start servers or `make` run one after the other on one worker (`xdist_group`).
+# `make test TEST_WORKERS=0` runs the suite in one process.
+TEST_WORKERS ?= 2
 test: venv postgis
 	@COPROFF_DATABASE_URL=$(COPROFF_TEST_DATABASE_URL) bash scripts/ensure_postgis.sh
 	@bash scripts/ensure_qgis.sh
 	@# Tiny fixtures: one process for all steps is faster than a process per step
 	@# (tests/test_concurrency.py runs the shipped multiprocess default itself).
-	COPROFF_MAX_CONCURRENT=1 $(BIN)/pytest -q
+	COPROFF_MAX_CONCURRENT=1 $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 DEV_PORT ?= 3000
 dev: venv postgis $(DAGSTER_HOME)/dagster.yaml

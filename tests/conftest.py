@@ -2,6 +2,11 @@
 
 `COPROFF_TEST_DATABASE_URL` names the test database (created if missing); its schemas are dropped
 and recreated by `fresh_db`, so never point it at a database you care about.
+
+Under pytest-xdist (`pytest -n 2`, what `make test` runs) each worker gets a database of its own,
+`<database>_gw0`, `<database>_gw1`, ... and a Dagster home of its own: two workers never drop each
+other's schemas. The modules that start servers, `make dev`, QGIS or a killed build (`ALONE`
+below) share one `xdist_group`: they run one after the other on one worker.
 """
 
 from __future__ import annotations
@@ -11,10 +16,34 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
-from coproff_platform.assets.reference import load_reference_layer
-from coproff_platform.contracts.tables import create_all
-from coproff_platform.resources.postgis import SCHEMAS, PostGISResource
+
+def _per_worker_environment() -> None:
+    """Set before any test module reads the environment (this file is imported first)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... only under `pytest -n N`
+    if not worker:
+        return
+    url = make_url(os.environ.get("COPROFF_TEST_DATABASE_URL",
+                                  "postgresql+psycopg://postgres@127.0.0.1:5432/coproff_test"))
+    if not url.database.endswith(f"_{worker}"):
+        os.environ["COPROFF_TEST_DATABASE_URL"] = url.set(database=f"{url.database}_{worker}").render_as_string(
+            hide_password=False)
+    if os.environ.get("DAGSTER_HOME") and not os.environ["DAGSTER_HOME"].endswith(f"/{worker}"):
+        home = Path(os.environ["DAGSTER_HOME"]) / "xdist" / worker
+        home.mkdir(parents=True, exist_ok=True)
+        config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
+        if config.is_file() and not (home / "dagster.yaml").exists():
+            (home / "dagster.yaml").write_text(config.read_text(encoding="utf-8"), encoding="utf-8")
+        os.environ["DAGSTER_HOME"] = str(home)
+
+
+_per_worker_environment()
+
+# after the per-worker environment: nothing below may read it earlier
+from coproff_platform.assets.reference import load_reference_layer  # noqa: E402
+from coproff_platform.contracts.tables import create_all  # noqa: E402
+from coproff_platform.resources.postgis import SCHEMAS, PostGISResource  # noqa: E402
 
 TEST_DATABASE_URL = os.environ.get(
     "COPROFF_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/coproff_test"
@@ -73,3 +102,18 @@ def document_coproff():
             end $$"""))
 
     return document
+
+
+# Under `pytest -n N --dist loadgroup`: these modules start servers, whole `make` targets, QGIS or
+# a killed build, and wait on them with deadlines; they run one after the other on one worker
+# (the other worker keeps running the rest), never two of them at once.
+ALONE = frozenset({
+    "test_make_dev.py", "test_ui_smoke.py", "test_registre_service.py", "test_qgis_layers.py",
+    "test_dead_runs.py", "test_readers_during_swap.py", "test_concurrency.py",
+})
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if item.path.name in ALONE:
+            item.add_marker(pytest.mark.xdist_group("alone"))
