@@ -250,16 +250,53 @@ reference_point_match as (
     group by reference_point_tup.num_immat, reference_point_tup.idtup, reference_point_tup.distance_m
 ),
 
--- rule 1b: several TUPs → the one most references lead to, then the nearest to the point to the
--- metre (the registry point is an address point: it designates the building it fronts; a metre is
--- about the precision of BAN points), then among equally near ones the one holding an FF
--- copropriété, then the nearest, then the smallest idtup (deterministic)
+-- the accepted TUP at the point: the nearest accepted TUP, within the façade tolerance of the
+-- point and nearer than every other accepted one by reference_tup_au_point_marge_m at least (as in
+-- rule 1c: closer than that, two TUPs are within the precision of an address point)
+reference_accepted_au_point as (
+    select
+        reference_accepted.*,
+        coalesce(
+            rang_distance = 1
+            and reference_accepted.distance_m <= parametres.facade_distance_max_m
+            and (distance_m_suivante is null
+                 or reference_accepted.distance_m + parametres.tup_au_point_marge_m <= distance_m_suivante),
+            false
+        ) as au_point,
+        max(reference_accepted.nb_references) over (partition by reference_accepted.num_immat) as nb_references_max
+    from (
+        select
+            reference_accepted.*,
+            row_number() over by_distance as rang_distance,
+            lead(reference_accepted.distance_m) over by_distance as distance_m_suivante
+        from reference_accepted
+        window by_distance as (
+            partition by reference_accepted.num_immat
+            order by reference_accepted.distance_m asc nulls last, reference_accepted.idtup
+        )
+    ) as reference_accepted
+    cross join parametres
+),
+
+-- rule 1b: several TUPs → the TUP at the point (above), then the one most references lead to, then
+-- the nearest to the point to the metre (the registry point is an address point: it designates the
+-- building it fronts; a metre is about the precision of BAN points), then among equally near ones
+-- the one holding an FF copropriété, then the nearest, then the smallest idtup (deterministic).
+-- The TUP at the point comes before the reference count (reason code idpar_plusieurs_tup_au_point
+-- when it wins with fewer references): the count says how many of the listed parcels a TUP
+-- holds, not which one the copropriété's building stands on. A registration lists its address
+-- parcel and parcels of its row (real rows: three references, up to 10 parcels declared); when a
+-- neighbouring TUP of two parcels is among them, the count would take the neighbour although the
+-- address point designates the building (with one reference each, 1b already takes the point's).
+-- Without a usable point, or with no accepted TUP clearly nearer than the others, the count decides.
 idpar_ranked as (
     select
         reference_accepted.num_immat,
         reference_accepted.idtup,
         reference_accepted.distance_m,
         reference_accepted.nb_references,
+        reference_accepted.nb_references_max,
+        reference_accepted.au_point,
         reference_accepted.lu_o_pour_zero,
         tup.copro_ff,
         count(*) over (partition by reference_accepted.num_immat) as nb_candidats,
@@ -268,11 +305,12 @@ idpar_ranked as (
         lead(reference_accepted.nb_references) over by_rule as nb_references_suivant,
         lead(tup.copro_ff) over by_rule as copro_ff_suivant,
         lead(reference_accepted.distance_m) over by_rule as distance_m_suivant
-    from reference_accepted
+    from reference_accepted_au_point as reference_accepted
     inner join tup on tup.idtup = reference_accepted.idtup
     window by_rule as (
         partition by reference_accepted.num_immat
         order by
+            reference_accepted.au_point desc,
             reference_accepted.nb_references desc,
             round(reference_accepted.distance_m) asc nulls last,
             tup.copro_ff desc,
@@ -289,6 +327,8 @@ idpar_match as (
         distance_m,
         nb_candidats,
         case
+            when nb_candidats > 1 and au_point and nb_references < nb_references_max
+                then 'idpar_plusieurs_tup_au_point'
             when nb_candidats > 1 and nb_references > nb_references_suivant
                 then 'idpar_plusieurs_tup_plus_de_references'
             when nb_candidats > 1 and round(distance_m) < round(distance_m_suivant)
