@@ -168,28 +168,31 @@ reference_accepted as (
     group by reference_parcel.num_immat, reference_parcel.idtup
 ),
 
+-- registrations with at least one reference found among the parcels
+-- (lookups against CTEs are joins, never a correlated EXISTS in a select list or a CASE: that is
+-- a scan of the whole CTE per row, hours at national size)
+reference_found as (
+    select distinct num_immat
+    from reference_parcel
+),
+
 -- the references that led nowhere, for registrations with a precise point: absent from the
 -- parcels (absente), or found beyond reference_distance_max_m of the point (lointaine)
+-- (reference_parcel has one row per registration and reference: the left join keeps the rows)
 reference_unused as (
     select
         rnic_reference.num_immat,
         rnic_reference.idpar,
-        not exists (
-            select 1 from reference_parcel
-            where reference_parcel.num_immat = rnic_reference.num_immat
-              and reference_parcel.idpar = rnic_reference.idpar
-        ) as absente
+        reference_parcel.num_immat is null as absente
     from rnic_reference
     inner join rnic on rnic.num_immat = rnic_reference.num_immat
     cross join parametres
+    left join reference_parcel
+        on reference_parcel.num_immat = rnic_reference.num_immat
+       and reference_parcel.idpar = rnic_reference.idpar
     where rnic.geom is not null
       and not rnic.point_imprecis
-      and not exists (
-          select 1 from reference_parcel
-          where reference_parcel.num_immat = rnic_reference.num_immat
-            and reference_parcel.idpar = rnic_reference.idpar
-            and reference_parcel.distance_m <= parametres.reference_distance_max_m
-      )
+      and not coalesce(reference_parcel.distance_m <= parametres.reference_distance_max_m, false)
 ),
 
 -- the TUP at the point of the registrations that have both accepted references and references
@@ -352,13 +355,15 @@ idpar_match as (
         reference_point_match.idtup,
         'idpar' as methode,
         reference_point_match.distance_m,
-        1 + (select count(*) from reference_accepted where reference_accepted.num_immat = reference_point_match.num_immat)
-            as nb_candidats,
+        1 + reference_accepted_count.nb_tup as nb_candidats,
         case
             when reference_point_match.par_reference_absente then 'idpar_reference_absente_tup_au_point'
             else 'idpar_reference_lointaine_tup_au_point'
         end as motif
     from reference_point_match
+    inner join (
+        select num_immat, count(*) as nb_tup from reference_accepted group by num_immat
+    ) as reference_accepted_count on reference_accepted_count.num_immat = reference_point_match.num_immat
 ),
 
 -- Step 2 ----------------------------------------------------------------------------------------
@@ -371,11 +376,11 @@ reference_status as (
         rnic.num_immat,
         case
             when cardinality(rnic.l_idpar) = 0 then ''
-            when not exists (select 1 from reference_parcel where reference_parcel.num_immat = rnic.num_immat)
-                then '_reference_absente'
+            when reference_found.num_immat is null then '_reference_absente'
             else '_reference_lointaine'
         end as suffixe_reference
     from rnic
+    left join reference_found on reference_found.num_immat = rnic.num_immat
     where not exists (select 1 from idpar_match where idpar_match.num_immat = rnic.num_immat)
 ),
 
@@ -573,12 +578,6 @@ geoloc_match as (
 ),
 
 -- Step 3 ----------------------------------------------------------------------------------------
-
--- registrations with at least one reference found among the parcels
-reference_found as (
-    select distinct num_immat
-    from reference_parcel
-),
 
 -- why a registration stays without a TUP
 unmatched as (
