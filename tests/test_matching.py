@@ -55,13 +55,19 @@ def test_a_reference_without_a_point_is_accepted(fresh_db):
     assert match(fresh_db, "AA0000001")[:3] == (parcel, "idpar", "idpar_sans_point_precis")
 
 
-def test_references_to_several_tups_pick_the_one_most_references_lead_to_when_none_is_at_the_point(fresh_db):
+def _one_parcel_tup_beside_a_two_parcel_tup() -> tuple[Fixture, str, str, list[str]]:
+    """A TUP of two parcels (DF0001, DF0002) and, east of it, a TUP of one (DF0003); the references
+    list the address parcel DF0003 first, then the two parcels of the neighbouring TUP."""
     fx = Fixture()
     fx.parcel("75115000DF0001", X, Y)
     fx.parcel("75115000DF0002", X + 30, Y)
     two = fx.tup("pdlmp75115000DF0001", ["75115000DF0001", "75115000DF0002"], typetup="PDLMP", ctpdl="CL", nloghcopro=20)
     one = fx.copro_tup("75115000DF0003", X + 60, Y)
-    refs = ["75115000DF0003", "75115000DF0001", "75115000DF0002"]
+    return fx, two, one, ["75115000DF0003", "75115000DF0001", "75115000DF0002"]
+
+
+def test_references_to_several_tups_pick_the_one_most_references_lead_to_when_none_is_at_the_point(fresh_db):
+    fx, two, one, refs = _one_parcel_tup_beside_a_two_parcel_tup()
     fx.registration("AA0000001", idpar=refs)  # no point
     fx.registration("AA0000002", x=X + 45, y=Y, idpar=refs)  # on the edge both TUPs share
     fx.registration("AA0000003", x=X + 60, y=Y + 40, idpar=refs)  # 25 m from both: beyond a façade
@@ -74,13 +80,7 @@ def test_references_to_several_tups_pick_the_one_most_references_lead_to_when_no
 
 
 def test_idpar_plusieurs_tup_au_point_takes_the_tup_at_the_point_over_the_one_more_references_lead_to(fresh_db):
-    fx = Fixture()
-    fx.parcel("75115000DF0001", X, Y)
-    fx.parcel("75115000DF0002", X + 30, Y)
-    two = fx.tup("pdlmp75115000DF0001", ["75115000DF0001", "75115000DF0002"], typetup="PDLMP", ctpdl="CL", nloghcopro=20)
-    one = fx.copro_tup("75115000DF0003", X + 60, Y)
-    # the address parcel first, then two parcels of the neighbouring TUP of the row
-    refs = ["75115000DF0003", "75115000DF0001", "75115000DF0002"]
+    fx, two, one, refs = _one_parcel_tup_beside_a_two_parcel_tup()
     fx.registration("AA0000001", x=X + 60, y=Y, idpar=refs)  # inside the address parcel
     fx.registration("AA0000002", x=X + 70, y=Y - 17, idpar=refs)  # 2 m outside its street side
     # 1 m nearer to it than to the neighbour: within an address point's precision, the count decides
