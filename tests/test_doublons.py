@@ -88,3 +88,46 @@ def test_same_street_same_lots_at_another_number_is_not_a_duplicate_registration
     fx.write(fresh_db)
     build_referential(fresh_db)
     assert pairs(fresh_db) == {}
+
+
+def test_the_duplicate_rules_read_their_distances_tolerances_and_scores_from_the_reference_parameters(fresh_db):
+    import sqlalchemy as sa
+
+    from coproff_platform.models.build import build_all
+    from coproff_platform.models.fixtures import REFERENTIAL_TABLES, ancestors
+    from coproff_platform.models.project import project
+
+    fx = Fixture()
+    fx.copro_tup("75115000DF0002", X + 150, Y, nloghcopro=27)  # its edge 135 m east of the point
+    fx.registration("AA0000001", x=X, y=Y, lots_hab=25)  # unmatched; 2 dwellings apart: within 10 %
+    fx.plain_tup("75115000DF0011", X, Y + 500)
+    fx.copro_tup("75115000DF0012", X + 30, Y + 500, nloghcopro=11)  # next door, one dwelling apart
+    fx.registration("AA0000002", x=X, y=Y + 500, lots_hab=10)
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    found = {(p.kind, p.idcopro_b): p for p in pairs(fresh_db).values()}
+    assert set(found) == {("non_apparie_proche_ff", "FF_75115000DF0002"), ("double_compte_ff", "FF_75115000DF0012")}
+    near, double = found[("non_apparie_proche_ff", "FF_75115000DF0002")], found[("double_compte_ff", "FF_75115000DF0012")]
+    shipped = {code: reference.parameter(code) for code in (
+        "doublons_non_apparie_score_distance_nulle_m", "doublons_score_double_compte_ff_ecart_logements",
+        "doublons_ecart_logements_part_max")}
+    assert (round(near.score, 2), double.score) == (
+        round(1 - float(near.distance_m) / shipped["doublons_non_apparie_score_distance_nulle_m"], 2),
+        shipped["doublons_score_double_compte_ff_ecart_logements"])
+    with fresh_db.engine.begin() as conn:
+        for code, value in (("doublons_non_apparie_score_distance_nulle_m", "270"),
+                            ("doublons_score_double_compte_ff_ecart_logements", "0.65"),
+                            ("doublons_ecart_logements_part_max", "0.05")):
+            conn.execute(sa.text("update ref.parametres set valeur = :v where code = :c"), {"v": value, "c": code})
+    wanted = ancestors(REFERENTIAL_TABLES)
+    build_all(fresh_db, 2023, [m for m in project() if m.table in wanted], with_audits=False)
+    found = {(p.kind, p.idcopro_b): p for p in pairs(fresh_db).values()}
+    # 2 of 27 dwellings is beyond 5 %: no longer the same dwellings; one dwelling still is
+    assert set(found) == {("double_compte_ff", "FF_75115000DF0012")}
+    assert found[("double_compte_ff", "FF_75115000DF0012")].score == 0.65
+    with fresh_db.engine.begin() as conn:
+        conn.execute(sa.text("update ref.parametres set valeur = :v where code = 'doublons_ecart_logements_part_max'"),
+                     {"v": str(shipped["doublons_ecart_logements_part_max"])})
+        conn.execute(sa.text("update ref.parametres set valeur = '130' where code = 'doublons_non_apparie_distance_max_m'"))
+    build_all(fresh_db, 2023, [m for m in project() if m.table in wanted], with_audits=False)
+    assert {p.kind for p in pairs(fresh_db).values()} == {"double_compte_ff"}  # 135 m is beyond 130 m

@@ -55,18 +55,42 @@ def test_a_reference_without_a_point_is_accepted(fresh_db):
     assert match(fresh_db, "AA0000001")[:3] == (parcel, "idpar", "idpar_sans_point_precis")
 
 
-def test_references_to_several_tups_pick_the_one_most_references_lead_to(fresh_db):
+def _one_parcel_tup_beside_a_two_parcel_tup() -> tuple[Fixture, str, str, list[str]]:
+    """A TUP of two parcels (DF0001, DF0002) and, east of it, a TUP of one (DF0003); the references
+    list the address parcel DF0003 first, then the two parcels of the neighbouring TUP."""
     fx = Fixture()
     fx.parcel("75115000DF0001", X, Y)
     fx.parcel("75115000DF0002", X + 30, Y)
     two = fx.tup("pdlmp75115000DF0001", ["75115000DF0001", "75115000DF0002"], typetup="PDLMP", ctpdl="CL", nloghcopro=20)
     one = fx.copro_tup("75115000DF0003", X + 60, Y)
-    fx.registration("AA0000001", x=X + 60, y=Y, idpar=["75115000DF0003", "75115000DF0001", "75115000DF0002"])
+    return fx, two, one, ["75115000DF0003", "75115000DF0001", "75115000DF0002"]
+
+
+def test_references_to_several_tups_pick_the_one_most_references_lead_to_when_none_is_at_the_point(fresh_db):
+    fx, two, one, refs = _one_parcel_tup_beside_a_two_parcel_tup()
+    fx.registration("AA0000001", idpar=refs)  # no point
+    fx.registration("AA0000002", x=X + 45, y=Y, idpar=refs)  # on the edge both TUPs share
+    fx.registration("AA0000003", x=X + 60, y=Y + 40, idpar=refs)  # 25 m from both: beyond a façade
     fx.write(fresh_db)
     build_referential(fresh_db)
-    idtup, methode, motif, nb, _ = match(fresh_db, "AA0000001")
-    assert (idtup, methode, motif, nb) == (two, "idpar", "idpar_plusieurs_tup_plus_de_references", 2)
+    for num_immat in ("AA0000001", "AA0000002", "AA0000003"):
+        idtup, methode, motif, nb, _ = match(fresh_db, num_immat)
+        assert (idtup, methode, motif, nb) == (two, "idpar", "idpar_plusieurs_tup_plus_de_references", 2), num_immat
     assert one != two
+
+
+def test_idpar_plusieurs_tup_au_point_takes_the_tup_at_the_point_over_the_one_more_references_lead_to(fresh_db):
+    fx, two, one, refs = _one_parcel_tup_beside_a_two_parcel_tup()
+    fx.registration("AA0000001", x=X + 60, y=Y, idpar=refs)  # inside the address parcel
+    fx.registration("AA0000002", x=X + 70, y=Y - 17, idpar=refs)  # 2 m outside its street side
+    # 1 m nearer to it than to the neighbour: within an address point's precision, the count decides
+    fx.registration("AA0000003", x=X + 45.5, y=Y - 16, idpar=refs)
+    fx.write(fresh_db)
+    build_referential(fresh_db)
+    idtup, methode, motif, nb, distance = match(fresh_db, "AA0000001")
+    assert (idtup, methode, motif, nb, float(distance)) == (one, "idpar", "idpar_plusieurs_tup_au_point", 2, 0.0)
+    assert match(fresh_db, "AA0000002")[:4] == (one, "idpar", "idpar_plusieurs_tup_au_point", 2)
+    assert match(fresh_db, "AA0000003")[:3] == (two, "idpar", "idpar_plusieurs_tup_plus_de_references")
 
 
 def test_a_point_outside_any_tup_takes_the_nearest_ff_copropriete_within_100_m(fresh_db):

@@ -40,6 +40,11 @@ def test_registrations_sit_on_the_real_parcels_of_the_commune(tmp_path: Path):
     links = {r["num_immat"]: r["idtup"] for r in _rows(truth / "links.csv")}
     assert set(links) == set(rnic) and 130 <= len(rnic) <= 170
     assert all(r["commune"] == "36174" for r in rnic.values())
+    # the commune's real name and postcode, not a placeholder
+    assert {(r["nom_officiel_commune"].lower(), r["code_postal_adresse_de_reference"]) for r in rnic.values()
+            if r["code_postal_adresse_de_reference"][:2] == "36"} == {("roussines", "36170")}
+    planted = json.loads((truth / "planted.json").read_text(encoding="utf-8"))
+    assert (planted["nom_commune"], planted["nom_commune_reel"]) == ("Roussines", True)
     # open-cadastre mode: the truth's TUP is a real parcel; its point is at that parcel's street
     # side (inside, or outside within 10 m), or on a neighbour
     linked = [(n, idtup) for n, idtup in links.items() if idtup]

@@ -53,6 +53,7 @@ class Commune:
     weight: float
     registry_code: str  # commune code the registry writes (75056, 69123, 13055 for arrondissements)
     registry_name: str
+    synthetic: bool = False  # a numbered commune with a plausible code, not a real one
 
 
 def _box(lon: float, lat: float, dlon: float = 0.3, dlat: float = 0.2) -> tuple[float, float, float, float]:
@@ -285,8 +286,25 @@ def communes(dep: str) -> tuple[Commune, ...]:
         if i == 0:
             name = f"{name}-sur-{dep_name.split('-')[0].split(' ')[0]}"
         cp = f"{dep}{(100 + 10 * i) % 1000:03d}" if len(dep) == 2 else f"{dep}{(10 * i) % 100:02d}"
-        out.append(Commune(code, name, cp.replace("2A", "20").replace("2B", "20"), 12.0 / (i + 1) ** 0.9, code, name))
+        out.append(Commune(code, name, cp.replace("2A", "20").replace("2B", "20"), 12.0 / (i + 1) ** 0.9, code, name,
+                           synthetic=True))
     return tuple(out)
+
+
+# The communes of the real cadastres in tests/data/realdata that the lists above do not hold (Paris
+# 18e is an arrondissement of 75): name and postcode as the INSEE geographic code (COG) and La
+# Poste's postcode base write them, for `coproff sample --cadastre`.
+_CADASTRE_COMMUNES = {"36174": ("Roussines", "36170")}
+
+
+def real_commune(dep: str, insee: str) -> Commune | None:
+    """The real commune of an INSEE code (FF form: arrondissement for Paris, Lyon, Marseille), or
+    None when the generator knows no real name for it (a synthetic code never counts)."""
+    known = next((c for c in communes(dep) if c.code == insee and not c.synthetic), None)
+    if known is None and insee in _CADASTRE_COMMUNES:
+        name, postcode = _CADASTRE_COMMUNES[insee]
+        known = Commune(insee, name, postcode, 1.0, insee, name)
+    return known
 
 
 def resolve_departements(spec: str) -> list[str]:

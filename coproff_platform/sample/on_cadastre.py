@@ -34,7 +34,7 @@ from pyproj import Transformer
 from coproff_platform import normalise
 
 from . import render
-from .geography import DEPARTEMENTS, Commune, communes
+from .geography import DEPARTEMENTS, Commune, real_commune
 from .model import TUP_SIMPLE
 from .world import WorldBuilder
 
@@ -120,9 +120,14 @@ def generate_on_cadastre(cadastre: Path, millesime: int, copros: int | None, see
     dep_code = normalise.departement_of_insee(insee)
     dep = DEPARTEMENTS[dep_code]
     cad = _Cadastre(features, dep.srid)
-    known = {c.code: c for c in communes(dep_code)}
-    com = known.get(insee) or Commune(insee, f"Commune {insee}", f"{dep_code[:2]}000"[:5], 1.0, insee,
-                                      f"Commune {insee}")
+    # the commune's real name and postcode when the generator has them (geography.real_commune), else
+    # a placeholder that says so, never a real-looking name of another commune
+    com = real_commune(dep_code, insee)
+    named = com is not None
+    if com is None:
+        com = Commune(insee, f"Commune {insee}", f"{dep_code[:2]}000"[:5], 1.0, insee, f"Commune {insee}")
+        log(f"coproff sample --cadastre: no real name known for commune {insee}; the registrations say "
+            f"'{com.name}' (add it to geography._CADASTRE_COMMUNES)")
     areas = shapely.area(cad.geoms)
     candidates = [i for i in range(len(cad.ids)) if 150 <= areas[i] <= 20_000]
     n_regs = copros or max(20, min(400, len(candidates) // 12))
@@ -219,6 +224,7 @@ def generate_on_cadastre(cadastre: Path, millesime: int, copros: int | None, see
         f.writelines(",".join(row) + "\n" for row in render.case_rows(world, view))
     situations = Counter("rnic_unmatched" if not b else "linked" for _, b in links)
     doc = {"millesime": year, "seed": seed, "cadastre": cadastre.name, "commune": insee,
+           "nom_commune": com.name, "nom_commune_reel": named,
            "parcelles": len(cad.ids), "registrations": n_rnic,
            "tups_with_registrations": len(real_of_tup), "unmatched": situations["rnic_unmatched"],
            "duplicates": dict(Counter(k for _, _, k in dups)),

@@ -168,28 +168,31 @@ reference_accepted as (
     group by reference_parcel.num_immat, reference_parcel.idtup
 ),
 
+-- registrations with at least one reference found among the parcels
+-- (lookups against CTEs are joins, never a correlated EXISTS in a select list or a CASE: that is
+-- a scan of the whole CTE per row: the national build had not finished it after 15 min)
+reference_found as (
+    select distinct num_immat
+    from reference_parcel
+),
+
 -- the references that led nowhere, for registrations with a precise point: absent from the
 -- parcels (absente), or found beyond reference_distance_max_m of the point (lointaine)
+-- (reference_parcel has one row per registration and reference: the left join keeps the rows)
 reference_unused as (
     select
         rnic_reference.num_immat,
         rnic_reference.idpar,
-        not exists (
-            select 1 from reference_parcel
-            where reference_parcel.num_immat = rnic_reference.num_immat
-              and reference_parcel.idpar = rnic_reference.idpar
-        ) as absente
+        reference_parcel.num_immat is null as absente
     from rnic_reference
     inner join rnic on rnic.num_immat = rnic_reference.num_immat
     cross join parametres
+    left join reference_parcel
+        on reference_parcel.num_immat = rnic_reference.num_immat
+       and reference_parcel.idpar = rnic_reference.idpar
     where rnic.geom is not null
       and not rnic.point_imprecis
-      and not exists (
-          select 1 from reference_parcel
-          where reference_parcel.num_immat = rnic_reference.num_immat
-            and reference_parcel.idpar = rnic_reference.idpar
-            and reference_parcel.distance_m <= parametres.reference_distance_max_m
-      )
+      and not coalesce(reference_parcel.distance_m <= parametres.reference_distance_max_m, false)
 ),
 
 -- the TUP at the point of the registrations that have both accepted references and references
@@ -250,16 +253,53 @@ reference_point_match as (
     group by reference_point_tup.num_immat, reference_point_tup.idtup, reference_point_tup.distance_m
 ),
 
--- rule 1b: several TUPs → the one most references lead to, then the nearest to the point to the
--- metre (the registry point is an address point: it designates the building it fronts; a metre is
--- about the precision of BAN points), then among equally near ones the one holding an FF
--- copropriété, then the nearest, then the smallest idtup (deterministic)
+-- the accepted TUP at the point: the nearest accepted TUP, within the façade tolerance of the
+-- point and nearer than every other accepted one by reference_tup_au_point_marge_m at least (as in
+-- rule 1c: closer than that, two TUPs are within the precision of an address point)
+reference_accepted_au_point as (
+    select
+        reference_accepted.*,
+        coalesce(
+            rang_distance = 1
+            and reference_accepted.distance_m <= parametres.facade_distance_max_m
+            and (distance_m_suivante is null
+                 or reference_accepted.distance_m + parametres.tup_au_point_marge_m <= distance_m_suivante),
+            false
+        ) as au_point,
+        max(reference_accepted.nb_references) over (partition by reference_accepted.num_immat) as nb_references_max
+    from (
+        select
+            reference_accepted.*,
+            row_number() over by_distance as rang_distance,
+            lead(reference_accepted.distance_m) over by_distance as distance_m_suivante
+        from reference_accepted
+        window by_distance as (
+            partition by reference_accepted.num_immat
+            order by reference_accepted.distance_m asc nulls last, reference_accepted.idtup
+        )
+    ) as reference_accepted
+    cross join parametres
+),
+
+-- rule 1b: several TUPs → the TUP at the point (above), then the one most references lead to, then
+-- the nearest to the point to the metre (the registry point is an address point: it designates the
+-- building it fronts; a metre is about the precision of BAN points), then among equally near ones
+-- the one holding an FF copropriété, then the nearest, then the smallest idtup (deterministic).
+-- The TUP at the point comes before the reference count (reason code idpar_plusieurs_tup_au_point
+-- when it wins with fewer references): the count says how many of the listed parcels a TUP
+-- holds, not which one the copropriété's building stands on. A registration lists its address
+-- parcel and parcels of its row (real rows: three references, up to 10 parcels declared); when a
+-- neighbouring TUP of two parcels is among them, the count would take the neighbour although the
+-- address point designates the building (with one reference each, 1b already takes the point's).
+-- Without a usable point, or with no accepted TUP clearly nearer than the others, the count decides.
 idpar_ranked as (
     select
         reference_accepted.num_immat,
         reference_accepted.idtup,
         reference_accepted.distance_m,
         reference_accepted.nb_references,
+        reference_accepted.nb_references_max,
+        reference_accepted.au_point,
         reference_accepted.lu_o_pour_zero,
         tup.copro_ff,
         count(*) over (partition by reference_accepted.num_immat) as nb_candidats,
@@ -268,11 +308,12 @@ idpar_ranked as (
         lead(reference_accepted.nb_references) over by_rule as nb_references_suivant,
         lead(tup.copro_ff) over by_rule as copro_ff_suivant,
         lead(reference_accepted.distance_m) over by_rule as distance_m_suivant
-    from reference_accepted
+    from reference_accepted_au_point as reference_accepted
     inner join tup on tup.idtup = reference_accepted.idtup
     window by_rule as (
         partition by reference_accepted.num_immat
         order by
+            reference_accepted.au_point desc,
             reference_accepted.nb_references desc,
             round(reference_accepted.distance_m) asc nulls last,
             tup.copro_ff desc,
@@ -289,6 +330,8 @@ idpar_match as (
         distance_m,
         nb_candidats,
         case
+            when nb_candidats > 1 and au_point and nb_references < nb_references_max
+                then 'idpar_plusieurs_tup_au_point'
             when nb_candidats > 1 and nb_references > nb_references_suivant
                 then 'idpar_plusieurs_tup_plus_de_references'
             when nb_candidats > 1 and round(distance_m) < round(distance_m_suivant)
@@ -312,13 +355,15 @@ idpar_match as (
         reference_point_match.idtup,
         'idpar' as methode,
         reference_point_match.distance_m,
-        1 + (select count(*) from reference_accepted where reference_accepted.num_immat = reference_point_match.num_immat)
-            as nb_candidats,
+        1 + reference_accepted_count.nb_tup as nb_candidats,
         case
             when reference_point_match.par_reference_absente then 'idpar_reference_absente_tup_au_point'
             else 'idpar_reference_lointaine_tup_au_point'
         end as motif
     from reference_point_match
+    inner join (
+        select num_immat, count(*) as nb_tup from reference_accepted group by num_immat
+    ) as reference_accepted_count on reference_accepted_count.num_immat = reference_point_match.num_immat
 ),
 
 -- Step 2 ----------------------------------------------------------------------------------------
@@ -331,11 +376,11 @@ reference_status as (
         rnic.num_immat,
         case
             when cardinality(rnic.l_idpar) = 0 then ''
-            when not exists (select 1 from reference_parcel where reference_parcel.num_immat = rnic.num_immat)
-                then '_reference_absente'
+            when reference_found.num_immat is null then '_reference_absente'
             else '_reference_lointaine'
         end as suffixe_reference
     from rnic
+    left join reference_found on reference_found.num_immat = rnic.num_immat
     where not exists (select 1 from idpar_match where idpar_match.num_immat = rnic.num_immat)
 ),
 
@@ -533,12 +578,6 @@ geoloc_match as (
 ),
 
 -- Step 3 ----------------------------------------------------------------------------------------
-
--- registrations with at least one reference found among the parcels
-reference_found as (
-    select distinct num_immat
-    from reference_parcel
-),
 
 -- why a registration stays without a TUP
 unmatched as (

@@ -12,16 +12,22 @@
 --                           Principal/secondary syndicates legitimately share an address and
 --                           parcels: such pairs are never flagged.
 --   double_compte_ff        a registration matched to a TUP where FF shows no copropriété, whose
---                           neighbouring TUP (touching, ≤ 5 m) holds an FF-only copropriété that
---                           looks like it: the same dwellings (± 1 or 10 %; when the dwelling lots are
---                           not filled, FF dwellings between 75 % of the dwelling+office+shop lots and
---                           that count + 1) and a construction year that agrees: coherent with the
---                           declared period (widened by coherence_construction_marge_ans years of
---                           ref.parametres, or not comparable), or within
---                           2 years of the registration's own TUP (one building on two TUPs).
+--                           neighbouring TUP (touching: within doublons_tup_voisine_distance_max_m)
+--                           holds an FF-only copropriété that looks like it: the same dwellings
+--                           (the same dwellings: within doublons_ecart_logements_max dwellings or
+--                           doublons_ecart_logements_part_max of the larger count; when the dwelling
+--                           lots are not filled, FF dwellings between doublons_logements_lots_part_min
+--                           of the dwelling+office+shop lots and that count plus
+--                           doublons_ecart_logements_max) and a construction year that agrees:
+--                           coherent with the declared period (widened by
+--                           coherence_construction_marge_ans on each side, or not comparable), or
+--                           within doublons_ecart_construction_tup_ans of the year FF gives the
+--                           registration's own TUP (one building on two TUPs).
 --                           Likely the TUP that should have matched: the copropriété is counted twice.
---   non_apparie_proche_ff   an unmatched registration with an FF-only copropriété within 200 m whose
---                           dwellings match its dwelling lots (± 1 or 10 %); the nearest one.
+--   non_apparie_proche_ff   an unmatched registration with an FF-only copropriété within
+--                           doublons_non_apparie_distance_max_m whose dwellings match its dwelling
+--                           lots (the same dwellings, as above); the nearest one.
+-- Every distance, tolerance, weight and score is a row of ref.parametres (code doublons_*).
 
 with
 
@@ -50,9 +56,31 @@ mandats as (
     from ref.mandats
 ),
 
--- the construction coherence margin (years on each side of a declared period)
+-- the construction coherence margin (years on each side of a declared period) and the duplicate
+-- rules' distances, tolerances, weights and scores (dbt_like_sql/reference/parametres.csv); shares,
+-- weights and scores as numeric, as the literals they replace, so that sums and scores are exact
 parametres as (
-    select max(cast(valeur as integer)) filter (where code = 'coherence_construction_marge_ans') as marge_ans
+    select
+        max(cast(valeur as integer)) filter (where code = 'coherence_construction_marge_ans') as marge_ans,
+        max(valeur::float8) filter (where code = 'doublons_tup_voisine_distance_max_m') as voisine_distance_m,
+        max(valeur::float8) filter (where code = 'doublons_non_apparie_distance_max_m') as non_apparie_distance_m,
+        max(valeur::numeric) filter (where code = 'doublons_ecart_logements_max') as ecart_logements_max,
+        max(valeur::numeric) filter (where code = 'doublons_ecart_logements_part_max') as ecart_logements_part_max,
+        max(valeur::numeric) filter (where code = 'doublons_logements_lots_part_min') as logements_lots_part_min,
+        max(valeur::numeric) filter (where code = 'doublons_ecart_construction_tup_ans') as ecart_construction_tup_ans,
+        max(valeur::numeric) filter (where code = 'doublons_poids_meme_parcelle') as poids_meme_parcelle,
+        max(valeur::numeric) filter (where code = 'doublons_poids_meme_adresse') as poids_meme_adresse,
+        max(valeur::numeric) filter (where code = 'doublons_poids_memes_lots') as poids_memes_lots,
+        max(valeur::numeric) filter (where code = 'doublons_poids_meme_reglement') as poids_meme_reglement,
+        max(valeur::numeric) filter (where code = 'doublons_poids_un_mandat_termine') as poids_un_mandat_termine,
+        max(valeur::numeric) filter (where code = 'doublons_poids_meme_nom') as poids_meme_nom,
+        max(valeur::numeric) filter (where code = 'doublons_score_double_compte_ff_memes_logements')
+            as score_memes_logements,
+        max(valeur::numeric) filter (where code = 'doublons_score_double_compte_ff_ecart_logements')
+            as score_ecart_logements,
+        max(valeur::numeric) filter (where code = 'doublons_score_double_compte_ff_lots_hab_non_renseignes')
+            as score_lots_hab_non_renseignes,
+        max(valeur::float8) filter (where code = 'doublons_non_apparie_score_distance_nulle_m') as score_distance_nulle_m
     from ref.parametres
 ),
 
@@ -115,8 +143,7 @@ pair_clues as (
 ),
 
 -- flagged: a shared place, the same lots and one more clue (see the header); the score ranks the
--- pairs: parcels 0.30 + address 0.20 + same lots 0.25 + same règlement date 0.15
--- + one mandate ended 0.10 + same name 0.05
+-- pairs: the sum of the weights (doublons_poids_*) of the clues present, at most 1
 double_immatriculation as (
     select
         idcopro_a,
@@ -125,12 +152,12 @@ double_immatriculation as (
         num_immat_b,
         'double_immatriculation' as kind,
         least(1.0,
-            0.30 * meme_parcelle::int
-            + 0.20 * meme_adresse::int
-            + 0.25 * memes_lots::int
-            + 0.15 * meme_reglement::int
-            + 0.10 * un_mandat_termine::int
-            + 0.05 * meme_nom::int
+            parametres.poids_meme_parcelle * meme_parcelle::int
+            + parametres.poids_meme_adresse * meme_adresse::int
+            + parametres.poids_memes_lots * memes_lots::int
+            + parametres.poids_meme_reglement * meme_reglement::int
+            + parametres.poids_un_mandat_termine * un_mandat_termine::int
+            + parametres.poids_meme_nom * meme_nom::int
         ) as score,
         concat_ws(', ',
             case when meme_parcelle then 'meme_parcelle' end,
@@ -142,6 +169,7 @@ double_immatriculation as (
         ) as reason,
         distance_m
     from pair_clues
+    cross join parametres
     where not principal_secondaire
       and (meme_parcelle or meme_adresse)
       and memes_lots
@@ -151,8 +179,9 @@ double_immatriculation as (
 -- Kind double_compte_ff -----------------------------------------------------------------------
 
 -- a registration on a TUP where FF shows no copropriété; an FF-only copropriété on a TUP touching
--- it (≤ 5 m) with the same dwellings and a coherent construction year (see the header); the
--- closest dwelling count, then the nearest
+-- it with the same dwellings and a coherent construction year (see the header); the closest
+-- dwelling count, then the nearest. The score: the same dwellings exactly, a small gap, or the
+-- dwelling lots not filled (compared with the dwelling+office+shop lots)
 double_compte_ff as (
     select
         registration.idcopro as idcopro_a,
@@ -160,7 +189,11 @@ double_compte_ff as (
         registration.num_immat as num_immat_a,
         null::char(9) as num_immat_b,
         'double_compte_ff' as kind,
-        case when neighbour.ecart_logements = 0 then 0.9 when registration.lots_hab is null then 0.6 else 0.7 end as score,
+        case
+            when neighbour.ecart_logements = 0 then parametres.score_memes_logements
+            when registration.lots_hab is null then parametres.score_lots_hab_non_renseignes
+            else parametres.score_ecart_logements
+        end as score,
         'tup_sans_copro_ff, tup_voisine_copro_ff_seule, ecart_logements_'
             || coalesce(neighbour.ecart_logements::text, 'lots_hab_non_renseignes') as reason,
         neighbour.distance_m
@@ -173,15 +206,19 @@ double_compte_ff as (
             abs(ff_only.nloghcopro - registration.lots_hab) as ecart_logements,
             ST_Distance(registration.geom::geography, ff_only.geom::geography) as distance_m
         from ff_only
-        where ff_only.geomtup && ST_Expand(own_tup.geomtup, 0.0001)
-          and ST_DWithin(own_tup.geomtup::geography, ff_only.geomtup::geography, 5)
+        -- (the && box of ±distance/50 km in degrees covers the distance below 63° of latitude, as in
+        -- tup_match)
+        where ff_only.geomtup && ST_Expand(own_tup.geomtup, parametres.voisine_distance_m / 50000.0)
+          and ST_DWithin(own_tup.geomtup::geography, ff_only.geomtup::geography, parametres.voisine_distance_m)
           -- the same dwellings
           and case
               when registration.lots_hab is not null then
                   abs(ff_only.nloghcopro - registration.lots_hab)
-                  <= greatest(1, 0.1 * greatest(ff_only.nloghcopro, registration.lots_hab))
+                  <= greatest(parametres.ecart_logements_max,
+                              parametres.ecart_logements_part_max * greatest(ff_only.nloghcopro, registration.lots_hab))
               else
-                  ff_only.nloghcopro between 0.75 * registration.lots_hab_bur_com and registration.lots_hab_bur_com + 1
+                  ff_only.nloghcopro between parametres.logements_lots_part_min * registration.lots_hab_bur_com
+                                         and registration.lots_hab_bur_com + parametres.ecart_logements_max
           end
           -- a construction year coherent with the declared period (or not comparable), or close
           -- to the year FF gives the registration's own TUP
@@ -191,7 +228,7 @@ double_compte_ff as (
                   and (registration.periode_fin is null or ff_only.an_const <= registration.periode_fin + parametres.marge_ans),
                   true
               )
-              or abs(ff_only.an_const - own_tup.an_const) <= 2
+              or abs(ff_only.an_const - own_tup.an_const) <= parametres.ecart_construction_tup_ans
           )
         order by ecart_logements nulls last, distance_m, ff_only.idcopro
         limit 1
@@ -201,8 +238,9 @@ double_compte_ff as (
 
 -- Kind non_apparie_proche_ff ------------------------------------------------------------------
 
--- an unmatched registration; the nearest FF-only copropriété within 200 m with the same
--- dwellings (± 1 or 10 %)
+-- an unmatched registration; the nearest FF-only copropriété within
+-- doublons_non_apparie_distance_max_m with the same dwellings (as above); the score falls linearly
+-- with the distance, to 0 at doublons_non_apparie_score_distance_nulle_m
 non_apparie_proche_ff as (
     select
         registration.idcopro as idcopro_a,
@@ -210,21 +248,23 @@ non_apparie_proche_ff as (
         registration.num_immat as num_immat_a,
         null::char(9) as num_immat_b,
         'non_apparie_proche_ff' as kind,
-        round((1 - nearest.distance_m / 400)::numeric, 2)::float8 as score,
+        round((1 - nearest.distance_m / parametres.score_distance_nulle_m)::numeric, 2)::float8 as score,
         'non_apparie, copro_ff_seule_a_' || round(nearest.distance_m::numeric) || 'm, ecart_logements_'
             || nearest.ecart_logements as reason,
         nearest.distance_m
     from registration
+    cross join parametres
     cross join lateral (
         select
             ff_only.idcopro,
             abs(ff_only.nloghcopro - registration.lots_hab) as ecart_logements,
             ST_Distance(registration.geom::geography, ff_only.geomtup::geography) as distance_m
         from ff_only
-        where ff_only.geomtup && ST_Expand(registration.geom, 0.004)
-          and ST_DWithin(registration.geom::geography, ff_only.geomtup::geography, 200)
+        where ff_only.geomtup && ST_Expand(registration.geom, parametres.non_apparie_distance_m / 50000.0)
+          and ST_DWithin(registration.geom::geography, ff_only.geomtup::geography, parametres.non_apparie_distance_m)
           and abs(ff_only.nloghcopro - registration.lots_hab)
-              <= greatest(1, 0.1 * greatest(ff_only.nloghcopro, registration.lots_hab))
+              <= greatest(parametres.ecart_logements_max,
+                          parametres.ecart_logements_part_max * greatest(ff_only.nloghcopro, registration.lots_hab))
         order by distance_m, ecart_logements, ff_only.idcopro
         limit 1
     ) as nearest
