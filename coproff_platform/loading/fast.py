@@ -1,0 +1,175 @@
+"""Fast path of one CSV file: raw bytes COPYed as text, normalised set-based in SQL.
+
+1. The file's bytes go unparsed, 1 MB at a time, into `COPY <temp raw table> FROM STDIN (FORMAT
+   csv, HEADER)`: all-text columns in the file's header order plus `_n`, the record's order
+   (identity). PostgreSQL checks the CSV shape and the UTF-8 on the other core.
+2. One `INSERT … SELECT` writes the rows whose every raw value is in a form the SQL twins of the
+   normalisers (`loading.sqlrules`) handle exactly; the other rows (an invalid value, a soft
+   issue, a rarer spelling, a line holding an unusual space) go through the Python transformer
+   (`RowTransformer.batch`), which quarantines or loads them exactly as the Python path does.
+
+Guards (any failure: the file is declined and `load._load_file` reads it with the Python path,
+unchanged, inside the same transaction after a savepoint rollback): no NUL byte, no quote inside
+an unquoted field, valid UTF-8 and a consistent CSV shape (COPY errors: ragged rows, bad quoting,
+blank lines, mixed line endings), and one record per physical line (COPY's row count + header =
+the file's line count), which makes the line number exact: line = `_n` + 1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from coproff_platform.contracts.sources import SourceSpec
+from coproff_platform.loading import sqlrules
+from coproff_platform.loading.transform import HeaderMap, Reject, RowTransformer
+from coproff_platform.resources.postgis import copy_rows, ident
+from coproff_platform.sqltext import literal
+
+ENABLED = True  # False: every file takes the Python path (equivalence tests and benchmarks)
+BLOCK = 1 << 20
+
+# Whitespace Python's `str.split()`/`strip()` know but `btrim(x, ' ')` does not: a line holding one
+# goes to Python (tab is added unless it is the delimiter).
+_UNUSUAL_SPACE = rb"[\x0b\x0c\x1c-\x1f]|\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80|\r(?!\n)"
+
+
+class Declined(Exception):
+    """The file does not qualify for the fast path; the message says why (logged)."""
+
+
+@dataclass
+class Plan:
+    spec: SourceSpec
+    hm: HeaderMap
+    values: list[tuple[str, str]]  # (output column, value SQL over the raw columns)
+    ok: list[str]  # predicates: all true → the row is normalised in SQL
+    outputs: list[str]  # copy columns after millesime, before source_file/source_line
+
+
+def plan(spec: SourceSpec, hm: HeaderMap) -> Plan | None:
+    """The SQL of `spec` for this header, or None when a rule, derived column or control has no
+    SQL twin yet (the source keeps the Python path)."""
+    if spec.controls or spec.flags_column or spec.line_hash_column or spec.reader != "csv":
+        return None
+    derived = sqlrules.DERIVED.get(spec.name)
+    if spec.derived and (derived is None or set(derived) != {d.column for d in spec.derived}):
+        return None
+    values, ok = [], []
+    for rule in spec.rules:
+        raw = [f"r.c{hm.index[i]}" if i in hm.index else None for i in rule.inputs]
+        rendered = sqlrules.render(rule, raw)
+        if rendered is None:
+            return None
+        value, good = rendered
+        values.append((rule.column, value))
+        if good != "true":
+            ok.append(good)
+        if rule.not_null:
+            ok.append(f"{value} is not null")
+    outputs = [f"v.{r.column}" for r in spec.rules if not r.column.startswith("_")]
+    cols = {r.column: f"v.{r.column}" for r in spec.rules}
+    outputs += [derived[d.column](cols) for d in spec.derived if not d.column.startswith("_")]
+    return Plan(spec, hm, values, ok, outputs)
+
+
+@dataclass
+class Result:
+    rows_read: int
+    rows_loaded: int
+    rejects: list[tuple[int, Reject, str | None]]  # (line, reject, quarantine raw)
+    python_rows: int
+    soft: dict[str, int]
+
+
+def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, transform: RowTransformer,
+         millesime: int, display: str, line_offset: int = 0) -> Result:
+    """Loads `path` into `dest` (its `spec.copy_columns`); raises `Declined` (or a database error)
+    when the file must take the Python path instead. Call inside a savepoint."""
+    spec, hm = p.spec, p.hm
+    raw_table = f"pg_temp._raw_{ident(spec.name)}"
+    width = hm.width
+    cols = ", ".join(f"c{i}" for i in range(width))
+    conn.execute(sa.text(f"drop table if exists {raw_table}"))
+    conn.execute(sa.text(f"create temp table {raw_table.split('.')[1]} "
+                         f"(_n bigint generated always as identity, {', '.join(f'c{i} text' for i in range(width))}) "
+                         "on commit drop"))
+    d = re.escape(delimiter.encode())
+    odd_quote = re.compile(rb'[^' + d + rb'\r\n"]"[^' + d + rb'\r\n"]')
+    unusual = re.compile(_UNUSUAL_SPACE + (rb"" if delimiter == "\t" else rb"|\t"))
+    suspects: list[int] = []  # record numbers (`_n`) of lines holding an unusual space
+    newlines, last = 0, b"\n"
+    driver = conn.connection.driver_connection
+    with driver.cursor() as cur:
+        with cur.copy(f"COPY {raw_table} ({cols}) FROM STDIN "
+                      f"(FORMAT csv, HEADER true, DELIMITER {literal(delimiter)})") as copy, \
+                open(path, "rb") as fh:
+            while block := fh.read(BLOCK):
+                if b"\x00" in block:
+                    raise Declined("NUL byte")
+                if odd_quote.search(block):
+                    raise Declined("quote inside an unquoted field")
+                for m in unusual.finditer(block):
+                    suspects.append(newlines + block.count(b"\n", 0, m.start()))  # line - 1
+                newlines += block.count(b"\n")
+                last = block[-1:]
+                copy.write(block)
+        rows = cur.rowcount
+    lines = newlines + (0 if last == b"\n" else 1)
+    if rows + 1 != lines:
+        raise Declined(f"{lines} lines for {rows} records and a header (quoted line breaks)")
+    all_ok = " and ".join(f"coalesce({o}, false)" for o in p.ok) or "true"
+    sus = f"_n <> all(cast(:sus as bigint[]))" if suspects else "true"
+    inner = ", ".join(f"{v} as {c}" for c, v in p.values)
+    columns = spec.copy_columns
+    conn.execute(sa.text("set local extra_float_digits = 1"))  # shortest exact float text
+    conn.execute(sa.text(
+        f"insert into {dest} ({', '.join(columns)}) "
+        f"select :m, {', '.join(p.outputs)}, :file, v._n + :add from "
+        f"(select r._n, {inner} from {raw_table} r where {all_ok} and {sus}) v"
+    ), {"m": millesime, "file": display, "add": 1 - line_offset, **({"sus": suspects} if suspects else {})})
+    # The other rows: the Python transformer, exactly as on the Python path.
+    left = conn.execute(sa.text(
+        f"select r._n, {cols if width else 'null'} from {raw_table} r "
+        f"where not ({all_ok} and {sus}) order by r._n"
+    ), {"sus": suspects} if suspects else {}).all()
+    records = [([v if v is not None else "" for v in row[1:]], row[0] + 1 - line_offset, "") for row in left]
+    results = transform.batch(records) if records else []
+    rejects: list[tuple[int, Reject, str | None]] = []
+    good: list[tuple] = []
+    for (fields, line, _), result in zip(records, results):
+        if isinstance(result, Reject):
+            rejects.append((line, result, None))
+        else:
+            good.append(result)
+    if good:
+        copy_rows(conn, dest, columns, good)
+    if rejects:
+        wanted = {line + line_offset - 1 for line, _, _ in rejects}  # 0-based physical line
+        raw_of = _read_lines(path, wanted)
+        by_line = {r[1]: r[0] for r in records}
+        rejects = [(line, rej, (transform.quarantine_raw(by_line[line], raw_of[line + line_offset - 1]) or "")
+                    .replace("\x00", "\u2400")) for line, rej, _ in rejects]
+    return Result(rows, rows - len(rejects), rejects, len(records), dict(transform.soft_counts))
+
+
+def _read_lines(path: Path, wanted: set[int]) -> dict[int, str]:
+    """Decoded text (line ending kept, as the Python reader keeps it) of the 0-based lines `wanted`."""
+    out: dict[int, str] = {}
+    last = max(wanted)
+    with open(path, "rb") as fh:
+        for i, line in enumerate(fh):
+            if i in wanted:
+                out[i] = line.decode("utf-8")
+            if i >= last:
+                break
+    return out
+
+
+def reasons(result: Result) -> Counter:
+    return Counter(rej.reason for _, rej, _ in result.rejects)

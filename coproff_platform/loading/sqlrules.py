@@ -1,0 +1,211 @@
+"""SQL twins of the normalisers the fast path (`loading.fast`) runs set-based, per raw column.
+
+Each entry turns the raw text column(s) of a rule into two SQL expressions:
+- `value`: the normalised value, exactly what the Python normaliser returns for that raw text;
+- `ok`: true when the raw text is missing or in a form `value` handles exactly.
+
+`ok` is deliberately conservative: a raw value in any other form (an invalid value, a soft issue,
+a rarer spelling such as `12,5 m²` or `AB-123-4567`) sends its ROW to the Python transformer
+(`RowTransformer`), which gives the exact result, reason code and detail. So these expressions
+need not cover every form of `normalise.py`, only never to disagree with it on what they accept;
+the rules themselves (placeholders, code lists, bounds) are read from Python / the reference
+layer here, never retyped.
+
+TEMPORARY: these expressions stand in for the `norm.<name>` functions of the SQL normaliser
+library (`dbt_like_sql/normalisers/`, branch h/sqlnorm), not merged yet when this was written.
+
+Assumption the guard of `loading.fast` guarantees: raw fields hold no whitespace other than the
+plain space (lines with tabs, no-break spaces or other Unicode spaces go to Python), so
+`btrim(x, ' ')` is Python's `strip()` and runs of `' '` are what `split()` splits on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from coproff_platform import normalise as n
+from coproff_platform import reference
+from coproff_platform.contracts import sources as s
+from coproff_platform.sqltext import literal
+
+
+def _in(values) -> str:
+    return "(" + ", ".join(literal(v) for v in sorted(values)) + ")"
+
+
+MISSING_SQL = _in(n.MISSING)
+COMPONENT_MISSING_SQL = _in(n._COMPONENT_MISSING)
+PLM_SQL = _in(n.PLM_ARRONDISSEMENTS)
+
+
+def trim(x: str) -> str:
+    return f"btrim({x}, ' ')"
+
+
+def missing(x: str) -> str:
+    """`normalise.is_missing`: NULL (an unquoted empty field) or a placeholder."""
+    return f"({x} is null or lower({trim(x)}) in {MISSING_SQL})"
+
+
+def collapse(x: str) -> str:
+    """`' '.join(x.split())` on a field whose only whitespace is the plain space."""
+    t = trim(x)
+    return f"(case when strpos({x}, '  ') > 0 then regexp_replace({t}, ' {{2,}}', ' ', 'g') else {t} end)"
+
+
+Rendered = tuple[str, str]  # (value, ok)
+
+
+def _text(x: str) -> Rendered:
+    return f"(case when {missing(x)} then null else {collapse(x)} end)", "true"
+
+
+def _address(x: str) -> Rendered:
+    return f"(case when {missing(x)} then null else nullif(rtrim({collapse(x)}, ', '), '') end)", "true"
+
+
+def _matching(x: str, pattern: str, value: str) -> Rendered:
+    """A value whose accepted form is `pattern` (on the trimmed text), normalised by `value`."""
+    t = trim(x)
+    return (f"(case when {missing(x)} then null when {t} ~ '{pattern}' then {value.format(t=t)} end)",
+            f"({missing(x)} or {t} ~ '{pattern}')")
+
+
+def _num_immat(x: str) -> Rendered:
+    return _matching(x, "^[A-Za-z]{2}[0-9]{7}$", "upper({t})")
+
+
+def _insee(x: str) -> Rendered:
+    return _matching(x, "^([0-9]{4,5}|2[ABab][0-9]{3})$",
+                     "(case when length({t}) = 4 then '0' || {t} else upper({t}) end)")
+
+
+def _postcode(x: str) -> Rendered:
+    return _matching(x, "^[0-9]{3,5}$", "lpad({t}, 5, '0')")
+
+
+def _departement(x: str) -> Rendered:
+    return _matching(x, "^([0-9]{1,2}|2[ABab]|97[1-8])$",
+                     "(case when length({t}) = 1 then '0' || {t} else upper({t}) end)")
+
+
+def _label_a_g(x: str) -> Rendered:
+    return _matching(x, "^[A-Ga-g]$", "upper({t})")
+
+
+def _integer(x: str, digits: int = 9) -> Rendered:
+    # At most 9 digits: always inside PostgreSQL's integer, so the bounds control cannot fire.
+    return _matching(x, f"^-?[0-9]{{1,{digits}}}(\\.0+)?$", "split_part({t}, '.', 1)::integer")
+
+
+def _decimal(x: str) -> Rendered:
+    return _matching(x, "^-?[0-9]{1,15}([.,][0-9]{1,15})?$", "replace({t}, ',', '.')::numeric")
+
+
+def _coordinate(x: str) -> Rendered:
+    return _matching(x, "^-?[0-9]{1,15}([.,][0-9]{1,15})?$", "replace({t}, ',', '.')::float8")
+
+
+def _date(x: str) -> Rendered:
+    """ISO `YYYY-MM-DD` (a time part ignored), checked to be a real calendar day without raising."""
+    t = trim(x)
+    y, m, d = (f"substr({t}, 1, 4)::integer", f"substr({t}, 6, 2)::integer", f"substr({t}, 9, 2)::integer")
+    form = f"{t} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}([T ].*)?$'"
+    days = (f"(case {m} when 2 then (case when {y} % 4 = 0 and ({y} % 100 <> 0 or {y} % 400 = 0) "
+            f"then 29 else 28 end) when 4 then 30 when 6 then 30 when 9 then 30 when 11 then 30 else 31 end)")
+    real = f"({y} >= 1 and {m} between 1 and 12 and {d} between 1 and {days})"
+    good = f"(case when {form} then {real} else false end)"
+    return (f"(case when {missing(x)} then null when {good} then make_date({y}, {m}, {d}) end)",
+            f"({missing(x)} or {good})")
+
+
+def _idpar(x: str) -> Rendered:
+    """A 14-character reference already in idpar form, outside Paris/Lyon/Marseille (their
+    arrondissement rewrite stays in Python)."""
+    t = f"upper({trim(x)})"
+    form = f"({t} ~ '^([0-9]{{5}}|2[AB][0-9]{{3}})[0-9]{{3}}[0-9A-Z]{{2}}[0-9]{{4}}$' and left({t}, 5) not in {PLM_SQL})"
+    absent = f"({x} is null or lower({trim(x)}) in {COMPONENT_MISSING_SQL})"
+    return f"(case when {absent} then null when {form} then {t} end)", f"({absent} or {form})"
+
+
+def _year(x: str) -> Rendered:
+    value, ok = _integer(x)
+    return f"nullif({value}, 0)", ok
+
+
+# Python normaliser → its SQL twin (one raw input each).
+SQL: dict[Callable, Callable[[str], Rendered]] = {
+    n.text: _text,
+    n.address: _address,
+    n.num_immat: _num_immat,
+    n.insee: _insee,
+    n.postcode: _postcode,
+    n.departement: _departement,
+    n.label_a_g: _label_a_g,
+    n.integer: _integer,
+    n.decimal: _decimal,
+    n.coordinate: _coordinate,
+    n.date: _date,
+    n.idpar: _idpar,
+    s._year: _year,
+    s._ccodep: _departement,
+}
+
+
+def render(rule: s.Rule, raw: list[str | None]) -> Rendered | None:
+    """(value, ok) of `rule` over the raw column expressions (None: column absent), or None when
+    the rule has no SQL twin (its source then keeps the Python path)."""
+    twin = SQL.get(rule.fn)
+    if twin is None or len(raw) != 1:
+        return None
+    if raw[0] is None:  # an absent optional column reads as empty
+        return twin("null::text")
+    return twin(raw[0])
+
+
+def local_srid(dep: str) -> str:
+    """`reference.local_srid(dep)` (territoires.csv): the DROM/COM projection, else the metropole's."""
+    cases = " ".join(f"when {literal(r.code_departement)} then {int(r.srid_local)}"
+                     for r in reference.table("territoires") if r.code_departement)
+    return f"(case upper(left(btrim(coalesce({dep}, ''), ' '), 3)) {cases} else {int(n.SRID_METRO)} end)"
+
+
+def departement_of_insee(code: str) -> str:
+    """`normalise.departement_of_insee`."""
+    return f"(case when left({code}, 2) = '97' then left({code}, 3) else left({code}, 2) end)"
+
+
+def float_repr(x: str) -> str:
+    """Python's `repr(float)` of a float8: both print the shortest exact digits (PostgreSQL ≥ 12,
+    extra_float_digits ≥ 1), Python adds `.0` to whole numbers. Same switch to exponents below
+    1e-4; above, the values `_coordinate` accepts (≤ 15 integer digits) stay in fixed notation."""
+    return f"(case when strpos({x}::text, '.') = 0 and strpos({x}::text, 'e') = 0 then {x}::text || '.0' else {x}::text end)"
+
+
+def point_ewkt(x: str, y: str, srid: str) -> str:
+    """`normalise.point_ewkt`: the same text (the quarantine keeps it as the raw geometry)."""
+    return f"('SRID=' || {srid} || ';POINT(' || {float_repr(x)} || ' ' || {float_repr(y)} || ')')"
+
+
+def _dpe_geom(c: dict[str, str]) -> str:
+    # contracts.sources._local_point: no point when a coordinate is missing or both are 0 (not
+    # geocoded); projection of the BAN commune's département, else of `code_departement_ban`.
+    x, y, code = c["_x"], c["_y"], c["code_insee_ban"]
+    dep = f"(case when {code} is not null then {departement_of_insee(code)} else {c['_dep']} end)"
+    return (f"(case when {x} is null or {y} is null or ({x} = 0 and {y} = 0) then null "
+            f"else {point_ewkt(x, y, local_srid(dep))} end)")
+
+
+def _lovac_geom(c: dict[str, str]) -> str:
+    # contracts.sources._lovac_point: projection of the parcel's (else the local's) département.
+    x, y = c["_x"], c["_y"]
+    key = f"coalesce({c['ff_idpar']}, {c['ff_idlocal']}, '')"
+    dep = f"(case when length({key}) >= 5 then {departement_of_insee(key)} end)"
+    return f"(case when {x} is null or {y} is null then null else {point_ewkt(x, y, local_srid(dep))} end)"
+
+
+# Derived columns of `contracts.sources`, per source: column → SQL over the rule outputs.
+DERIVED: dict[str, dict[str, Callable[[dict[str, str]], str]]] = {
+    "dpe": {"geom": _dpe_geom},
+    "lovac": {"geom": _lovac_geom},
+}
