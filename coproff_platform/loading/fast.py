@@ -17,6 +17,7 @@ the file's line count), which makes the line number exact: line = `_n` + 1.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -31,7 +32,9 @@ from coproff_platform.loading.transform import HeaderMap, Reject, RowTransformer
 from coproff_platform.resources.postgis import copy_rows, ident
 from coproff_platform.sqltext import literal
 
-ENABLED = True  # False: every file takes the Python path (equivalence tests and benchmarks)
+# Off by default: measured 1.8-2.2x SLOWER than the Python path on département 93 under load
+# (BENCHMARKS.md, "fast path"), so it is opt-in (COPROFF_FAST_LOAD=1) until the SQL side is cheaper.
+ENABLED = os.environ.get("COPROFF_FAST_LOAD", "") == "1"
 BLOCK = 1 << 20
 
 # Whitespace Python's `str.split()`/`strip()` know but `btrim(x, ' ')` does not: a line holding one
@@ -128,6 +131,7 @@ def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, trans
     inner = ", ".join(f"{v} as {c}" for c, v in p.values)
     columns = spec.copy_columns
     conn.execute(sa.text("set local extra_float_digits = 1"))  # shortest exact float text
+    conn.execute(sa.text("set local jit = off"))  # compiling these long expressions costs seconds
     conn.execute(sa.text(
         f"insert into {dest} ({', '.join(columns)}) "
         f"select :m, {', '.join(p.outputs)}, :file, v._n + :add from "
