@@ -1,0 +1,225 @@
+"""The SQL normalisers (`norm.*`, dbt_like_sql/normalisers/) equal their Python twins (normalise.py).
+
+Each property runs one normaliser on both sides over a batch of generated raw strings — one SQL
+query per batch — and asserts the same value and the same reason code (`Invalid.reason` ↔
+`norm.<name>_motif`). A second test runs every normaliser over every distinct raw value of the real
+files of tests/data/realdata/. The database only needs the functions: no table is touched.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import os
+from decimal import Decimal
+from typing import Any, Callable
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from coproff_platform import normalise as n
+from coproff_platform import reference
+from coproff_platform.loading.normalisers import install_normalisers
+
+# COPROFF_HYPOTHESIS_EXAMPLES=1000 for a longer hunt (the default keeps the file under 30 s).
+SETTINGS = settings(max_examples=int(os.environ.get("COPROFF_HYPOTHESIS_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(scope="module")
+def db(postgis):
+    with postgis.engine.begin() as conn:
+        install_normalisers(conn, force=True)
+    with postgis.engine.connect() as conn:
+        yield conn
+
+
+def python_side(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
+    try:
+        return fn(*args), None
+    except n.Invalid as exc:
+        return None, exc.reason
+
+
+def sql_side(conn, name: str, columns: list[list[str | None]], motif: bool = True) -> list[tuple[Any, str | None]]:
+    """norm.<name>(a, b, ...) and norm.<name>_motif(...) over parallel arrays, in input order."""
+    args = ", ".join(f"t.a{i}" for i in range(len(columns)))
+    arrays = ", ".join(f"cast(:a{i} as text[])" for i in range(len(columns)))
+    motif_sql = f"norm.{name}_motif({args})" if motif else "null"
+    rows = conn.execute(
+        sa.text(f"select norm.{name}({args}), {motif_sql} from unnest({arrays}) with ordinality "
+                f"as t({', '.join(f'a{i}' for i in range(len(columns)))}, i) order by t.i"),
+        {f"a{i}": col for i, col in enumerate(columns)},
+    ).all()
+    return [tuple(r) for r in rows]
+
+
+def same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and (a == b or (math.isnan(a) and math.isnan(b)))
+    if isinstance(a, (int, Decimal)) and isinstance(b, (int, Decimal)) and not isinstance(a, bool):
+        return Decimal(a) == Decimal(b)
+    return a == b
+
+
+def assert_twins(conn, name: str, fn: Callable[..., Any], *columns: list[str | None], motif: bool = True) -> None:
+    got = sql_side(conn, name, [list(c) for c in columns], motif)
+    bad = []
+    for i, (sql_value, sql_motif) in enumerate(got):
+        args = tuple(c[i] for c in columns)
+        value, reason = python_side(fn, *args)
+        if not same(value, sql_value) or (motif and reason != sql_motif):
+            bad.append(f"{name}{args!r}: python {value!r} / {reason!r}, sql {sql_value!r} / {sql_motif!r}")
+    assert not bad, "\n".join(bad[:20])
+
+
+# -- strategies -------------------------------------------------------------------------------------
+WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+# Any Unicode text (no NUL: PostgreSQL text cannot hold it; no surrogates: not UTF-8).
+any_text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=16)
+ascii_text = st.text(st.characters(min_codepoint=1, max_codepoint=127), max_size=16)
+pad = st.text(st.sampled_from(WHITESPACE), max_size=3)
+placeholder = st.sampled_from(sorted(n.MISSING | {"NaN", "N/A", "NON RENSEIGNÉ", "Non Connu", "NULL"}))
+
+
+def recase(s: str, flips: list[bool]) -> str:
+    return "".join(c.swapcase() if f else c for c, f in zip(s, flips + [False] * len(s)))
+
+
+@st.composite
+def dressed(draw, base: st.SearchStrategy[str]) -> str:
+    """A value with random padding (any Unicode whitespace) and random case changes."""
+    value = draw(base)
+    if draw(st.booleans()):
+        value = recase(value, draw(st.lists(st.booleans(), max_size=len(value))))
+    return draw(pad) + value + draw(pad)
+
+
+def raws(*bases: st.SearchStrategy[str]) -> st.SearchStrategy[list[str | None]]:
+    one = st.one_of(st.none(), dressed(placeholder), any_text, ascii_text, *(dressed(b) for b in bases))
+    return st.lists(one, min_size=1, max_size=40)
+
+
+digit_str = lambda lo, hi: st.text(st.sampled_from("0123456789"), min_size=lo, max_size=hi)  # noqa: E731
+letters2 = st.text(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcz"), min_size=1, max_size=2)
+numbers = st.one_of(
+    st.integers(-10**12, 10**12).map(str),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2).map(lambda d: str(d).replace(".", ",")),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.builds(lambda a, b: f"{a} {b:03d},5", st.integers(1, 999), st.integers(0, 999)),  # thousands space
+    st.builds(lambda a: f"{a}\u00a0000", st.integers(1, 999)),
+    st.builds(lambda m, e: f"{m}e{e}", st.integers(-99, 99), st.integers(-400, 400)),
+    st.builds(lambda m, e: f"{m}E+{e}", st.sampled_from(["1.5", ".5", "5.", "-0", "+2"]), digit_str(1, 4)),
+    st.sampled_from(["12.0", "12.5", "-0", "+5", ".5", "5.", "1_000", "inf", "-Infinity", "nan", "--5", "1..2",
+                     "1e", "e5", "١٢", "²", "12.0.0", "1,234.5", "0x10", "1e-400", "1e400", "1.7976931348623157e308"]),
+)
+dates = st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31))
+date_strings = st.one_of(
+    dates.map(lambda d: d.isoformat()),
+    dates.map(lambda d: f"{d.day:02d}/{d.month:02d}/{d.year:04d}"),
+    dates.map(lambda d: f"{d.day}/{d.month}/{d.year:04d}"),
+    st.builds(lambda d, t: f"{d.isoformat()}{t}", dates, st.sampled_from(["T12:30:00", " 00:00", "T", " x\ny", "Tz"])),
+    st.builds(lambda y, m, d: f"{y:04d}-{m:02d}-{d:02d}", st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32)),
+    st.builds(lambda y, m, d: f"{d}/{m}/{y:04d}", st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32)),
+    st.sampled_from(["2023-02-29", "2024-02-29", "1900-02-29", "2000-02-29", "31/04/2020", "٢٠٢٠-01-01",
+                     "2020-1-1", "01/01/20", "2020/01/01"]),
+)
+insee_codes = st.one_of(
+    digit_str(5, 5), digit_str(4, 4), digit_str(4, 5).map(lambda s: s + ".0"),
+    st.builds(lambda c, d: f"2{c}{d}", st.sampled_from("ABab"), digit_str(3, 3)),
+    st.sampled_from(["75056", "69123", "13055", "97411", "2A004", "2b033", "1053", "1053.0", "2C001", "123456"]),
+)
+postcodes = st.one_of(digit_str(1, 6), digit_str(3, 5).map(lambda s: s + ".0"),
+                      st.sampled_from(["01000", "1000", "97133", "20000", "75 001", "²²²"]))
+departements = st.one_of(digit_str(1, 3), st.sampled_from(["2A", "2b", "2C", "971", "978", "979", "974", "7", "٣"]))
+immat = st.one_of(
+    st.builds(lambda a, d: a + d, st.text(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZab"), min_size=2, max_size=2), digit_str(7, 7)),
+    st.builds(lambda a, d: f"{a}{d[0]}-{d[1:4]}-{d[4:]}", st.text(st.sampled_from("AHZ"), min_size=2, max_size=2), digit_str(7, 7)),
+    st.sampled_from(["AA 065 268 5", "AA.0652685", "ſA0652685", "ßA065268", "AA06526850", "A0652685", "AA065268\n"]),
+)
+sirets = st.one_of(digit_str(14, 14), digit_str(13, 15),
+                   digit_str(14, 14).map(lambda s: f"{s[:3]} {s[3:6]} {s[6:9]} {s[9:]}"),
+                   digit_str(14, 14).map(lambda s: f"{s[:3]}.{s[3:6]}.{s[6:]}"))
+labels = st.one_of(st.sampled_from(list("ABCDEFGHabcdefgz") + ["AB", "É", "ﬀ"]))
+booleans = st.sampled_from(sorted({r.valeur for r in reference.table("valeurs_booleennes")} | {"OUI", "Vrai", "peut-être", "2", "K"}))
+periods = st.one_of(
+    st.sampled_from([r.libelle for r in reference.table("periodes_construction")]),
+    st.sampled_from(list(reference.periods())),
+    st.sampled_from(sorted(reference.unknown_period_values())),
+    st.sampled_from(["non connue", "Non renseigné", "À COMPTER DE 2011", "a_compter_de_2011", "avant-1949", "__AVANT 1949__",
+                     "De 1949 a 1960", "Avant\u0301 1949", "1949", "Inconnue"]),
+)
+
+
+# -- group 1: scalar normalisers --------------------------------------------------------------------
+SCALARS: dict[str, tuple[Callable[..., Any], st.SearchStrategy[str] | None, bool]] = {
+    # name: (python twin, its own generator, has a _motif)
+    "is_missing": (n.is_missing, None, False),
+    "text": (n.text, None, False),
+    "address": (n.address, st.sampled_from(["12 rue X,", "12 rue X , ,", ",", " , ", "1,, rue", "a ,b,"]), False),
+    "num_immat": (n.num_immat, immat, True),
+    "insee": (n.insee, insee_codes, True),
+    "integer": (n.integer, numbers, True),
+    "decimal": (n.decimal, numbers, True),
+    "coordinate": (n.coordinate, numbers, True),
+    "date": (n.date, date_strings, True),
+    "boolean": (n.boolean, booleans, True),
+    "postcode": (n.postcode, postcodes, True),
+    "departement": (n.departement, departements, True),
+    "period": (n.period, periods, True),
+    "siret": (n.siret, sirets, True),
+    "label_a_g": (n.label_a_g, labels, True),
+}
+
+
+def _scalar_test(name: str):
+    fn, own, motif = SCALARS[name]
+
+    @SETTINGS
+    @given(batch=raws(*((own,) if own is not None else ())))
+    def test(db, batch):
+        assert_twins(db, name, fn, batch, motif=motif)
+
+    test.__name__ = f"test_sql_{name}_equals_python"
+    return test
+
+
+for _name in SCALARS:
+    globals()[f"test_sql_{_name}_equals_python"] = _scalar_test(_name)
+
+
+def test_only_ascii_letters_and_e_acute_lowercase_onto_a_placeholder_letter():
+    """norm.fold lowercases with translate(A–Z, É): exact only if no other character's Python
+    lower() is made of the placeholders' letters (lower() in PostgreSQL would fold `İ` to `i`)."""
+    letters = set("".join(n.MISSING))
+    folding = {c for c in map(chr, range(0x110000)) if c not in letters and c.lower() != c and set(c.lower()) <= letters}
+    assert folding == set("ABCDEFGHIJKLMNOPQRSTUVWXYZÉ") & {c for c in folding}
+    assert all(c in "ABCDEFGHIJKLMNOPQRSTUVWXYZÉ" for c in folding)
+
+
+def test_sql_whitespace_is_pythons(db):
+    python = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+    assert db.execute(sa.text("select norm.ws()")).scalar() == python
+
+
+# -- real rows --------------------------------------------------------------------------------------
+def _distinct_values(realdata) -> list[str]:
+    values: set[str] = set()
+    for path in sorted(realdata.iterdir()):
+        if path.suffix not in {".csv", ".txt"}:
+            continue
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            delimiter = "|" if path.suffix == ".txt" else ","
+            for row in csv.reader(f, delimiter=delimiter):
+                values.update(row)
+    return sorted(values)
+
+
+def test_sql_normalisers_equal_python_on_every_real_value(db, realdata):
+    values = _distinct_values(realdata)
+    assert len(values) > 1000
+    for name, (fn, _, motif) in SCALARS.items():
+        assert_twins(db, name, fn, values, motif=motif)
