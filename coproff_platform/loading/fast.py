@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import os
 import re
+import time
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +90,7 @@ class Result:
     rejects: list[tuple[int, Reject, str | None]]  # (line, reject, quarantine raw)
     python_rows: int
     soft: dict[str, int]
+    seconds: dict[str, float]  # raw COPY, normalising INSERT, Python rows
 
 
 def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, transform: RowTransformer,
@@ -108,6 +111,7 @@ def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, trans
     suspects: list[int] = []  # record numbers (`_n`) of lines holding an unusual space
     newlines, last = 0, b"\n"
     driver = conn.connection.driver_connection
+    started = time.monotonic()
     with driver.cursor() as cur:
         with cur.copy(f"COPY {raw_table} ({cols}) FROM STDIN "
                       f"(FORMAT csv, HEADER true, DELIMITER {literal(delimiter)})") as copy, \
@@ -123,25 +127,42 @@ def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, trans
                 last = block[-1:]
                 copy.write(block)
         rows = cur.rowcount
+    copied = time.monotonic()
     lines = newlines + (0 if last == b"\n" else 1)
     if rows + 1 != lines:
         raise Declined(f"{lines} lines for {rows} records and a header (quoted line breaks)")
     all_ok = " and ".join(f"coalesce({o}, false)" for o in p.ok) or "true"
     sus = f"_n <> all(cast(:sus as bigint[]))" if suspects else "true"
     inner = ", ".join(f"{v} as {c}" for c, v in p.values)
+    # Each used raw column trimmed and tested for a placeholder once a row (fenced subqueries).
+    used = sorted(set(hm.index.values()))
+    pairs = [sqlrules.trimmed_columns(i) for i in used]
+    layers = (f"(select l._n, {', '.join(f'l.t{i}' for i in used)}, {', '.join(m for _, m in pairs)} from "
+              f"(select _n, {', '.join(t for t, _ in pairs)} from {raw_table} offset 0) l offset 0) r") if used \
+        else f"{raw_table} r"
     columns = spec.copy_columns
     conn.execute(sa.text("set local extra_float_digits = 1"))  # shortest exact float text
     conn.execute(sa.text("set local jit = off"))  # compiling these long expressions costs seconds
-    conn.execute(sa.text(
+    # One pass: the vouched rows are inserted, their record numbers come back; the others (usually
+    # none) are then fetched by number, so the predicates are never evaluated twice.
+    loaded = conn.execute(sa.text(
         f"insert into {dest} ({', '.join(columns)}) "
         f"select :m, {', '.join(p.outputs)}, :file, v._n + :add from "
-        f"(select r._n, {inner} from {raw_table} r where {all_ok} and {sus}) v"
-    ), {"m": millesime, "file": display, "add": 1 - line_offset, **({"sus": suspects} if suspects else {})})
-    # The other rows: the Python transformer, exactly as on the Python path.
-    left = conn.execute(sa.text(
-        f"select r._n, {cols if width else 'null'} from {raw_table} r "
-        f"where not ({all_ok} and {sus}) order by r._n"
-    ), {"sus": suspects} if suspects else {}).all()
+        # `offset 0` keeps the subquery: flattened, each derived column would recompute the rule
+        # expressions it reads (the point's coordinates four times).
+        f"(select r._n, {inner} from {layers} where {all_ok} and {sus} offset 0) v returning source_line"
+    ), {"m": millesime, "file": display, "add": 1 - line_offset, **({"sus": suspects} if suspects else {})}).scalars()
+    done = array("q", loaded)
+    inserted = time.monotonic()
+    left = []
+    if len(done) < rows:
+        seen = bytearray(rows + 1)
+        for line in done:
+            seen[line - 1 + line_offset] = 1
+        others = [k for k in range(1, rows + 1) if not seen[k]]
+        left = conn.execute(sa.text(
+            f"select r._n, {cols if width else 'null'} from {raw_table} r "
+            f"where r._n = any(cast(:others as bigint[])) order by r._n"), {"others": others}).all()
     records = [([v if v is not None else "" for v in row[1:]], row[0] + 1 - line_offset, "") for row in left]
     results = transform.batch(records) if records else []
     rejects: list[tuple[int, Reject, str | None]] = []
@@ -159,7 +180,8 @@ def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, trans
         by_line = {r[1]: r[0] for r in records}
         rejects = [(line, rej, (transform.quarantine_raw(by_line[line], raw_of[line + line_offset - 1]) or "")
                     .replace("\x00", "\u2400")) for line, rej, _ in rejects]
-    return Result(rows, rows - len(rejects), rejects, len(records), dict(transform.soft_counts))
+    return Result(rows, rows - len(rejects), rejects, len(records), dict(transform.soft_counts),
+                  {"copy": copied - started, "sql": inserted - copied, "python": time.monotonic() - inserted})
 
 
 def _read_lines(path: Path, wanted: set[int]) -> dict[int, str]:

@@ -326,7 +326,8 @@ def _load_file(conn: Connection, target: str, specs: tuple[SourceSpec, ...], mil
             rep.fast_path = True
             log(f"{display}: fast path, read {rep.rows_read}, loaded {rep.rows_loaded}, quarantined "
                 f"{rep.rows_quarantined} ({result.python_rows} rows through Python) in "
-                f"{time.monotonic() - started:.2f} s")
+                f"{time.monotonic() - started:.2f} s ("
+                + ", ".join(f"{k} {v:.2f} s" for k, v in result.seconds.items()) + ")")
             return rep
 
     def results() -> Iterator[tuple[int, list[str] | None, str, tuple | Reject]]:

@@ -21,6 +21,7 @@ plain space (lines with tabs, no-break spaces or other Unicode spaces go to Pyth
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from coproff_platform import normalise as n
@@ -38,8 +39,20 @@ COMPONENT_MISSING_SQL = _in(n._COMPONENT_MISSING)
 PLM_SQL = _in(n.PLM_ARRONDISSEMENTS)
 
 
+_RAW_COLUMN = re.compile(r"^r\.c(\d+)$")
+
+
 def trim(x: str) -> str:
-    return f"btrim({x}, ' ')"
+    """`x.strip()`; on a raw column of `loading.fast` (`r.c<i>`), its column `r.t<i>` computed once
+    a row (inlined, the rules would recompute it a dozen times)."""
+    m = _RAW_COLUMN.match(x)
+    return f"r.t{m[1]}" if m else f"btrim({x}, ' ')"
+
+
+def trimmed_columns(i: int) -> tuple[str, str]:
+    """(t<i>, m<i>) of raw column c<i>: its trimmed text and whether it is missing (see `missing`)."""
+    return (f"btrim(c{i}, ' ') as t{i}",
+            f"(t{i} is null or (length(t{i}) <= {_MISSING_MAX} and lower(t{i}) in {MISSING_SQL})) as m{i}")
 
 
 _MISSING_MAX = max(len(m) for m in n.MISSING)
@@ -48,16 +61,19 @@ LETTERS = "'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'"
 
 
 def missing(x: str) -> str:
-    """`normalise.is_missing`: NULL (an unquoted empty field) or a placeholder. The length test
-    first spares `lower()` on ordinary values (a longer placeholder has spaces at its ends)."""
-    return (f"({x} is null or ((length({x}) <= {_MISSING_MAX} or left({x}, 1) = ' ' or right({x}, 1) = ' ') "
-            f"and lower({trim(x)}) in {MISSING_SQL}))")
+    """`normalise.is_missing`: NULL (an unquoted empty field) or a placeholder (all of them are at
+    most `_MISSING_MAX` characters once trimmed: the length test spares `lower()` on the others)."""
+    m = _RAW_COLUMN.match(x)
+    if m:
+        return f"r.m{m[1]}"
+    t = trim(x)
+    return f"({t} is null or (length({t}) <= {_MISSING_MAX} and lower({t}) in {MISSING_SQL}))"
 
 
 def collapse(x: str) -> str:
     """`' '.join(x.split())` on a field whose only whitespace is the plain space."""
     t = trim(x)
-    return f"(case when strpos({x}, '  ') > 0 then regexp_replace({t}, ' {{2,}}', ' ', 'g') else {t} end)"
+    return f"(case when strpos({t}, '  ') > 0 then regexp_replace({t}, ' {{2,}}', ' ', 'g') else {t} end)"
 
 
 def digits(x: str) -> str:
@@ -111,31 +127,30 @@ def _label_a_g(x: str) -> Rendered:
                     "upper({t})")
 
 
-def _unsigned(t: str) -> str:
-    return f"(case when left({t}, 1) = '-' then substr({t}, 2) else {t} end)"
-
-
 def _integer(x: str) -> Rendered:
     # At most 9 digits: always inside PostgreSQL's integer, so the bounds control cannot fire.
-    u = _unsigned("{t}")
-    return _checked(x, f"({u} <> '' and length({u}) <= 9 and {digits(u)})", "{t}::integer")
+    # LIKE and ltrim, no regular expression nor substring: they allocate nothing per row.
+    form = ("(ltrim({t}, '-0123456789') = '' and {t} <> '-' and {t} not like '_%-%' "
+            "and (length({t}) <= 9 or (length({t}) = 10 and {t} like '-%')))")
+    return _checked(x, form, "{t}::integer")
 
 
-def _number_form(u: str) -> str:
-    """Digits with at most one `.` or `,` inside, at most 15 before it (Python's `repr` of such a
-    float stays in fixed notation, as PostgreSQL's text does)."""
-    v = f"translate({u}, ',', '.')"
-    return (f"({u} <> '' and length({u}) <= 31 and ltrim({v}, '0123456789.') = '' "
-            f"and length({u}) - length(replace({v}, '.', '')) <= 1 and left({v}, 1) <> '.' "
-            f"and right({v}, 1) <> '.' and strpos({v} || '.', '.') <= 16)")
+# Digits with at most one `.` or `,` between digits, an optional leading `-`, at most 15 digits
+# before the separator (Python's `repr` of such a float stays in fixed notation, as PostgreSQL's
+# text does).
+_NUMBER_FORM = ("(ltrim({t}, '-0123456789.,') = '' and {t} <> '-' and {t} not like '_%-%' "
+                "and {t} not like '.%' and {t} not like ',%' and {t} not like '-.%' and {t} not like '-,%' "
+                "and {t} not like '%.' and {t} not like '%,' and {t} not like '%.%.%' and {t} not like '%,%,%' "
+                "and {t} not like '%.%,%' and {t} not like '%,%.%' "
+                "and (length({t}) <= 15 or (length({t}) <= 31 and strpos(translate({t}, ',', '.'), '.') between 2 and 16)))")
 
 
 def _decimal(x: str) -> Rendered:
-    return _checked(x, _number_form(_unsigned("{t}")), "replace({t}, ',', '.')::numeric")
+    return _checked(x, _NUMBER_FORM, "replace({t}, ',', '.')::numeric")
 
 
 def _coordinate(x: str) -> Rendered:
-    return _checked(x, _number_form(_unsigned("{t}")), "replace({t}, ',', '.')::float8")
+    return _checked(x, _NUMBER_FORM, "replace({t}, ',', '.')::float8")
 
 
 def _date(x: str) -> Rendered:
@@ -162,7 +177,7 @@ def _idpar(x: str) -> Rendered:
     form = (f"(length({t}) = 14 and {commune} and {digits(f'substr({t}, 6, 3)')} "
             f"and ltrim(substr({t}, 9, 2), '0123456789' || {LETTERS}) = '' and {digits(f'substr({t}, 11)')} "
             f"and left({t}, 5) not in {PLM_SQL})")
-    absent = f"({x} is null or lower({t}) in {COMPONENT_MISSING_SQL})"
+    absent = f"({t} is null or lower({t}) in {COMPONENT_MISSING_SQL})"
     return f"(case when {absent} then null else upper({t}) end)", f"({absent} or {form})"
 
 
