@@ -34,9 +34,8 @@ from coproff_platform.loading.transform import HeaderMap, Reject, RowTransformer
 from coproff_platform.resources.postgis import copy_rows, ident
 from coproff_platform.sqltext import literal
 
-# Off by default: measured 1.8-2.2x SLOWER than the Python path on département 93 under load
-# (BENCHMARKS.md, "fast path"), so it is opt-in (COPROFF_FAST_LOAD=1) until the SQL side is cheaper.
-ENABLED = os.environ.get("COPROFF_FAST_LOAD", "") == "1"
+# On by default; COPROFF_FAST_LOAD=0 sends every file through the Python path (A/B benchmarks).
+ENABLED = os.environ.get("COPROFF_FAST_LOAD", "1") != "0"
 BLOCK = 1 << 20
 
 # Whitespace Python's `str.split()`/`strip()` know but `btrim(x, ' ')` does not: a line holding one
@@ -55,6 +54,7 @@ class Plan:
     values: list[tuple[str, str]]  # (output column, value SQL over the raw columns)
     ok: list[str]  # predicates: all true → the row is normalised in SQL
     outputs: list[str]  # copy columns after millesime, before source_file/source_line
+    point: sqlrules.Point | None = None  # the WGS84 point column, built and checked in SQL
 
 
 def plan(spec: SourceSpec, hm: HeaderMap) -> Plan | None:
@@ -62,8 +62,15 @@ def plan(spec: SourceSpec, hm: HeaderMap) -> Plan | None:
     SQL twin yet (the source keeps the Python path)."""
     if spec.controls or spec.flags_column or spec.line_hash_column or spec.reader != "csv":
         return None
-    derived = sqlrules.DERIVED.get(spec.name)
-    if spec.derived and (derived is None or set(derived) != {d.column for d in spec.derived}):
+    point = None
+    if spec.derived:
+        points = sqlrules.POINTS.get(spec.name, {})
+        # Only a WGS84 point column reprojected from the file's projection, as DPE and LOVAC have.
+        if (set(points) != {d.column for d in spec.derived} or len(points) != 1
+                or spec.sql_columns != {c: f"st_transform({c}, 4326)" for c in points}):
+            return None
+        point = next(iter(points.values()))({r.column: f"v0.{r.column}" for r in spec.rules})
+    elif spec.sql_columns:
         return None
     values, ok = [], []
     for rule in spec.rules:
@@ -78,9 +85,8 @@ def plan(spec: SourceSpec, hm: HeaderMap) -> Plan | None:
         if rule.not_null:
             ok.append(f"{value} is not null")
     outputs = [f"v.{r.column}" for r in spec.rules if not r.column.startswith("_")]
-    cols = {r.column: f"v.{r.column}" for r in spec.rules}
-    outputs += [derived[d.column](cols) for d in spec.derived if not d.column.startswith("_")]
-    return Plan(spec, hm, values, ok, outputs)
+    outputs += ["v._g" for d in spec.derived if not d.column.startswith("_")]
+    return Plan(spec, hm, values, ok, outputs, point)
 
 
 @dataclass
@@ -94,9 +100,13 @@ class Result:
 
 
 def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, transform: RowTransformer,
-         millesime: int, display: str, line_offset: int = 0) -> Result:
+         millesime: int, display: str, line_offset: int = 0, python_dest: str | None = None) -> Result:
     """Loads `path` into `dest` (its `spec.copy_columns`); raises `Declined` (or a database error)
-    when the file must take the Python path instead. Call inside a savepoint."""
+    when the file must take the Python path instead. Call inside a savepoint.
+
+    With a point column (`p.point`) the SQL rows go straight to `dest` with their WGS84 point, and
+    the Python rows, whose geometry is still EWKT text, to `python_dest` (the load's temporary
+    table, checked by `load._insert_from_temp`); so do the points outside every territory."""
     spec, hm = p.spec, p.hm
     raw_table = f"pg_temp._raw_{ident(spec.name)}"
     width = hm.width
@@ -131,6 +141,11 @@ def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, trans
     lines = newlines + (0 if last == b"\n" else 1)
     if rows + 1 != lines:
         raise Declined(f"{lines} lines for {rows} records and a header (quoted line breaks)")
+    if p.point is not None:
+        srids = sqlrules.territory_srids()
+        known = conn.execute(sa.text("select count(*) from spatial_ref_sys where srid = any(:s)"), {"s": srids}).scalar()
+        if known != len(srids):
+            raise Declined("a territory's projection is not in spatial_ref_sys")
     all_ok = " and ".join(f"coalesce({o}, false)" for o in p.ok) or "true"
     sus = f"_n <> all(cast(:sus as bigint[]))" if suspects else "true"
     inner = ", ".join(f"{v} as {c}" for c, v in p.values)
@@ -143,14 +158,18 @@ def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, trans
     columns = spec.copy_columns
     conn.execute(sa.text("set local extra_float_digits = 1"))  # shortest exact float text
     conn.execute(sa.text("set local jit = off"))  # compiling these long expressions costs seconds
+    # `offset 0` keeps each subquery: flattened, every reference to a column would recompute its
+    # expression (the point's coordinates four times).
+    vouched = f"(select r._n, {inner} from {layers} where {all_ok} and {sus} offset 0)"
+    normalised = f"{vouched} v"
+    if p.point is not None:  # a point outside every territory goes to Python and the geometry checks
+        normalised = (f"(select v0.*, {p.point.wgs84()} as _g from {vouched} v0 offset 0) v "
+                      f"where v._g is null or {sqlrules.in_territory('v._g')}")
     # One pass: the vouched rows are inserted, their record numbers come back; the others (usually
     # none) are then fetched by number, so the predicates are never evaluated twice.
     loaded = conn.execute(sa.text(
         f"insert into {dest} ({', '.join(columns)}) "
-        f"select :m, {', '.join(p.outputs)}, :file, v._n + :add from "
-        # `offset 0` keeps the subquery: flattened, each derived column would recompute the rule
-        # expressions it reads (the point's coordinates four times).
-        f"(select r._n, {inner} from {layers} where {all_ok} and {sus} offset 0) v returning source_line"
+        f"select :m, {', '.join(p.outputs)}, :file, v._n + :add from {normalised} returning source_line"
     ), {"m": millesime, "file": display, "add": 1 - line_offset, **({"sus": suspects} if suspects else {})}).scalars()
     done = array("q", loaded)
     inserted = time.monotonic()
@@ -173,7 +192,7 @@ def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, trans
         else:
             good.append(result)
     if good:
-        copy_rows(conn, dest, columns, good)
+        copy_rows(conn, python_dest or dest, columns, good)
     if rejects:
         wanted = {line + line_offset - 1 for line, _, _ in rejects}  # 0-based physical line
         raw_of = _read_lines(path, wanted)

@@ -305,8 +305,9 @@ def _load_file(conn: Connection, target: str, specs: tuple[SourceSpec, ...], mil
         started = time.monotonic()
         try:
             with conn.begin_nested():  # a declined file leaves nothing behind
-                result = fast.load(conn, _temp_table(conn, target, spec) if spec.sql_columns else target,
-                                   fast_plan, path, f.delimiter, transform, millesime, display, line_offset)
+                temp = _temp_table(conn, target, spec) if spec.sql_columns else None
+                result = fast.load(conn, target if fast_plan.point else (temp or target), fast_plan, path,
+                                   f.delimiter, transform, millesime, display, line_offset, python_dest=temp)
                 rep.rows_read, rep.rows_loaded = result.rows_read, result.rows_loaded
                 rep.rows_quarantined = len(result.rejects)
                 rep.reasons.update(fast.reasons(result))

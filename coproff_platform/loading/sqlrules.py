@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from coproff_platform import normalise as n
 from coproff_platform import reference
+from coproff_platform.contracts import referencedata
 from coproff_platform.contracts import sources as s
 from coproff_platform.sqltext import literal
 
@@ -240,25 +242,55 @@ def point_ewkt(x: str, y: str, srid: str) -> str:
     return f"('SRID=' || {srid} || ';POINT(' || {float_repr(x)} || ' ' || {float_repr(y)} || ')')"
 
 
-def _dpe_geom(c: dict[str, str]) -> str:
+@dataclass(frozen=True)
+class Point:
+    """A point column built from two coordinates in a projection (SQL over the rule outputs)."""
+
+    present: str  # the point exists (else NULL)
+    x: str
+    y: str
+    srid: str
+
+    def ewkt(self) -> str:
+        return f"(case when {self.present} then {point_ewkt(self.x, self.y, self.srid)} end)"
+
+    def wgs84(self) -> str:
+        """What the Python path stores: the EWKT parsed, then `st_transform(geom, 4326)` (same doubles)."""
+        return (f"(case when {self.present} then st_transform(st_setsrid(st_makepoint({self.x}, {self.y}), "
+                f"{self.srid}), 4326) end)")
+
+
+def _dpe_point(c: dict[str, str]) -> Point:
     # contracts.sources._local_point: no point when a coordinate is missing or both are 0 (not
     # geocoded); projection of the BAN commune's département, else of `code_departement_ban`.
     x, y, code = c["_x"], c["_y"], c["code_insee_ban"]
     dep = f"(case when {code} is not null then {departement_of_insee(code)} else {c['_dep']} end)"
-    return (f"(case when {x} is null or {y} is null or ({x} = 0 and {y} = 0) then null "
-            f"else {point_ewkt(x, y, local_srid(dep))} end)")
+    return Point(f"({x} is not null and {y} is not null and not ({x} = 0 and {y} = 0))", x, y, local_srid(dep))
 
 
-def _lovac_geom(c: dict[str, str]) -> str:
+def _lovac_point(c: dict[str, str]) -> Point:
     # contracts.sources._lovac_point: projection of the parcel's (else the local's) département.
     x, y = c["_x"], c["_y"]
     key = f"coalesce({c['ff_idpar']}, {c['ff_idlocal']}, '')"
     dep = f"(case when length({key}) >= 5 then {departement_of_insee(key)} end)"
-    return f"(case when {x} is null or {y} is null then null else {point_ewkt(x, y, local_srid(dep))} end)"
+    return Point(f"({x} is not null and {y} is not null)", x, y, local_srid(dep))
 
 
-# Derived columns of `contracts.sources`, per source: column → SQL over the rule outputs.
-DERIVED: dict[str, dict[str, Callable[[dict[str, str]], str]]] = {
-    "dpe": {"geom": _dpe_geom},
-    "lovac": {"geom": _lovac_geom},
+# Point columns of `contracts.sources` (the `Derived` geom of these sources), per source.
+POINTS: dict[str, dict[str, Callable[[dict[str, str]], Point]]] = {
+    "dpe": {"geom": _dpe_point},
+    "lovac": {"geom": _lovac_point},
 }
+
+
+def in_territory(g: str) -> str:
+    """`geometry_checks.sql`'s domain test on a WGS84 point: inside the box of a territory of
+    territoires.csv (the rows `load._temp_table` puts in `_territory_boxes`)."""
+    boxes = [(float(r["lon_min"]), float(r["lat_min"]), float(r["lon_max"]), float(r["lat_max"]))
+             for r in referencedata.rows("territoires").values()]
+    return "(" + " or ".join(f"(st_x({g}) between {x0!r} and {x1!r} and st_y({g}) between {y0!r} and {y1!r})"
+                             for x0, y0, x1, y1 in boxes) + ")"
+
+
+def territory_srids() -> list[int]:
+    return sorted({int(r.srid_local) for r in reference.table("territoires")})
