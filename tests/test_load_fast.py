@@ -105,7 +105,7 @@ def test_every_converted_source_has_a_plan_and_the_others_keep_python():
         hm, _ = map_header(spec, [f.name for f in spec.fields])
         if fast.plan(spec, hm) is not None:
             planned.add(name)
-    assert planned == {"dpe", "lovac"}
+    assert planned == {"dpe", "lovac", "rnic"}
 
 
 def eval_json(text: str) -> dict:

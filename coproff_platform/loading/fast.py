@@ -60,17 +60,20 @@ class Plan:
 def plan(spec: SourceSpec, hm: HeaderMap) -> Plan | None:
     """The SQL of `spec` for this header, or None when a rule, derived column or control has no
     SQL twin yet (the source keeps the Python path)."""
-    if spec.controls or spec.flags_column or spec.line_hash_column or spec.reader != "csv":
+    if spec.line_hash_column or spec.reader != "csv":
         return None
-    point = None
-    if spec.derived:
-        points = sqlrules.POINTS.get(spec.name, {})
+    controls = sqlrules.CONTROLS.get(spec.name, {})
+    if set(controls) != {c.code for c in spec.controls} or (spec.flags_column and not spec.controls):
+        return None
+    point, derived = None, sqlrules.DERIVED_SQL.get(spec.name, {})
+    if spec.name in sqlrules.POINTS:
+        points = sqlrules.POINTS[spec.name]
         # Only a WGS84 point column reprojected from the file's projection, as DPE and LOVAC have.
         if (set(points) != {d.column for d in spec.derived} or len(points) != 1
                 or spec.sql_columns != {c: f"st_transform({c}, 4326)" for c in points}):
             return None
         point = next(iter(points.values()))({r.column: f"v0.{r.column}" for r in spec.rules})
-    elif spec.sql_columns:
+    elif set(derived) != {d.column for d in spec.derived} or spec.sql_columns:
         return None
     values, ok = [], []
     for rule in spec.rules:
@@ -84,8 +87,13 @@ def plan(spec: SourceSpec, hm: HeaderMap) -> Plan | None:
             ok.append(good)
         if rule.not_null:
             ok.append(f"{value} is not null")
-    outputs = [f"v.{r.column}" for r in spec.rules if not r.column.startswith("_")]
-    outputs += ["v._g" for d in spec.derived if not d.column.startswith("_")]
+    cols = {r.column: f"v.{r.column}" for r in spec.rules}
+    outputs = [cols[r.column] for r in spec.rules if not r.column.startswith("_")]
+    outputs += ["v._g" if point else derived[d.column](cols) for d in spec.derived if not d.column.startswith("_")]
+    if spec.flags_column:  # the controls' codes, in declaration order (SQL rows have no soft issue)
+        outputs.append("array_remove(array[" + ", ".join(
+            f"case when {controls[c.code](cols)} then {literal(c.code)} end" for c in spec.controls)
+            + "]::text[], null)")
     return Plan(spec, hm, values, ok, outputs, point)
 
 
@@ -169,9 +177,15 @@ def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, trans
     # none) are then fetched by number, so the predicates are never evaluated twice.
     loaded = conn.execute(sa.text(
         f"insert into {dest} ({', '.join(columns)}) "
-        f"select :m, {', '.join(p.outputs)}, :file, v._n + :add from {normalised} returning source_line"
-    ), {"m": millesime, "file": display, "add": 1 - line_offset, **({"sus": suspects} if suspects else {})}).scalars()
-    done = array("q", loaded)
+        f"select :m, {', '.join(p.outputs)}, :file, v._n + :add from {normalised} "
+        f"returning source_line, {spec.flags_column or 'null'}"
+    ), {"m": millesime, "file": display, "add": 1 - line_offset, **({"sus": suspects} if suspects else {})})
+    done = array("q")
+    flagged: Counter = Counter()
+    for line, flags in loaded:
+        done.append(line)
+        if flags:
+            flagged.update(flags)
     inserted = time.monotonic()
     left = []
     if len(done) < rows:
@@ -199,7 +213,9 @@ def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, trans
         by_line = {r[1]: r[0] for r in records}
         rejects = [(line, rej, (transform.quarantine_raw(by_line[line], raw_of[line + line_offset - 1]) or "")
                     .replace("\x00", "\u2400")) for line, rej, _ in rejects]
-    return Result(rows, rows - len(rejects), rejects, len(records), dict(transform.soft_counts),
+    soft = Counter(transform.soft_counts)
+    soft.update(flagged)
+    return Result(rows, rows - len(rejects), rejects, len(records), dict(soft),
                   {"copy": copied - started, "sql": inserted - copied, "python": time.monotonic() - inserted})
 
 

@@ -188,6 +188,91 @@ def _year(x: str) -> Rendered:
     return f"nullif({value}, 0)", ok
 
 
+ALNUM = "'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'"
+
+
+def _plm(commune: str, pre: str, rest: str) -> str:
+    """idpar of a commune / 3-digit préfixe / section+numéro: Paris, Lyon, Marseille's whole-commune
+    code with an arrondissement préfixe becomes the arrondissement with préfixe 000 (normalise.py)."""
+    cases = " ".join(f"when {commune} = {literal(code)} and {pre}::integer between {r.start} and {r.stop - 1} "
+                     f"then left({commune}, 2) || {pre} || '000' || {rest}"
+                     for code, r in n.PLM_ARRONDISSEMENTS.items())
+    return f"(case {cases} else {commune} || {pre} || {rest} end)"
+
+
+def _absent_component(t: str) -> str:
+    return f"({t} is null or lower({t}) in {COMPONENT_MISSING_SQL})"
+
+
+def _insee_form(t: str) -> str:
+    return (f"((length({t}) in (4, 5) and {digits(t)}) or (length({t}) = 5 and upper(left({t}, 2)) in ('2A', '2B') "
+            f"and {digits(f'substr({t}, 3)')}))")
+
+
+def _insee_value(t: str) -> str:
+    return f"(case when length({t}) = 4 then '0' || {t} else upper({t}) end)"
+
+
+def _idpar_ref_or_parts(ref: str, code: str, pre: str, sec: str, num: str) -> Rendered:
+    """`normalise.idpar_ref_or_parts` when the full reference is a plain 14-character idpar, or is
+    absent and the components are absent or plain; anything else (13 characters, a malformed
+    reference falling back to its components...) goes to Python."""
+    tr, tc, tp, ts, tn = (trim(x) for x in (ref, code, pre, sec, num))
+    ref_form = (f"(length({tr}) = 14 and {_insee_form(f'left({tr}, 5)')} and {digits(f'substr({tr}, 6, 3)')} "
+                f"and ltrim(substr({tr}, 9, 2), {ALNUM}) = '' and {digits(f'substr({tr}, 11)')})")
+    ref_value = _plm(f"upper(left({tr}, 5))", f"substr({tr}, 6, 3)", f"upper(substr({tr}, 9))")
+    parts_absent = " or ".join(_absent_component(t) for t in (tc, tp, ts, tn))
+    parts_form = (f"({_insee_form(tc)} and length({tp}) between 1 and 3 and {digits(tp)} and length({ts}) "
+                  f"between 1 and 2 and ltrim({ts}, {ALNUM}) = '' and length({tn}) between 1 and 4 and {digits(tn)})")
+    parts_value = _plm(_insee_value(tc), f"lpad({tp}, 3, '0')", f"lpad(upper({ts}), 2, '0') || lpad({tn}, 4, '0')")
+    value = (f"(case when not {_absent_component(tr)} then {ref_value} when {parts_absent} then null "
+             f"else {parts_value} end)")
+    ok = f"(case when not {_absent_component(tr)} then {ref_form} else ({parts_absent}) or {parts_form} end)"
+    return value, ok
+
+
+def _boolean(x: str) -> Rendered:
+    t = trim(x)
+    return (f"(case when {missing(x)} then null else lower({t}) in {_in(n._TRUE)} end)",
+            f"({missing(x)} or lower({t}) in {_in(n._TRUE | n._FALSE)})")
+
+
+def _siret(x: str) -> Rendered:
+    return _checked(x, f"(length({{t}}) = 14 and {digits('{t}')})", "{t}")
+
+
+def _period(x: str) -> Rendered:
+    # A code as written (letters, digits, single inner underscores): `normalise_name(raw).upper()`
+    # is then `upper(raw)`; labels (`Avant 1949`) go to Python.
+    codes = set(n.PERIOD_BOUNDS) | set(n._UNKNOWN_PERIODS)
+    form = f"(ltrim({{t}}, {ALNUM} || '_') = '' and upper({{t}}) in {_in(codes)})"
+    return _checked(x, form, f"(case when upper({{t}}) in {_in(n._UNKNOWN_PERIODS)} then null else upper({{t}}) end)")
+
+
+def _latin(t: str) -> str:
+    """Characters whose lower case PostgreSQL and Python agree on (ASCII, Latin-1)."""
+    return f"(octet_length({t}) = length({t}) or {t} ~ '^[ -ÿ]*$')"
+
+
+def _type_syndic(x: str) -> Rendered:
+    return (f"(case when {missing(x)} then null else lower({collapse(x)}) end)",
+            f"({missing(x)} or {_latin(trim(x))})")
+
+
+_ANONYMISED = "identité non partagée"
+
+
+def _raison_sociale(x: str) -> Rendered:
+    v = collapse(x)
+    return (f"(case when {missing(x)} or lower(left({v}, {len(_ANONYMISED)})) = {literal(_ANONYMISED)} then null "
+            f"else {v} end)", f"({missing(x)} or {_latin(f'left({trim(x)}, {len(_ANONYMISED) + 2})')})")
+
+
+def _lots(x: str) -> Rendered:
+    # A count: unsigned, at most 9 digits (a negative one is a hard reject: Python says why).
+    return _checked(x, f"(length({{t}}) <= 9 and {digits('{t}')})", "{t}::integer")
+
+
 # Python normaliser → its SQL twin (one raw input each).
 SQL: dict[Callable, Callable[[str], Rendered]] = {
     n.text: _text,
@@ -204,17 +289,29 @@ SQL: dict[Callable, Callable[[str], Rendered]] = {
     n.idpar: _idpar,
     s._year: _year,
     s._ccodep: _departement,
+    n.boolean: _boolean,
+    n.siret: _siret,
+    n.period: _period,
+    s._type_syndic: _type_syndic,
+    s._raison_sociale: _raison_sociale,
+    s._lots: _lots,
+    s._num_immat_principal: _num_immat,
+}
+# Normalisers of several raw fields.
+SQL_MULTI: dict[Callable, Callable[..., Rendered]] = {
+    n.idpar_ref_or_parts: _idpar_ref_or_parts,
 }
 
 
 def render(rule: s.Rule, raw: list[str | None]) -> Rendered | None:
     """(value, ok) of `rule` over the raw column expressions (None: column absent), or None when
     the rule has no SQL twin (its source then keeps the Python path)."""
+    raw = [x if x is not None else "null::text" for x in raw]  # an absent optional column reads as empty
+    if rule.fn in SQL_MULTI:
+        return SQL_MULTI[rule.fn](*raw)
     twin = SQL.get(rule.fn)
     if twin is None or len(raw) != 1:
         return None
-    if raw[0] is None:  # an absent optional column reads as empty
-        return twin("null::text")
     return twin(raw[0])
 
 
@@ -294,3 +391,78 @@ def in_territory(g: str) -> str:
 
 def territory_srids() -> list[int]:
     return sorted({int(r.srid_local) for r in reference.table("territoires")})
+
+
+# ------------------------------------------------------------------------------------------------
+# RNIC: derived columns and registry controls (contracts.sources, RNIC_SPEC), over the rule outputs
+# ------------------------------------------------------------------------------------------------
+def _l_idpar(c: dict[str, str]) -> str:
+    # contracts.sources._l_idpar: the filled references, first occurrence kept, in order.
+    i1, i2, i3 = c["idpar_1"], c["idpar_2"], c["idpar_3"]
+    return (f"array_remove(array[{i1}, case when {i2} is distinct from {i1} then {i2} end, "
+            f"case when {i3} is distinct from {i1} and {i3} is distinct from {i2} then {i3} end]::text[], null)")
+
+
+def _point_4326(c: dict[str, str]) -> str:
+    lon, lat = c["_lon"], c["_lat"]
+    return f"(case when {lon} is not null and {lat} is not null then st_setsrid(st_makepoint({lon}, {lat}), 4326) end)"
+
+
+DERIVED_SQL: dict[str, dict[str, Callable[[dict[str, str]], str]]] = {
+    "rnic": {"l_idpar": _l_idpar, "geom": _point_4326},
+}
+
+
+def _digit_at(sir: str, pos: int) -> str:
+    return f"substr({sir}, {pos}, 1)::integer"
+
+
+def siret_checksum_ok(sir: str) -> str:
+    """`normalise.siret_checksum_ok` on a 14-digit SIRET: Luhn (every second digit from the right
+    doubled, 9 taken off a doubled digit above 9), or La Poste's digit sum ≡ 0 mod 5."""
+    terms = []
+    for pos in range(1, 15):
+        d = _digit_at(sir, pos)
+        terms.append(f"(2 * {d} - case when {d} >= 5 then 9 else 0 end)" if pos % 2 == 1 else d)
+    digit_sum = " + ".join(_digit_at(sir, pos) for pos in range(1, 15))
+    return (f"((left({sir}, 9) = '356000000' and ({digit_sum}) % 5 = 0) or ({' + '.join(terms)}) % 10 = 0)")
+
+
+def _cp_hors_departement(c: dict[str, str]) -> str:
+    # contracts.sources._cp_hors_departement with reference.departements_of_postcode.
+    cp = c["code_postal"]
+    dep = f"coalesce({c['code_departement']}, {departement_of_insee(c['code_commune'])})"
+    overseas = [(r.code_departement, r.prefixes_code_postal.split())
+                for r in reference.table("territoires") if r.prefixes_code_postal]
+    match = {code: " or ".join(f"{cp} like {literal(p + '%')}" for p in prefixes) for code, prefixes in overseas}
+    any_overseas = " or ".join(f"({m})" for m in match.values())
+    in_overseas = " or ".join(f"(({m}) and {dep} = {literal(code)})" for code, m in match.items())
+    return (f"coalesce({cp} is not null and {dep} is not null and (case when {any_overseas} then not ({in_overseas}) "
+            f"when {cp} like '20%' then {dep} not in ('2A', '2B') else {dep} <> left({cp}, 2) end), false)")
+
+
+def _point_hors_france(c: dict[str, str]) -> str:
+    lon, lat = c["_lon"], c["_lat"]
+    boxes = " or ".join(f"({lon} between {x0!r} and {x1!r} and {lat} between {y0!r} and {y1!r})"
+                        for x0, y0, x1, y1 in n.FRANCE_BOXES.values())
+    return f"({lon} is not null and {lat} is not null and not ({boxes}))"
+
+
+def _rnic_controls() -> dict[str, Callable[[dict[str, str]], str]]:
+    lots = ("lots_total", "lots_hab_bur_com", "lots_hab", "lots_stationnement")
+    return {
+        "lots_incoherents": lambda c: (f"(coalesce({c['lots_hab']} > {c['lots_hab_bur_com']}, false) "
+                                       f"or coalesce({c['lots_hab_bur_com']} > {c['lots_total']}, false))"),
+        "lots_improbables": lambda c: "(" + " or ".join(
+            f"coalesce({c[k]} >= {int(s.LOTS_IMPROBABLES_MIN)}, false)" for k in lots) + ")",
+        "immat_avant_2016_11": lambda c: f"coalesce({c['date_immat']} < date {literal(s.REGISTRY_OPENING.isoformat())}, false)",
+        "maj_avant_immat": lambda c: f"coalesce({c['date_maj']} < {c['date_immat']}, false)",
+        "siret_cle_invalide": lambda c: (f"({c['syndic_siret']} is not null and not "
+                                         f"{siret_checksum_ok(c['syndic_siret'])})"),
+        "cp_hors_departement": _cp_hors_departement,
+        "point_hors_france": _point_hors_france,
+    }
+
+
+# Soft controls per source: code → SQL predicate over the rule outputs (flagged when true).
+CONTROLS: dict[str, dict[str, Callable[[dict[str, str]], str]]] = {"rnic": _rnic_controls()}
