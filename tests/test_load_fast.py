@@ -20,6 +20,8 @@ DPE_ROWS = (
     "2393E0000004D,2023-04-01,A,A,maison,NA,non connu,AB-123-4567,97411,97400,974,338767,7690355\n"
     "2393E0000005E,2023-04-02,C,C,maison,1 980,55,,93010,93140,93,661956,6866358\n"  # '1 980': Python's form only
     "2393E0000006F,2023-04-03,E,E,appartement,2001,40,,93010,93140,93,661956,99999999999\n"  # outside every territory
+    "2393E0000008H,2023-04-04,D,D,appartement\u00a0 neuf,2001,40,,93010,93140,93,661956,6866358\n"  # no-break space
+    "2393E0000009I,2023-04-05,D,D,\tmaison,2001,40,,93010,93140,93,661956,6866358\n"  # tab: Python strips it
     "2393E0000001A,2023-05-01,F,F,appartement,1965,81.5,,93010,93140,93,661956,6866358\n"  # duplicate key
 )
 LOVAC_HEADER = "ff_idlocal|ff_idpar|invariant|ff_ctpdl|debutvacance|ff_ccthp|ff_jannath|ff_stoth|ff_x|ff_y|proprietaire\n"
@@ -68,7 +70,7 @@ def test_clean_and_value_defect_files_take_the_fast_path_with_the_python_paths_r
     # The defects really reached the quarantine through the fast path's Python rows.
     reasons = {(r["source"], r["source_line"], r["reason"]) for r in map(eval_json, fast_rows["quarantine"])}
     assert ("dpe", 4, "date_invalide") in reasons
-    assert ("dpe", 8, "cle_dupliquee") in reasons
+    assert ("dpe", 10, "cle_dupliquee") in reasons
     assert ("dpe", 7, "srid_incoherent") in reasons
     assert ("lovac", 4, "nombre_invalide") in reasons
 
@@ -76,6 +78,7 @@ def test_clean_and_value_defect_files_take_the_fast_path_with_the_python_paths_r
 @pytest.mark.parametrize("defect, reason", [
     ("2393E0000009Z,2023-04-02,C\x00,C,maison,1980,55,,93010,93140,93,661956,6866358\n", "caractere_nul"),
     ("2393E0000009Z,2023-04-02,C,C\n", "ligne_malformee"),
+    ('2393E0000009Z,2023-04-02,C,C,mai"so"n,1980,55,,93010,93140,93,661956,6866358\n', "none"),  # odd quotes
     ("2393E0000009Z,2023-04-02,C,C,maison Hélène,1980,55,,93010,93140,93,661956,6866358\n", None),  # Latin-1
 ])
 def test_a_planted_defect_sends_the_file_to_python_with_the_same_quarantine(fresh_db, tmp_path, monkeypatch,
@@ -88,7 +91,12 @@ def test_a_planted_defect_sends_the_file_to_python_with_the_same_quarantine(fres
     (fast_report, fast_rows), (py_report, py_rows) = load_both(fresh_db, tmp_path, monkeypatch, "dpe")
     assert [f.fast_path for f in fast_report.files] == [False]
     assert fast_rows == py_rows
-    if reason:
+    if reason == "none":  # the quotes stay characters, as Python's csv reads them
+        with fresh_db.engine.connect() as conn:
+            assert conn.execute(sa.text("select type_batiment from staging.dpe where numero_dpe = '2393E0000009Z'"
+                                        )).scalar() == 'mai"so"n'
+        assert not {"ligne_malformee", "csv_invalide"} & set(fast_report.reasons)
+    elif reason:
         assert fast_report.reasons[reason] == 1
     else:
         assert fast_report.files[0].lines_fallback == 1

@@ -39,8 +39,38 @@ ENABLED = os.environ.get("COPROFF_FAST_LOAD", "1") != "0"
 BLOCK = 1 << 20
 
 # Whitespace Python's `str.split()`/`strip()` know but `btrim(x, ' ')` does not: a line holding one
-# goes to Python (tab is added unless it is the delimiter).
-_UNUSUAL_SPACE = rb"[\x0b\x0c\x1c-\x1f]|\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80|\r(?!\n)"
+# goes to Python (tab too unless it is the delimiter). Found with `bytes.count`/`translate` (C
+# speed, about 1 ms a MB): a regular expression over every byte cost 0.5 s on a 10 MB file.
+_UNUSUAL = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f", b"\xc2\x85", b"\xc2\xa0", b"\xe1\x9a\x80",
+            *(b"\xe2\x80" + bytes([c]) for c in (*range(0x80, 0x8b), 0xa8, 0xa9, 0xaf)), b"\xe2\x81\x9f", b"\xe3\x80\x80")
+_UNUSUAL_SPACE = b"|".join(re.escape(u) for u in _UNUSUAL) + rb"|\r(?!\n)"
+# Lead bytes of those sequences: a block without any is clean (the common case, one translate).
+_LEADS = bytes(sorted({u[0] for u in _UNUSUAL} | {0x09, 0x0D}))
+_NOT_LEADS = bytes(b for b in range(256) if b not in _LEADS)
+
+
+def _unusual_lines(block: bytes, delimiter: bytes, first_line: int) -> list[int]:
+    """0-based file line numbers of the block's lines holding an unusual space or a lone CR."""
+    leads = block.translate(None, _NOT_LEADS)
+    if not leads or (leads == b"\t" * len(leads) and delimiter == b"\t"):
+        return []
+    tab = delimiter != b"\t" and b"\t" in leads
+    lone_cr = b"\r" in leads and block.count(b"\r") != block.count(b"\r\n")
+    if not tab and not lone_cr and not any(u in block for u in _UNUSUAL):
+        return []
+    pattern = re.compile(_UNUSUAL_SPACE + (rb"|\t" if tab else rb""))
+    return [first_line + block.count(b"\n", 0, m.start()) for m in pattern.finditer(block)]
+
+
+def _odd_quote(chunk: bytes, d: bytes) -> bool:
+    """A quote that neither opens nor closes a field nor is doubled (`ab"cd"ef`): Python's csv keeps
+    it as a character, PostgreSQL's COPY starts a quoted section. Each legitimate pattern is removed;
+    any quote left declines the file."""
+    if b'"' not in chunk:
+        return False
+    rest = (chunk.replace(b'""', b"").replace(d + b'"', d).replace(b'"' + d, d).replace(b'\n"', b"\n")
+            .replace(b'"\r\n', b"\r\n").replace(b'"\n', b"\n"))
+    return b'"' in rest
 
 
 class Declined(Exception):
@@ -123,9 +153,7 @@ def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, trans
     conn.execute(sa.text(f"create temp table {raw_table.split('.')[1]} "
                          f"(_n bigint generated always as identity, {', '.join(f'c{i} text' for i in range(width))}) "
                          "on commit drop"))
-    d = re.escape(delimiter.encode())
-    odd_quote = re.compile(rb'[^' + d + rb'\r\n"]"[^' + d + rb'\r\n"]')
-    unusual = re.compile(_UNUSUAL_SPACE + (rb"" if delimiter == "\t" else rb"|\t"))
+    d = delimiter.encode()
     suspects: list[int] = []  # record numbers (`_n`) of lines holding an unusual space
     newlines, last = 0, b"\n"
     driver = conn.connection.driver_connection
@@ -134,13 +162,14 @@ def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, trans
         with cur.copy(f"COPY {raw_table} ({cols}) FROM STDIN "
                       f"(FORMAT csv, HEADER true, DELIMITER {literal(delimiter)})") as copy, \
                 open(path, "rb") as fh:
+            # Blocks of whole lines: no pattern the guards look for is split between two blocks.
             while block := fh.read(BLOCK):
+                block += fh.readline()
                 if b"\x00" in block:
                     raise Declined("NUL byte")
-                if odd_quote.search(block):
+                if _odd_quote(b"\n" + block + (b"" if block.endswith(b"\n") else b"\n"), d):
                     raise Declined("quote inside an unquoted field")
-                for m in unusual.finditer(block):
-                    suspects.append(newlines + block.count(b"\n", 0, m.start()))  # line - 1
+                suspects += _unusual_lines(block, d, newlines)  # 0-based line = record number
                 newlines += block.count(b"\n")
                 last = block[-1:]
                 copy.write(block)
