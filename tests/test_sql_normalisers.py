@@ -223,3 +223,87 @@ def test_sql_normalisers_equal_python_on_every_real_value(db, realdata):
     assert len(values) > 1000
     for name, (fn, _, motif) in SCALARS.items():
         assert_twins(db, name, fn, values, motif=motif)
+
+
+# -- group 2: cadastral references and arrays ---------------------------------------------------------
+component_placeholder = st.sampled_from(["", " ", "non connu", "Non Renseigné", "NA", "na", "null", "N/A"])
+communes = st.one_of(insee_codes, component_placeholder, st.just("75056"), st.just("13055"), st.just("69123"))
+prefixes = st.one_of(digit_str(0, 4), component_placeholder,
+                     st.sampled_from(["000", "0", "115", "101", "120", "121", "381", "389", "390", "201", "216", "A1", "١"]))
+sections = st.one_of(st.text(st.sampled_from("ABCDEFGHOPQZ0123456789abz"), min_size=1, max_size=3), component_placeholder,
+                     st.sampled_from(["NA", "OQ", "0P", "ß", "ı", "ſ", "É", "A-"]))
+numeros = st.one_of(digit_str(0, 5), component_placeholder, st.sampled_from(["0112", "x", "12a", "²"]))
+parts = st.tuples(communes, prefixes, sections, numeros).map(lambda t: tuple(p if p is None else p for p in t))
+
+
+def _full_reference(t: tuple[str, str, str, str], form: int) -> str:
+    c, p, s, num = t
+    if form == 0:  # FF / registry form, padded
+        return c + p.zfill(3) + s.zfill(2) + num.zfill(4)
+    if form == 1:  # one-letter section lost its padding
+        return c + p.zfill(3) + s + num.zfill(4)
+    if form == 2:  # padding written as spaces
+        return c + p.rjust(3) + s.rjust(2) + num.rjust(4)
+    return (c + p + s + num).lower()
+
+
+full_references = st.one_of(
+    st.builds(_full_reference, parts, st.integers(0, 3)),
+    st.sampled_from(["75056115DF0112", "69123383DH0010", "13055208AB0001", "93010000P0206", "93010000OQ0025",
+                     "2A004000AB0012", "93010000NA0012", "930100000E01210", "9301000", "\t\t\t\t\t000AB0001"]),
+)
+
+
+@SETTINGS
+@given(batch=st.lists(st.tuples(*(st.one_of(st.none(), s, any_text) for s in (communes, prefixes, sections, numeros))),
+                      min_size=1, max_size=40))
+def test_sql_idpar_from_parts_equals_python(db, batch):
+    assert_twins(db, "idpar_from_parts", n.idpar_from_parts, *map(list, zip(*batch)))
+
+
+@SETTINGS
+@given(batch=raws(full_references))
+def test_sql_idpar_equals_python(db, batch):
+    assert_twins(db, "idpar", n.idpar, batch)
+
+
+@SETTINGS
+@given(batch=st.lists(st.tuples(st.one_of(st.none(), full_references, component_placeholder, any_text), communes,
+                                prefixes, sections, numeros), min_size=1, max_size=40))
+def test_sql_idpar_ref_or_parts_equals_python(db, batch):
+    assert_twins(db, "idpar_ref_or_parts", n.idpar_ref_or_parts, *map(list, zip(*batch)))
+
+
+array_part = st.one_of(full_references, st.sampled_from(['"a"', '""', '"', ' " a " ', "a\"b", "", " ", "\u3000x"]), ascii_text)
+arrays = st.builds(lambda items, sep: "{" + sep.join(items) + "}", st.lists(array_part.filter(lambda s: "," not in s), max_size=5),
+                   st.sampled_from([",", ", ", " ,\t"]))
+no_sentinel = st.text(st.characters(codec="utf-8", exclude_characters="\x00\uffff"), max_size=16)
+
+
+@SETTINGS
+@given(batch=st.lists(st.one_of(st.none(), dressed(placeholder), dressed(arrays), no_sentinel,
+                                st.sampled_from(["{}", "{ }", "{", "}", "{a", "a}", "{,}", "{\"\",\"\"}"])),
+                      min_size=1, max_size=40))
+def test_sql_pg_array_text_equals_python(db, batch):
+    assert_twins(db, "pg_array_text", n.pg_array_text, batch)
+
+
+def test_sql_cadastre_normalisers_equal_python_on_every_real_value(db, realdata):
+    """Every distinct real value as a full reference and as an array; the RNIC's reference
+    components as they come, row by row (reference N, commune, préfixe, section, numéro)."""
+    values = _distinct_values(realdata)
+    assert_twins(db, "idpar", n.idpar, values)
+    assert_twins(db, "pg_array_text", n.pg_array_text, values)
+    with (realdata / "rnic_extract_bondy.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    keys = ("reference_cadastrale", "code_insee_commune", "prefixe", "section", "numero_parcelle")
+    from coproff_platform.contracts.sources import RNIC_SPEC
+
+    header = {RNIC_SPEC.resolve(h): h for h in rows[0]}
+    columns: list[list[str | None]] = [[] for _ in keys]
+    for row in rows:
+        for i in (1, 2, 3):
+            for col, key in zip(columns, keys):
+                col.append(row[header[f"{key}_{i}"]])
+    assert_twins(db, "idpar_ref_or_parts", n.idpar_ref_or_parts, *columns)
+    assert_twins(db, "idpar_from_parts", n.idpar_from_parts, *columns[1:])
