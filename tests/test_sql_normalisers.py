@@ -43,10 +43,12 @@ def python_side(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
         return None, exc.reason
 
 
-def sql_side(conn, name: str, columns: list[list[str | None]], motif: bool = True) -> list[tuple[Any, str | None]]:
+def sql_side(conn, name: str, columns: list[list[Any]], motif: bool = True,
+             types: tuple[str, ...] = ()) -> list[tuple[Any, str | None]]:
     """norm.<name>(a, b, ...) and norm.<name>_motif(...) over parallel arrays, in input order."""
     args = ", ".join(f"t.a{i}" for i in range(len(columns)))
-    arrays = ", ".join(f"cast(:a{i} as text[])" for i in range(len(columns)))
+    types = types or ("text",) * len(columns)
+    arrays = ", ".join(f"cast(:a{i} as {t}[])" for i, t in enumerate(types))
     motif_sql = f"norm.{name}_motif({args})" if motif else "null"
     rows = conn.execute(
         sa.text(f"select norm.{name}({args}), {motif_sql} from unnest({arrays}) with ordinality "
@@ -64,8 +66,9 @@ def same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def assert_twins(conn, name: str, fn: Callable[..., Any], *columns: list[str | None], motif: bool = True) -> None:
-    got = sql_side(conn, name, [list(c) for c in columns], motif)
+def assert_twins(conn, name: str, fn: Callable[..., Any], *columns: list[Any], motif: bool = True,
+                 types: tuple[str, ...] = ()) -> None:
+    got = sql_side(conn, name, [list(c) for c in columns], motif, types)
     bad = []
     for i, (sql_value, sql_motif) in enumerate(got):
         args = tuple(c[i] for c in columns)
@@ -307,3 +310,93 @@ def test_sql_cadastre_normalisers_equal_python_on_every_real_value(db, realdata)
                 col.append(row[header[f"{key}_{i}"]])
     assert_twins(db, "idpar_ref_or_parts", n.idpar_ref_or_parts, *columns)
     assert_twins(db, "idpar_from_parts", n.idpar_from_parts, *columns[1:])
+
+
+# -- group 3: geometry ---------------------------------------------------------------------------------
+def _ewkt_value(raw):
+    out = n.ewkt_or_ewkb(raw)
+    return None if out is None else out[0]
+
+
+def _ewkt_srid(raw):
+    out = n.ewkt_or_ewkb(raw)
+    return None if out is None else out[1]
+
+
+def _ewkb_hex(srid: int, little: bool, kind: int) -> str:
+    import shapely
+
+    geom = shapely.Point(1.5, 2.5) if kind == 0 else shapely.box(0, 0, 1, 1)
+    geom = shapely.set_srid(geom, srid)
+    return shapely.to_wkb(geom, hex=True, include_srid=True, byte_order=int(little))
+
+
+srids = st.sampled_from(sorted({r.srid_local for r in reference.table("territoires")} | {4326, 0, 2**31 + 5, 2**32 - 1}))
+ewkt = st.builds(
+    lambda srid, kind, sp, z, case: recase(f"SRID={srid};{sp}{kind}{sp}{z}((0 0,1 1,1 0,0 0))", case),
+    st.one_of(srids.map(str), digit_str(0, 20), st.just("٢١٥٤")),
+    st.sampled_from(["MULTIPOLYGON", "POLYGON", "POINT", "MULTIPOINT", "LINESTRING", "MULTIPOLYGONZ", "POINTM"]),
+    st.sampled_from(["", " ", "\t", "\n ", "\u3000"]), st.sampled_from(["", "Z", "Z ", "z\n"]),
+    st.lists(st.booleans(), max_size=20),
+)
+ewkb = st.one_of(
+    st.builds(lambda srid, little, kind: _ewkb_hex(srid, little, kind), srids.filter(lambda s: s < 2**31), st.booleans(), st.integers(0, 1)),
+    st.builds(lambda h: h, st.text(st.sampled_from("0123456789abcdefABCDEF"), min_size=16, max_size=30)),
+    st.builds(lambda order, t, srid: order + t + srid, st.sampled_from(["01", "00", "ff"]),
+              st.sampled_from(["01000020", "20000001", "03000000", "00000003", "060000a0", "a0000006"]),
+              st.text(st.sampled_from("0123456789abcdef"), min_size=8, max_size=12)),
+)
+
+
+@SETTINGS
+@given(batch=raws(ewkt, ewkb, st.sampled_from(["SRID=2154;POINT(1 2)", "SRID=2154;POINT(", "SRID=2154;POINT()",
+                                                "ſRID=2154;POINT(1 2)", "SRID=2154; POINT (1 2)\n", "POINT(1 2)"])))
+def test_sql_ewkt_or_ewkb_equals_python(db, batch):
+    assert_twins(db, "ewkt_or_ewkb", _ewkt_value, batch)
+    assert_twins(db, "ewkt_or_ewkb_srid", _ewkt_srid, batch, motif=False)
+
+
+@SETTINGS
+@given(batch=raws(departements, st.sampled_from([r.code_departement or "75" for r in reference.table("territoires")]),
+                  st.sampled_from(["9741", " 974 ", "97", "2A", "ß974"])))
+def test_sql_local_srid_equals_python(db, batch):
+    assert_twins(db, "local_srid", n.local_srid, batch, motif=False)
+
+
+def _box_edges() -> list[float]:
+    return sorted({v for b in n.FRANCE_BOXES.values() for v in b})
+
+
+coordinates_near_boxes = st.one_of(
+    st.floats(-180, 180), st.floats(-90, 90), st.sampled_from(_box_edges()),
+    st.sampled_from(_box_edges()).map(lambda v: math.nextafter(v, math.inf)),
+    st.sampled_from(_box_edges()).map(lambda v: math.nextafter(v, -math.inf)),
+)
+
+
+@SETTINGS
+@given(batch=st.lists(st.tuples(coordinates_near_boxes, coordinates_near_boxes), min_size=1, max_size=60))
+def test_sql_in_france_equals_python(db, batch):
+    assert_twins(db, "in_france", n.in_france, *map(list, zip(*batch)), motif=False,
+                 types=("double precision", "double precision"))
+
+
+@SETTINGS
+@given(batch=st.lists(st.tuples(st.floats(allow_nan=False, allow_infinity=False), st.floats(allow_nan=False, allow_infinity=False),
+                                srids.filter(lambda s: s < 2**31)), min_size=1, max_size=40))
+def test_sql_point_ewkt_is_the_point_python_writes(db, batch):
+    """Python writes EWKT text that COPY turns into a geometry; SQL builds the geometry: same EWKB."""
+    xs, ys, ss = map(list, zip(*batch))
+    texts = [n.point_ewkt(x, y, s) for x, y, s in batch]
+    rows = db.execute(sa.text(
+        "select st_asewkb(norm.point_ewkt(t.x, t.y, t.s)) = st_asewkb(st_geomfromewkt(t.e)) "
+        "from unnest(cast(:x as float8[]), cast(:y as float8[]), cast(:s as int[]), cast(:e as text[])) as t(x, y, s, e)"),
+        {"x": xs, "y": ys, "s": ss, "e": texts}).scalars().all()
+    assert all(rows), [t for t, ok in zip(texts, rows) if not ok][:5]
+    assert n.point_ewkt(None, 1.0, 4326) is None
+    assert db.execute(sa.text("select norm.point_ewkt(null, 1, 4326)")).scalar() is None
+
+
+def test_sql_departement_of_insee_equals_python(db, realdata):
+    codes = [c for c in _distinct_values(realdata) if n.is_missing(c) is False and len(c) >= 2] + ["97411", "2A004", "97133"]
+    assert_twins(db, "departement_of_insee", n.departement_of_insee, codes, motif=False)
