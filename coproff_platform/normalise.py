@@ -127,14 +127,15 @@ def idpar_from_parts(code_insee: str | None, prefixe: str | None, section: str |
     if commune is None:  # `NA`, `null`...: a missing commune, not a crash of the whole load
         return None
     pre = prefixe.strip()
-    sec = section.strip().upper()
+    sec = section.strip()
+    sec = sec.upper() if sec.isascii() else sec  # `ß`.upper() is `SS`: not a section
     num = numero.strip()
     if not _digits(pre) or len(pre) > 3:
         raise Invalid("reference_cadastrale_invalide", f"préfixe {prefixe!r} is not 3 digits")
     pre = pre.zfill(3)
     if len(sec) == 1:
         sec = "0" + sec  # one-letter sections are left-padded with 0 in idpar
-    if not sec.isascii() or not _SECTION.fullmatch(sec):
+    if not _SECTION.fullmatch(sec):
         raise Invalid("reference_cadastrale_invalide", f"section {section!r} is not 1–2 characters")
     if not _digits(num) or len(num) > 4:
         raise Invalid("reference_cadastrale_invalide", f"numéro de parcelle {numero!r} is not 1–4 digits")

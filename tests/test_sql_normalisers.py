@@ -43,10 +43,12 @@ def python_side(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
         return None, exc.reason
 
 
-def sql_side(conn, name: str, columns: list[list[str | None]], motif: bool = True) -> list[tuple[Any, str | None]]:
+def sql_side(conn, name: str, columns: list[list[Any]], motif: bool = True,
+             types: tuple[str, ...] = ()) -> list[tuple[Any, str | None]]:
     """norm.<name>(a, b, ...) and norm.<name>_motif(...) over parallel arrays, in input order."""
     args = ", ".join(f"t.a{i}" for i in range(len(columns)))
-    arrays = ", ".join(f"cast(:a{i} as text[])" for i in range(len(columns)))
+    types = types or ("text",) * len(columns)
+    arrays = ", ".join(f"cast(:a{i} as {t}[])" for i, t in enumerate(types))
     motif_sql = f"norm.{name}_motif({args})" if motif else "null"
     rows = conn.execute(
         sa.text(f"select norm.{name}({args}), {motif_sql} from unnest({arrays}) with ordinality "
@@ -64,8 +66,9 @@ def same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def assert_twins(conn, name: str, fn: Callable[..., Any], *columns: list[str | None], motif: bool = True) -> None:
-    got = sql_side(conn, name, [list(c) for c in columns], motif)
+def assert_twins(conn, name: str, fn: Callable[..., Any], *columns: list[Any], motif: bool = True,
+                 types: tuple[str, ...] = ()) -> None:
+    got = sql_side(conn, name, [list(c) for c in columns], motif, types)
     bad = []
     for i, (sql_value, sql_motif) in enumerate(got):
         args = tuple(c[i] for c in columns)
@@ -223,3 +226,177 @@ def test_sql_normalisers_equal_python_on_every_real_value(db, realdata):
     assert len(values) > 1000
     for name, (fn, _, motif) in SCALARS.items():
         assert_twins(db, name, fn, values, motif=motif)
+
+
+# -- group 2: cadastral references and arrays ---------------------------------------------------------
+component_placeholder = st.sampled_from(["", " ", "non connu", "Non Renseigné", "NA", "na", "null", "N/A"])
+communes = st.one_of(insee_codes, component_placeholder, st.just("75056"), st.just("13055"), st.just("69123"))
+prefixes = st.one_of(digit_str(0, 4), component_placeholder,
+                     st.sampled_from(["000", "0", "115", "101", "120", "121", "381", "389", "390", "201", "216", "A1", "١"]))
+sections = st.one_of(st.text(st.sampled_from("ABCDEFGHOPQZ0123456789abz"), min_size=1, max_size=3), component_placeholder,
+                     st.sampled_from(["NA", "OQ", "0P", "ß", "ı", "ſ", "É", "A-"]))
+numeros = st.one_of(digit_str(0, 5), component_placeholder, st.sampled_from(["0112", "x", "12a", "²"]))
+parts = st.tuples(communes, prefixes, sections, numeros).map(lambda t: tuple(p if p is None else p for p in t))
+
+
+def _full_reference(t: tuple[str, str, str, str], form: int) -> str:
+    c, p, s, num = t
+    if form == 0:  # FF / registry form, padded
+        return c + p.zfill(3) + s.zfill(2) + num.zfill(4)
+    if form == 1:  # one-letter section lost its padding
+        return c + p.zfill(3) + s + num.zfill(4)
+    if form == 2:  # padding written as spaces
+        return c + p.rjust(3) + s.rjust(2) + num.rjust(4)
+    return (c + p + s + num).lower()
+
+
+full_references = st.one_of(
+    st.builds(_full_reference, parts, st.integers(0, 3)),
+    st.sampled_from(["75056115DF0112", "69123383DH0010", "13055208AB0001", "93010000P0206", "93010000OQ0025",
+                     "2A004000AB0012", "93010000NA0012", "930100000E01210", "9301000", "\t\t\t\t\t000AB0001"]),
+)
+
+
+@SETTINGS
+@given(batch=st.lists(st.tuples(*(st.one_of(st.none(), s, any_text) for s in (communes, prefixes, sections, numeros))),
+                      min_size=1, max_size=40))
+def test_sql_idpar_from_parts_equals_python(db, batch):
+    assert_twins(db, "idpar_from_parts", n.idpar_from_parts, *map(list, zip(*batch)))
+
+
+@SETTINGS
+@given(batch=raws(full_references))
+def test_sql_idpar_equals_python(db, batch):
+    assert_twins(db, "idpar", n.idpar, batch)
+
+
+@SETTINGS
+@given(batch=st.lists(st.tuples(st.one_of(st.none(), full_references, component_placeholder, any_text), communes,
+                                prefixes, sections, numeros), min_size=1, max_size=40))
+def test_sql_idpar_ref_or_parts_equals_python(db, batch):
+    assert_twins(db, "idpar_ref_or_parts", n.idpar_ref_or_parts, *map(list, zip(*batch)))
+
+
+array_part = st.one_of(full_references, st.sampled_from(['"a"', '""', '"', ' " a " ', "a\"b", "", " ", "\u3000x"]), ascii_text)
+arrays = st.builds(lambda items, sep: "{" + sep.join(items) + "}", st.lists(array_part.filter(lambda s: "," not in s), max_size=5),
+                   st.sampled_from([",", ", ", " ,\t"]))
+no_sentinel = st.text(st.characters(codec="utf-8", exclude_characters="\x00\uffff"), max_size=16)
+
+
+@SETTINGS
+@given(batch=st.lists(st.one_of(st.none(), dressed(placeholder), dressed(arrays), no_sentinel,
+                                st.sampled_from(["{}", "{ }", "{", "}", "{a", "a}", "{,}", "{\"\",\"\"}"])),
+                      min_size=1, max_size=40))
+def test_sql_pg_array_text_equals_python(db, batch):
+    assert_twins(db, "pg_array_text", n.pg_array_text, batch)
+
+
+def test_sql_cadastre_normalisers_equal_python_on_every_real_value(db, realdata):
+    """Every distinct real value as a full reference and as an array; the RNIC's reference
+    components as they come, row by row (reference N, commune, préfixe, section, numéro)."""
+    values = _distinct_values(realdata)
+    assert_twins(db, "idpar", n.idpar, values)
+    assert_twins(db, "pg_array_text", n.pg_array_text, values)
+    with (realdata / "rnic_extract_bondy.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    keys = ("reference_cadastrale", "code_insee_commune", "prefixe", "section", "numero_parcelle")
+    from coproff_platform.contracts.sources import RNIC_SPEC
+
+    header = {RNIC_SPEC.resolve(h): h for h in rows[0]}
+    columns: list[list[str | None]] = [[] for _ in keys]
+    for row in rows:
+        for i in (1, 2, 3):
+            for col, key in zip(columns, keys):
+                col.append(row[header[f"{key}_{i}"]])
+    assert_twins(db, "idpar_ref_or_parts", n.idpar_ref_or_parts, *columns)
+    assert_twins(db, "idpar_from_parts", n.idpar_from_parts, *columns[1:])
+
+
+# -- group 3: geometry ---------------------------------------------------------------------------------
+def _ewkt_value(raw):
+    out = n.ewkt_or_ewkb(raw)
+    return None if out is None else out[0]
+
+
+def _ewkt_srid(raw):
+    out = n.ewkt_or_ewkb(raw)
+    return None if out is None else out[1]
+
+
+def _ewkb_hex(srid: int, little: bool, kind: int) -> str:
+    import shapely
+
+    geom = shapely.Point(1.5, 2.5) if kind == 0 else shapely.box(0, 0, 1, 1)
+    geom = shapely.set_srid(geom, srid)
+    return shapely.to_wkb(geom, hex=True, include_srid=True, byte_order=int(little))
+
+
+srids = st.sampled_from(sorted({r.srid_local for r in reference.table("territoires")} | {4326, 0, 2**31 + 5, 2**32 - 1}))
+ewkt = st.builds(
+    lambda srid, kind, sp, z, case: recase(f"SRID={srid};{sp}{kind}{sp}{z}((0 0,1 1,1 0,0 0))", case),
+    st.one_of(srids.map(str), digit_str(0, 20), st.just("٢١٥٤")),
+    st.sampled_from(["MULTIPOLYGON", "POLYGON", "POINT", "MULTIPOINT", "LINESTRING", "MULTIPOLYGONZ", "POINTM"]),
+    st.sampled_from(["", " ", "\t", "\n ", "\u3000"]), st.sampled_from(["", "Z", "Z ", "z\n"]),
+    st.lists(st.booleans(), max_size=20),
+)
+ewkb = st.one_of(
+    st.builds(lambda srid, little, kind: _ewkb_hex(srid, little, kind), srids.filter(lambda s: s < 2**31), st.booleans(), st.integers(0, 1)),
+    st.builds(lambda h: h, st.text(st.sampled_from("0123456789abcdefABCDEF"), min_size=16, max_size=30)),
+    st.builds(lambda order, t, srid: order + t + srid, st.sampled_from(["01", "00", "ff"]),
+              st.sampled_from(["01000020", "20000001", "03000000", "00000003", "060000a0", "a0000006"]),
+              st.text(st.sampled_from("0123456789abcdef"), min_size=8, max_size=12)),
+)
+
+
+@SETTINGS
+@given(batch=raws(ewkt, ewkb, st.sampled_from(["SRID=2154;POINT(1 2)", "SRID=2154;POINT(", "SRID=2154;POINT()",
+                                                "ſRID=2154;POINT(1 2)", "SRID=2154; POINT (1 2)\n", "POINT(1 2)"])))
+def test_sql_ewkt_or_ewkb_equals_python(db, batch):
+    assert_twins(db, "ewkt_or_ewkb", _ewkt_value, batch)
+    assert_twins(db, "ewkt_or_ewkb_srid", _ewkt_srid, batch, motif=False)
+
+
+@SETTINGS
+@given(batch=raws(departements, st.sampled_from([r.code_departement or "75" for r in reference.table("territoires")]),
+                  st.sampled_from(["9741", " 974 ", "97", "2A", "ß974"])))
+def test_sql_local_srid_equals_python(db, batch):
+    assert_twins(db, "local_srid", n.local_srid, batch, motif=False)
+
+
+def _box_edges() -> list[float]:
+    return sorted({v for b in n.FRANCE_BOXES.values() for v in b})
+
+
+coordinates_near_boxes = st.one_of(
+    st.floats(-180, 180), st.floats(-90, 90), st.sampled_from(_box_edges()),
+    st.sampled_from(_box_edges()).map(lambda v: math.nextafter(v, math.inf)),
+    st.sampled_from(_box_edges()).map(lambda v: math.nextafter(v, -math.inf)),
+)
+
+
+@SETTINGS
+@given(batch=st.lists(st.tuples(coordinates_near_boxes, coordinates_near_boxes), min_size=1, max_size=60))
+def test_sql_in_france_equals_python(db, batch):
+    assert_twins(db, "in_france", n.in_france, *map(list, zip(*batch)), motif=False,
+                 types=("double precision", "double precision"))
+
+
+@SETTINGS
+@given(batch=st.lists(st.tuples(st.floats(allow_nan=False, allow_infinity=False), st.floats(allow_nan=False, allow_infinity=False),
+                                srids.filter(lambda s: s < 2**31)), min_size=1, max_size=40))
+def test_sql_point_ewkt_is_the_point_python_writes(db, batch):
+    """Python writes EWKT text that COPY turns into a geometry; SQL builds the geometry: same EWKB."""
+    xs, ys, ss = map(list, zip(*batch))
+    texts = [n.point_ewkt(x, y, s) for x, y, s in batch]
+    rows = db.execute(sa.text(
+        "select st_asewkb(norm.point_ewkt(t.x, t.y, t.s)) = st_asewkb(st_geomfromewkt(t.e)) "
+        "from unnest(cast(:x as float8[]), cast(:y as float8[]), cast(:s as int[]), cast(:e as text[])) as t(x, y, s, e)"),
+        {"x": xs, "y": ys, "s": ss, "e": texts}).scalars().all()
+    assert all(rows), [t for t, ok in zip(texts, rows) if not ok][:5]
+    assert n.point_ewkt(None, 1.0, 4326) is None
+    assert db.execute(sa.text("select norm.point_ewkt(null, 1, 4326)")).scalar() is None
+
+
+def test_sql_departement_of_insee_equals_python(db, realdata):
+    codes = [c for c in _distinct_values(realdata) if n.is_missing(c) is False and len(c) >= 2] + ["97411", "2A004", "97133"]
+    assert_twins(db, "departement_of_insee", n.departement_of_insee, codes, motif=False)
