@@ -102,6 +102,33 @@ def test_a_planted_defect_sends_the_file_to_python_with_the_same_quarantine(fres
         assert fast_report.files[0].lines_fallback == 1
 
 
+DVF_HEADER = ("id_mutation,date_mutation,numero_disposition,nature_mutation,valeur_fonciere,code_commune,"
+              "id_parcelle,code_type_local,type_local,surface_reelle_bati,lot1_surface_carrez,lot2_surface_carrez,"
+              "nombre_lots,nombre_pieces_principales,longitude,latitude\n")
+DVF_ROWS = (
+    "2023-1,2023-01-05,000001,Vente,250000,93010,930100000P0206,2,Appartement,45,44.5,10.25,2,2,2.48,48.9\n"
+    "2023-1,2023-01-05,000001,Vente,250000,93010,930100000P0206,2,Appartement,45,44.5,10.25,2,2,2.48,48.9\n"  # same line
+    '2023-2,2023-01-06,000001,"Vente, adjudication",120000,93010,930100000P0207,2,Appartement,30,,,1,1,2.48,48.9\n'
+    "2023-3,2023-01-07,000001,Vente,90000,93010,bad,2,Appartement,30,,,1,1,,\n"  # soft: id_parcelle
+)
+
+
+def test_dvf_line_hashes_match_whether_a_line_is_hashed_in_sql_or_in_python(fresh_db, tmp_path, monkeypatch):
+    (tmp_path / "2023" / "dvf").mkdir(parents=True)
+    (tmp_path / "2023" / "dvf" / "dvf_93.csv").write_text(DVF_HEADER + DVF_ROWS, encoding="utf-8")
+    runs = []
+    for enabled in (True, False):
+        monkeypatch.setattr(fast, "ENABLED", enabled)
+        report = load_source(fresh_db, "dvf", 2023, source_files(tmp_path, 2023, "dvf"), display=lambda p: p.name)
+        with fresh_db.engine.connect() as conn:
+            rows = sorted(conn.execute(sa.text("select (to_jsonb(t))::text from staging.dvf t")).scalars())
+            hashes = conn.execute(sa.text("select count(distinct line_hash) from staging.dvf")).scalar()
+        runs.append((report.files[0].fast_path, rows, hashes, report.soft))
+    assert runs[0][0] and not runs[1][0]
+    assert runs[0][1:] == runs[1][1:]
+    assert runs[0][2] == 3  # the exact copy shares its hash
+
+
 def test_every_converted_source_has_a_plan_and_the_others_keep_python():
     from coproff_platform.loading.transform import map_header
 
@@ -113,7 +140,7 @@ def test_every_converted_source_has_a_plan_and_the_others_keep_python():
         hm, _ = map_header(spec, [f.name for f in spec.fields])
         if fast.plan(spec, hm) is not None:
             planned.add(name)
-    assert planned == {"dpe", "lovac", "rnic"}
+    assert planned == {"dpe", "lovac", "rnic", "dvf"}
 
 
 def eval_json(text: str) -> dict:

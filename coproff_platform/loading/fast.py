@@ -62,6 +62,20 @@ def _unusual_lines(block: bytes, delimiter: bytes, first_line: int) -> list[int]
     return [first_line + block.count(b"\n", 0, m.start()) for m in pattern.finditer(block)]
 
 
+def _quoted_lines(block: bytes, first_line: int) -> list[int]:
+    """0-based file line numbers of the block's lines holding a quote."""
+    lines, pos, line, counted = [], block.find(b'"'), first_line, 0
+    while pos >= 0:
+        line += block.count(b"\n", counted, pos)
+        lines.append(line)
+        end = block.find(b"\n", pos)
+        if end < 0:
+            break
+        line, counted = line + 1, end + 1
+        pos = block.find(b'"', counted)
+    return lines
+
+
 def _odd_quote(chunk: bytes, d: bytes) -> bool:
     """A quote that neither opens nor closes a field nor is doubled (`ab"cd"ef`): Python's csv keeps
     it as a character, PostgreSQL's COPY starts a quoted section. Each legitimate pattern is removed;
@@ -90,7 +104,7 @@ class Plan:
 def plan(spec: SourceSpec, hm: HeaderMap) -> Plan | None:
     """The SQL of `spec` for this header, or None when a rule, derived column or control has no
     SQL twin yet (the source keeps the Python path)."""
-    if spec.line_hash_column or spec.reader != "csv":
+    if spec.reader != "csv":
         return None
     controls = sqlrules.CONTROLS.get(spec.name, {})
     if set(controls) != {c.code for c in spec.controls} or (spec.flags_column and not spec.controls):
@@ -124,6 +138,8 @@ def plan(spec: SourceSpec, hm: HeaderMap) -> Plan | None:
         outputs.append("array_remove(array[" + ", ".join(
             f"case when {controls[c.code](cols)} then {literal(c.code)} end" for c in spec.controls)
             + "]::text[], null)")
+    if spec.line_hash_column:  # `transform.line_hash`: md5 of the line, rebuilt from its fields
+        outputs.append("v._h")
     return Plan(spec, hm, values, ok, outputs, point)
 
 
@@ -170,6 +186,8 @@ def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, trans
                 if _odd_quote(b"\n" + block + (b"" if block.endswith(b"\n") else b"\n"), d):
                     raise Declined("quote inside an unquoted field")
                 suspects += _unusual_lines(block, d, newlines)  # 0-based line = record number
+                if spec.line_hash_column:
+                    suspects += _quoted_lines(block, newlines)
                 newlines += block.count(b"\n")
                 last = block[-1:]
                 copy.write(block)
@@ -189,14 +207,15 @@ def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, trans
     # Each used raw column trimmed and tested for a placeholder once a row (fenced subqueries).
     used = sorted(set(hm.index.values()))
     pairs = [sqlrules.trimmed_columns(i) for i in used]
-    layers = (f"(select l._n, {', '.join(f'l.t{i}' for i in used)}, {', '.join(m for _, m in pairs)} from "
-              f"(select _n, {', '.join(t for t, _ in pairs)} from {raw_table} offset 0) l offset 0) r") if used \
-        else f"{raw_table} r"
+    # A line without quotes is its fields joined by the delimiter: its hash is computed here (lines
+    # with quotes went to Python: `_quoted_lines`).
+    hashed = (f", md5(concat_ws({literal(delimiter)}, {', '.join(f'coalesce(c{i}, {chr(39) * 2})' for i in range(width))}))"
+              " as _h") if spec.line_hash_column else ""
+    keep_h = ", l._h" if hashed else ""
+    layers = (f"(select l._n{keep_h}, {', '.join(f'l.t{i}' for i in used)}, {', '.join(m for _, m in pairs)} from "
+              f"(select _n{hashed}, {', '.join(t for t, _ in pairs)} from {raw_table} offset 0) l offset 0) r")
+    inner = inner + (", r._h as _h" if hashed else "")
     columns = spec.copy_columns
-    conn.execute(sa.text("set local extra_float_digits = 1"))  # shortest exact float text
-    conn.execute(sa.text("set local jit = off"))  # compiling these long expressions costs seconds
-    # `offset 0` keeps each subquery: flattened, every reference to a column would recompute its
-    # expression (the point's coordinates four times).
     vouched = f"(select r._n, {inner} from {layers} where {all_ok} and {sus} offset 0)"
     normalised = f"{vouched} v"
     if p.point is not None:  # a point outside every territory goes to Python and the geometry checks
@@ -225,7 +244,10 @@ def load(conn: Connection, dest: str, p: Plan, path: Path, delimiter: str, trans
         left = conn.execute(sa.text(
             f"select r._n, {cols if width else 'null'} from {raw_table} r "
             f"where r._n = any(cast(:others as bigint[])) order by r._n"), {"others": others}).all()
-    records = [([v if v is not None else "" for v in row[1:]], row[0] + 1 - line_offset, "") for row in left]
+    # Python needs the raw text of a line for its hash (`line_hash`), else only for a reject.
+    raw_text = _read_lines(path, {row[0] for row in left}) if left and spec.line_hash_column else {}
+    records = [([v if v is not None else "" for v in row[1:]], row[0] + 1 - line_offset, raw_text.get(row[0], ""))
+               for row in left]
     results = transform.batch(records) if records else []
     rejects: list[tuple[int, Reject, str | None]] = []
     good: list[tuple] = []

@@ -297,9 +297,18 @@ SQL: dict[Callable, Callable[[str], Rendered]] = {
     s._lots: _lots,
     s._num_immat_principal: _num_immat,
 }
+def _surface_carrez(*raw: str) -> Rendered:
+    # contracts.sources._surface_carrez: the sum of the filled lots' surfaces, NULL when none is.
+    parts = [_decimal(x) for x in raw]
+    filled = " or ".join(f"{v} is not null" for v, _ in parts)
+    total = " + ".join(f"coalesce({v}, 0)" for v, _ in parts)
+    return f"(case when {filled} then {total} end)", "(" + " and ".join(ok for _, ok in parts) + ")"
+
+
 # Normalisers of several raw fields.
 SQL_MULTI: dict[Callable, Callable[..., Rendered]] = {
     n.idpar_ref_or_parts: _idpar_ref_or_parts,
+    s._surface_carrez: _surface_carrez,
 }
 
 
@@ -410,6 +419,7 @@ def _point_4326(c: dict[str, str]) -> str:
 
 DERIVED_SQL: dict[str, dict[str, Callable[[dict[str, str]], str]]] = {
     "rnic": {"l_idpar": _l_idpar, "geom": _point_4326},
+    "dvf": {"geom": _point_4326},
 }
 
 
