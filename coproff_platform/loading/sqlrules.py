@@ -19,7 +19,7 @@ vs 116 ms here, `norm.idpar` 3.45 s (its full grammar), `norm.text` 256 ms. Call
 would make the fast path slower than the Python path. One definition stays Python's: what these
 accept they must return exactly as Python does (proven by `tests/test_load_fast.py` and
 `benchmarks/loading_equivalence.py`), everything else is Python's answer. A property test of
-these partial twins against `normalise.py` (as sqlnorm's tests do for `norm.*`) is still to write.
+these partial twins against `normalise.py`: `tests/test_sqlrules_twins.py`.
 
 Assumption the guard of `loading.fast` guarantees: raw fields hold no whitespace other than the
 plain space (lines with tabs, no-break spaces or other Unicode spaces go to Python), so
