@@ -1,18 +1,25 @@
 """Fast path of one CSV file: raw bytes COPYed as text, normalised set-based in SQL.
 
-1. The file's bytes go unparsed, 1 MB at a time, into `COPY <temp raw table> FROM STDIN (FORMAT
-   csv, HEADER)`: all-text columns in the file's header order plus `_n`, the record's order
-   (identity). PostgreSQL checks the CSV shape and the UTF-8 on the other core.
-2. One `INSERT … SELECT` writes the rows whose every raw value is in a form the SQL twins of the
-   normalisers (`loading.sqlrules`) handle exactly; the other rows (an invalid value, a soft
-   issue, a rarer spelling, a line holding an unusual space) go through the Python transformer
-   (`RowTransformer.batch`), which quarantines or loads them exactly as the Python path does.
+1. The file's bytes go unparsed, in blocks of whole lines (about 1 MB), into `COPY <temp raw
+   table> FROM STDIN (FORMAT csv, HEADER)`: all-text columns in the file's header order plus
+   `_n`, the record's order (identity). PostgreSQL checks the CSV shape and the UTF-8.
+2. One `INSERT … SELECT … RETURNING source_line` writes the rows whose every raw value is in a form
+   the SQL twins (`loading.sqlrules`) handle exactly, with their derived columns (RNIC's l_idpar and
+   point, DPE/LOVAC's reprojected point checked against the territory boxes, DVF's line hash) and
+   RNIC's controls in `controles`. The other rows (an invalid value, a soft issue, a rarer
+   spelling, a line holding an unusual space or, for a line hash, a quote; a point outside every
+   territory) are fetched by number and go through the Python transformer (`RowTransformer.batch`),
+   which quarantines or loads them exactly as the Python path does (points via the temporary
+   table and `geometry_checks.sql`).
 
 Guards (any failure: the file is declined and `load._load_file` reads it with the Python path,
 unchanged, inside the same transaction after a savepoint rollback): no NUL byte, no quote inside
 an unquoted field, valid UTF-8 and a consistent CSV shape (COPY errors: ragged rows, bad quoting,
 blank lines, mixed line endings), and one record per physical line (COPY's row count + header =
 the file's line count), which makes the line number exact: line = `_n` + 1.
+
+Sources: `plan` returns None (Python path) unless every rule, derived column and control of the
+spec has a twin: RNIC, DVF (Etalab), DPE and LOVAC today; FF parcels, TUPs, DVF DGFiP, DV3F not.
 """
 
 from __future__ import annotations
