@@ -15,7 +15,9 @@ exits 1 when any count is not 0.
 `--dirty` first copies the landing and damages one data line in `--every` of each CSV file, in
 turn: a field dropped, a NUL byte, a field replaced by `abc`, a Latin-1 encoded line, an
 out-of-range number, an exact copy of the previous line (duplicate key), an emptied field; so
-the quarantine, its reasons and details are compared too.
+the quarantine, its reasons and details are compared too. `--kinds 2456` keeps only the value
+damages: the files stay readable by the fast path (`loading.fast`), whose rejected rows then go
+through the Python transformer; the full set sends every file to the Python fallback.
 """
 
 from __future__ import annotations
@@ -70,8 +72,9 @@ print(json.dumps(seconds))
 """
 
 
-def damage(landing: Path, out: Path, every: int) -> Path:
-    """A copy of `landing` with one line in `every` of each CSV damaged (see the module doc)."""
+def damage(landing: Path, out: Path, every: int, kinds: frozenset[int] = frozenset(range(7))) -> Path:
+    """A copy of `landing` with one line in `every` of each CSV damaged (see the module doc);
+    `kinds` keeps only some damages (0 field dropped … 6 field emptied), the others leave the line."""
     shutil.copytree(landing, out)
     for path in sorted(out.rglob("*.csv")):
         lines = path.read_bytes().decode("utf-8").splitlines(keepends=True)
@@ -83,6 +86,9 @@ def damage(landing: Path, out: Path, every: int) -> Path:
                 continue
             fields = next(csv.reader([line], delimiter=delimiter))
             k, kind = (i // every) % len(fields), (i // every) % 7
+            if kind not in kinds:
+                damaged.append(line.encode("utf-8"))
+                continue
             if kind == 0:
                 fields = fields[:-1]
             elif kind == 1:
@@ -119,10 +125,14 @@ def main() -> int:
     parser.add_argument("--against", default="main", help="git revision of the reference loader")
     parser.add_argument("--dirty", action="store_true", help="compare on a damaged copy of the landing")
     parser.add_argument("--every", type=int, default=37, help="with --dirty: one damaged line in EVERY")
+    parser.add_argument("--kinds", default="0123456",
+                        help="with --dirty: damages to apply (digits 0-6 of the module doc; e.g. 2456 keeps "
+                             "every file readable by the fast path: values only, no ragged/NUL/Latin-1 line)")
     args = parser.parse_args()
     scratch = tempfile.TemporaryDirectory(prefix="coproff_dirty_")
     if args.dirty:
-        args.landing = damage(args.landing, Path(scratch.name) / "landing", args.every)
+        args.landing = damage(args.landing, Path(scratch.name) / "landing", args.every,
+                              frozenset(int(k) for k in args.kinds))
     with tempfile.TemporaryDirectory(prefix="coproff_old_") as old:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.against], check=True, capture_output=True)
         subprocess.run(["tar", "-x", "-C", old], input=archive.stdout, check=True)

@@ -26,8 +26,10 @@ class Invalid(ValueError):
         self.detail = detail
 
 
-# Placeholders meaning "no value" in RNIC, DPE, DVF, LOVAC and R/Excel exports of them.
-MISSING = frozenset({"", "non connu", "non connue", "non renseigne", "non renseigné", "na", "n/a", "nan", "null", "none"})
+# Placeholders meaning "no value" in RNIC, DPE, DVF, LOVAC and R/Excel exports of them, compared
+# stripped and lowercased: dbt_like_sql/reference/valeurs_manquantes.csv (the SQL twins in
+# dbt_like_sql/normalisers/ read the same rows); the empty string is always missing.
+MISSING = frozenset({""} | {r.valeur for r in reference.table("valeurs_manquantes")})
 
 
 _MISSING_EXACT = MISSING | {m.upper() for m in MISSING} | {m.capitalize() for m in MISSING} | {"NA", "NaN"}
@@ -74,8 +76,10 @@ def num_immat(raw: str | None) -> str | None:
     """RNIC registration number: 2 capital letters + 7 digits; `AAN-NNN-NNN` accepted."""
     if is_missing(raw):
         return None
-    value = re.sub(r"[\s\-.]", "", raw).upper()
-    if not _NUM_IMMAT.match(value):
+    value = re.sub(r"[\s\-.]", "", raw)
+    # ASCII only: `ß`.upper() is `SS`, and the registry's numbers are ASCII (the SQL twin agrees).
+    value = value.upper() if value.isascii() else value
+    if not _NUM_IMMAT.fullmatch(value):
         raise Invalid("num_immat_invalide", f"registration number {raw!r} is not 2 letters + 7 digits")
     return value
 
@@ -83,10 +87,9 @@ def num_immat(raw: str | None) -> str | None:
 # -- cadastral references ----------------------------------------------------------------------
 # Paris, Lyon, Marseille: the registry writes the whole-commune code and the arrondissement in the
 # préfixe; the cadastre and the Fichiers fonciers use the arrondissement code with préfixe 000.
+# dbt_like_sql/reference/arrondissements_plm.csv: commune → range of arrondissement préfixes.
 PLM_ARRONDISSEMENTS: dict[str, range] = {
-    "75056": range(101, 121),  # Paris 75101–75120
-    "69123": range(381, 390),  # Lyon 69381–69389
-    "13055": range(201, 217),  # Marseille 13201–13216
+    r.code_commune: range(r.prefixe_min, r.prefixe_max + 1) for r in reference.table("arrondissements_plm")
 }
 _INSEE = re.compile(r"^(?:[0-9]{5}|2[AB][0-9]{3})$")
 _SECTION = re.compile(r"^[0-9A-Z]{2}$")
@@ -99,14 +102,19 @@ def insee(raw: str | None) -> str | None:
     value = raw.strip().upper()
     if value.endswith(".0"):
         value = value[:-2]
-    if value.isdigit() and len(value) == 4:
+    if _digits(value) and len(value) == 4:
         value = "0" + value
-    if not _INSEE.match(value):
+    if not _INSEE.fullmatch(value):
         raise Invalid("code_insee_invalide", f"commune code {raw!r} is not a 5-character INSEE code")
     return value
 
 
-_COMPONENT_MISSING = frozenset({"", "non connu", "non connue", "non renseigne", "non renseigné"})
+_COMPONENT_MISSING = frozenset({""} | {r.valeur for r in reference.table("valeurs_manquantes") if r.composante_cadastrale})
+
+
+def _digits(value: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts `²` and `١`, which no source writes."""
+    return value.isascii() and value.isdigit()
 
 
 def idpar_from_parts(code_insee: str | None, prefixe: str | None, section: str | None,
@@ -119,16 +127,17 @@ def idpar_from_parts(code_insee: str | None, prefixe: str | None, section: str |
     if commune is None:  # `NA`, `null`...: a missing commune, not a crash of the whole load
         return None
     pre = prefixe.strip()
-    sec = section.strip().upper()
+    sec = section.strip()
+    sec = sec.upper() if sec.isascii() else sec  # `ß`.upper() is `SS`: not a section
     num = numero.strip()
-    if not pre.isdigit() or len(pre) > 3:
+    if not _digits(pre) or len(pre) > 3:
         raise Invalid("reference_cadastrale_invalide", f"préfixe {prefixe!r} is not 3 digits")
     pre = pre.zfill(3)
     if len(sec) == 1:
         sec = "0" + sec  # one-letter sections are left-padded with 0 in idpar
-    if not _SECTION.match(sec):
+    if not _SECTION.fullmatch(sec):
         raise Invalid("reference_cadastrale_invalide", f"section {section!r} is not 1–2 characters")
-    if not num.isdigit() or len(num) > 4:
+    if not _digits(num) or len(num) > 4:
         raise Invalid("reference_cadastrale_invalide", f"numéro de parcelle {numero!r} is not 1–4 digits")
     num = num.zfill(4)
     arr = PLM_ARRONDISSEMENTS.get(commune)
@@ -144,7 +153,10 @@ def idpar(raw: str | None) -> str | None:
     """
     if raw is None or raw.strip().lower() in _COMPONENT_MISSING:
         return None
-    value = raw.strip().upper().replace(" ", "0")
+    value = raw.strip()
+    if not value.isascii():  # `ß`.upper() is `SS`: a reference is ASCII (the SQL twin agrees)
+        raise Invalid("reference_cadastrale_invalide", f"cadastral reference {raw!r} is not ASCII")
+    value = value.upper().replace(" ", "0")
     if len(value) == 13 and value[8].isalpha() and value[9].isdigit():
         value = value[:8] + "0" + value[8:]
     if len(value) != 14:
@@ -202,8 +214,9 @@ def period(raw: str | None) -> str | None:
     raise Invalid("periode_inconnue", f"construction period {raw!r} is not one of {', '.join(PERIODS)}")
 
 
-_TRUE = frozenset({"oui", "o", "true", "t", "vrai", "1", "yes", "y", "principal"})
-_FALSE = frozenset({"non", "n", "false", "f", "faux", "0", "no", "secondaire"})
+# dbt_like_sql/reference/valeurs_booleennes.csv
+_TRUE = frozenset(r.valeur for r in reference.table("valeurs_booleennes") if r.booleen)
+_FALSE = frozenset(r.valeur for r in reference.table("valeurs_booleennes") if not r.booleen)
 
 
 def boolean(raw: str | None) -> bool | None:
@@ -218,8 +231,9 @@ def boolean(raw: str | None) -> bool | None:
     raise Invalid("booleen_invalide", f"{raw!r} is not a yes/no value")
 
 
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
-_FR = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?: .*)?$")
+# ASCII digits (`\d` would take `٢٠٢٠`); `.` stops at a newline, as the SQL twin's `[^\n]`.
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$", re.ASCII)
+_FR = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?: .*)?$", re.ASCII)
 
 
 def date(raw: str | None) -> dt.date | None:
@@ -239,6 +253,13 @@ def date(raw: str | None) -> dt.date | None:
     raise Invalid("date_invalide", f"{raw!r} is not a date (YYYY-MM-DD or dd/mm/YYYY)")
 
 
+# What a number may look like once spaces are removed and the comma is a point: ASCII digits, an
+# optional sign, fraction and exponent (at most 3 digits). Decimal() and float() would also take
+# `1_000`, `inf`, `nan`, `١٢` and 10^99999; the SQL twin (norm.decimal) takes exactly this.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+_WHOLE = re.compile(r"-?[0-9]+")
+
+
 def _number_text(raw: str) -> str:
     # Decimal comma (DGFiP, French Excel) and thousands spaces.
     return raw.strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
@@ -248,8 +269,11 @@ def decimal(raw: str | None) -> Decimal | None:
     """A decimal number; `8000,00` (decimal comma) accepted."""
     if is_missing(raw):
         return None
+    text_ = _number_text(raw)
+    if not _NUMBER.fullmatch(text_):
+        raise Invalid("nombre_invalide", f"{raw!r} is not a number")
     try:
-        value = Decimal(_number_text(raw))
+        value = Decimal(text_)
     except InvalidOperation:
         raise Invalid("nombre_invalide", f"{raw!r} is not a number") from None
     if not value.is_finite():
@@ -262,7 +286,7 @@ def integer(raw: str | None) -> int | None:
     if is_missing(raw):
         return None
     value = _number_text(raw)
-    if value.lstrip("-").isdigit():
+    if _WHOLE.fullmatch(value):
         return int(value)
     number = decimal(raw)
     if number is None or number != number.to_integral_value():
@@ -273,8 +297,11 @@ def integer(raw: str | None) -> int | None:
 def coordinate(raw: str | None) -> float | None:
     if is_missing(raw):
         return None
+    text_ = _number_text(raw)
     try:
-        value = float(_number_text(raw))
+        if not _NUMBER.fullmatch(text_):
+            raise ValueError(text_)
+        value = float(text_)
     except ValueError:
         raise Invalid("coordonnee_invalide", f"{raw!r} is not a coordinate") from None
     if value != value or value in (float("inf"), float("-inf")):
@@ -289,7 +316,7 @@ def postcode(raw: str | None) -> str | None:
     value = raw.strip()
     if value.endswith(".0"):
         value = value[:-2]
-    if value.isdigit() and 3 <= len(value) <= 5:
+    if _digits(value) and 3 <= len(value) <= 5:
         return value.zfill(5)
     raise Invalid("code_postal_invalide", f"postcode {raw!r} is not 5 digits")
 
@@ -299,9 +326,9 @@ def departement(raw: str | None) -> str | None:
     if is_missing(raw):
         return None
     value = raw.strip().upper()
-    if value.isdigit() and len(value) == 1:
+    if _digits(value) and len(value) == 1:
         value = "0" + value
-    if re.match(r"^(?:[0-9]{2}|2[AB]|97[1-8])$", value):
+    if re.fullmatch(r"(?:[0-9]{2}|2[AB]|97[1-8])", value):
         return value
     raise Invalid("departement_invalide", f"département code {raw!r} is not valid")
 
@@ -328,7 +355,7 @@ def luhn_ok(digits: str) -> bool:
 @functools.lru_cache(maxsize=16384)  # a syndic's SIRET repeats across its copropriétés
 def siret_checksum_ok(siret: str) -> bool:
     """Luhn checksum of a 14-digit SIRET; La Poste's (SIREN 356000000) use a digit sum ≡ 0 mod 5."""
-    if len(siret) != 14 or not siret.isdigit():
+    if len(siret) != 14 or not _digits(siret):
         return False
     if siret.startswith("356000000") and sum(int(c) for c in siret) % 5 == 0:
         return True  # La Poste's establishments; its head office also passes Luhn
@@ -340,7 +367,7 @@ def siret(raw: str | None) -> str | None:
     if is_missing(raw):
         return None
     value = re.sub(r"[\s.]", "", raw)
-    if len(value) != 14 or not value.isdigit():
+    if len(value) != 14 or not _digits(value):
         raise Invalid("siret_invalide", f"SIRET {raw!r} is not 14 digits")
     return value
 
@@ -393,7 +420,8 @@ def point_ewkt(x: float | None, y: float | None, srid: int) -> str | None:
     return f"SRID={srid};POINT({x!r} {y!r})"
 
 
-_EWKT = re.compile(r"^SRID=(\d+);\s*(MULTIPOLYGON|POLYGON|POINT|MULTIPOINT)\s*(?:Z\s*)?\(.*\)$", re.S | re.I)
+# ASCII: without it re.I lets `ſRID=` through and \s takes U+3000 (the SQL twin agrees).
+_EWKT = re.compile(r"^SRID=(\d+);\s*(MULTIPOLYGON|POLYGON|POINT|MULTIPOINT)\s*(?:Z\s*)?\(.*\)$", re.S | re.I | re.A)
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
 
 
@@ -405,7 +433,7 @@ def ewkt_or_ewkb(raw: str | None) -> tuple[str, int] | None:
     m = _EWKT.match(value)
     if m:
         return value, int(m[1])
-    if _HEX.match(value) and len(value) >= 18 and len(value) % 2 == 0:
+    if _HEX.fullmatch(value) and len(value) >= 18 and len(value) % 2 == 0:
         little = value[:2] == "01"
         header = bytes.fromhex(value[2:18])
         wkb_type = int.from_bytes(header[:4], "little" if little else "big")

@@ -355,6 +355,11 @@ def _cp_hors_departement(o: dict[str, Any]) -> bool:
     return bool(o["code_postal"] and dep and dep not in n.departements_of_postcode(o["code_postal"]))
 
 
+def _num_immat_principal(raw: str | None) -> str | None:
+    # Named (not a lambda): the loader's SQL twins (loading/sqlrules.py) are keyed by function.
+    return _soft_code(n.num_immat, "num_immat_principal_invalide", raw)
+
+
 RNIC_SPEC = SourceSpec(
     name="rnic",
     table=RNIC,
@@ -384,7 +389,7 @@ RNIC_SPEC = SourceSpec(
         Rule("syndicat_cooperatif", ("syndicat_cooperatif",), n.boolean, hard=False),
         Rule("syndicat_principal", ("syndicat_principal_ou_syndicat_secondaire",), n.boolean, hard=False),
         Rule("num_immat_principal", ("si_secondaire_n_d_immatriculation_du_principal",),
-             lambda v: _soft_code(n.num_immat, "num_immat_principal_invalide", v), hard=False),
+             _num_immat_principal, hard=False),
         Rule("lots_total", ("nombre_total_de_lots",), _lots),
         Rule("lots_hab_bur_com", ("nombre_total_de_lots_a_usage_d_habitation_de_bureaux_ou_de_comm",), _lots),
         Rule("lots_hab", ("nombre_de_lots_a_usage_d_habitation",), _lots),

@@ -35,6 +35,7 @@ from coproff_platform.contracts.sources import (
     SourceSpec,
     parcel_folder,
 )
+from coproff_platform.loading import fast
 from coproff_platform.loading.database import DatabaseTable, configured_table, export_csv
 from coproff_platform.loading.reader import CsvFile, SourceFileError
 from coproff_platform.loading.transform import Reject, RowTransformer, choose_spec
@@ -63,6 +64,7 @@ class FileReport:
     personal_columns_ignored: list[str] = field(default_factory=list)
     reasons: Counter = field(default_factory=Counter)
     soft: Counter = field(default_factory=Counter)
+    fast_path: bool = False  # staged by `loading.fast` (raw COPY + SQL), not read in Python
 
 
 @dataclass
@@ -298,6 +300,36 @@ def _load_file(conn: Connection, target: str, specs: tuple[SourceSpec, ...], mil
         f"{len(hm.index)} known columns, {len(hm.unknown)} unknown")
     transform = RowTransformer(spec, hm, millesime, display)
     columns = spec.copy_columns
+    fast_plan = fast.plan(spec, hm) if fast.ENABLED else None
+    if fast_plan is not None:
+        started = time.monotonic()
+        try:
+            with conn.begin_nested():  # a declined file leaves nothing behind
+                temp = _temp_table(conn, target, spec) if spec.sql_columns else None
+                result = fast.load(conn, target if fast_plan.point else (temp or target), fast_plan, path,
+                                   f.delimiter, transform, millesime, display, line_offset, python_dest=temp)
+                rep.rows_read, rep.rows_loaded = result.rows_read, result.rows_loaded
+                rep.rows_quarantined = len(result.rejects)
+                rep.reasons.update(fast.reasons(result))
+                if spec.sql_columns:
+                    _insert_from_temp(conn, target, f"pg_temp._load_{ident(spec.name)}", spec, millesime, rep)
+        except (fast.Declined, psycopg.Error, sa.exc.DBAPIError) as exc:
+            log(f"{display}: fast path declined ({str(exc).splitlines()[0][:200]}), reading it in Python")
+            rep = FileReport(file=display, variant=spec.variant, encoding="", delimiter=f.delimiter,
+                             bytes=path.stat().st_size, unknown_columns=hm.unknown + hm.duplicates,
+                             missing_optional=hm.missing_optional, personal_columns_ignored=hm.personal)
+            transform = RowTransformer(spec, hm, millesime, display)
+        else:
+            for line, rej, raw in result.rejects:
+                qwriter.writerow([millesime, spec.name, display, line, rej.reason, rej.field or "", rej.detail, raw])
+            rep.encoding = f.encoding.describe(0)
+            rep.soft.update(result.soft)
+            rep.fast_path = True
+            log(f"{display}: fast path, read {rep.rows_read}, loaded {rep.rows_loaded}, quarantined "
+                f"{rep.rows_quarantined} ({result.python_rows} rows through Python) in "
+                f"{time.monotonic() - started:.2f} s ("
+                + ", ".join(f"{k} {v:.2f} s" for k, v in result.seconds.items()) + ")")
+            return rep
 
     def results() -> Iterator[tuple[int, list[str] | None, str, tuple | Reject]]:
         """(line, fields, raw, COPY tuple or Reject) of every record, transformed BATCH rows at a time."""
