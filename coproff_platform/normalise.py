@@ -27,8 +27,8 @@ class Invalid(ValueError):
 
 
 # Placeholders meaning "no value" in RNIC, DPE, DVF, LOVAC and R/Excel exports of them, compared
-# stripped and lowercased: dbt_like_sql/reference/valeurs_manquantes.csv (the SQL twins in
-# dbt_like_sql/normalisers/ read the same rows); the empty string is always missing.
+# stripped and lowercased: dbt_like_sql/reference/valeurs_manquantes.csv; the empty string is
+# always missing.
 MISSING = frozenset({""} | {r.valeur for r in reference.table("valeurs_manquantes")})
 
 
@@ -255,7 +255,7 @@ def date(raw: str | None) -> dt.date | None:
 
 # What a number may look like once spaces are removed and the comma is a point: ASCII digits, an
 # optional sign, fraction and exponent (at most 3 digits). Decimal() and float() would also take
-# `1_000`, `inf`, `nan`, `١٢` and 10^99999; the SQL twin (norm.decimal) takes exactly this.
+# `1_000`, `inf`, `nan`, `١٢` and 10^99999.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
 _WHOLE = re.compile(r"-?[0-9]+")
 

@@ -224,3 +224,13 @@ def test_ewkt_and_ewkb_carry_their_srid():
 def test_points_inside_france():
     assert n.in_france(2.48, 48.9) and n.in_france(55.45, -20.88) and n.in_france(-61.5, 16.2)
     assert not n.in_france(0.0, 0.0) and not n.in_france(48.9, 2.48)
+
+
+# -- what is NOT a value: forms Python's own parsers would take but the sources never mean ------
+@pytest.mark.parametrize("fn, raw", [
+    (n.integer, "²"), (n.integer, "١٢"), (n.decimal, "1_000"), (n.decimal, "inf"),
+    (n.decimal, "014080000E0535"), (n.postcode, "²²²"), (n.num_immat, "AAß065268"),
+])
+def test_non_ascii_digits_underscores_and_huge_exponents_are_invalid(fn, raw):
+    with pytest.raises(Invalid):
+        fn(raw)

@@ -11,12 +11,9 @@ need not cover every form of `normalise.py`, only never to disagree with it on w
 the rules themselves (placeholders, code lists, bounds) are read from Python / the reference
 layer here, never retyped.
 
-Relation to `dbt_like_sql/normalisers/` (`norm.<name>`, helper sqlnorm): those are complete twins
-(every form Python accepts, reason codes), proven by property tests; these are deliberately
-partial (the common form only, Python takes the rest), so they need no reason codes and are
-3-20x cheaper per row — measured on LOVAC 93, 24,098 rows, load ≈ 12: `norm.coordinate` 393 ms
-vs 116 ms here, `norm.idpar` 3.45 s (its full grammar), `norm.text` 256 ms. Calling `norm.*`
-would make the fast path slower than the Python path. One definition stays Python's: what these
+Why partial: complete SQL twins of `normalise.py` (every form, reason codes) were built and proven
+equal by property tests, but were slower per row than Python (`coordinate` 393 ms vs 116 ms here on
+LOVAC 93, `idpar` 3.45 s), so the fast path would lose its point; they were not kept. One definition stays Python's: what these
 accept they must return exactly as Python does (proven by `tests/test_load_fast.py` and
 `benchmarks/loading_equivalence.py`), everything else is Python's answer. A property test of
 these partial twins against `normalise.py`: `tests/test_sqlrules_twins.py`.
