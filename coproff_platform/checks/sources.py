@@ -10,6 +10,7 @@ rows quarantined from `quality.quarantine`. Blocking: a source that lost rows st
 import sqlalchemy as sa
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 
+from coproff_platform.concurrency import step_tags
 from coproff_platform import labels as L
 from coproff_platform.contracts.sources import REQUIRED, SOURCES
 from coproff_platform.partitions import millesime_partitions
@@ -42,6 +43,7 @@ def build_reconciliation_check(source: str):
         name="rows_reconcile",
         blocking=True,
         partitions_def=millesime_partitions,
+        op_tags=step_tags(f"staging/{source}"),
         description="Lignes lues = lignes chargées + lignes en quarantaine (recompté en base, par millésime)",
     )
     def _check(context: AssetCheckExecutionContext, postgis: PostGISResource) -> AssetCheckResult:
