@@ -8,8 +8,8 @@ public relations readers use (`coproff.coproff_<M>`), never internal partition t
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from coproff_platform.concurrency import step_tags
 from coproff_platform import labels as L
+from coproff_platform.concurrency import step_tags
 from coproff_platform.exports import (
     ExportedFile,
     export_csv,

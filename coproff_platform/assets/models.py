@@ -45,9 +45,9 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,
 )
 
-from coproff_platform.concurrency import step_tags
 from coproff_platform import labels as L
 from coproff_platform.checks.audits import Audit, AuditResult, audits_of, check_audit_folders
+from coproff_platform.concurrency import step_tags
 from coproff_platform.metadata import markdown_table
 from coproff_platform.models.build import AuditFailed, AuditOutcome, build_model
 from coproff_platform.models.project import Model, project

@@ -26,9 +26,9 @@ from dagster import (
 from psycopg import sql as pgsql
 from sqlalchemy.engine import Connection
 
-from coproff_platform.concurrency import step_tags
 from coproff_platform import labels as L
 from coproff_platform import reference
+from coproff_platform.concurrency import step_tags
 from coproff_platform.metadata import markdown_table
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.postgis import PostGISResource, copy_rows, ident

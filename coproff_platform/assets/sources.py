@@ -22,9 +22,9 @@ from dagster import (
     asset,
 )
 
-from coproff_platform.concurrency import step_tags
 from coproff_platform import labels as L
 from coproff_platform import metadata
+from coproff_platform.concurrency import step_tags
 from coproff_platform.contracts import tables
 from coproff_platform.contracts.sources import REASONS, SOURCES
 from coproff_platform.contracts.tables import Table

@@ -26,8 +26,8 @@ from dagster import (
     asset_check,
 )
 
-from coproff_platform.concurrency import step_tags
 from coproff_platform import labels as L
+from coproff_platform.concurrency import step_tags
 from coproff_platform.contracts.sources import SOURCES
 from coproff_platform.contracts.suites import Exp
 from coproff_platform.partitions import millesime_partitions

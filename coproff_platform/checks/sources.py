@@ -10,8 +10,8 @@ rows quarantined from `quality.quarantine`. Blocking: a source that lost rows st
 import sqlalchemy as sa
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 
-from coproff_platform.concurrency import step_tags
 from coproff_platform import labels as L
+from coproff_platform.concurrency import step_tags
 from coproff_platform.contracts.sources import REQUIRED, SOURCES
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.postgis import PostGISResource
