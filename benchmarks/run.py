@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MILLESIME = "2023"
 SEED = 11
 FLOOR_SOURCES = ("rnic", "ff_parcelle", "ff_tup", "dvf", "dpe", "lovac")
+DEFAULT_LANDING = Path("/tmp/coproff_bench/national/landing")
 CHANGED_SOURCE = "lovac"  # the one-source change: small, with a few models downstream
 SECTION = "## National benchmark (`make benchmark`)"
 RUN_ID = re.compile(r"\(run ([0-9a-f]{8}-[0-9a-f-]{27})\)")
@@ -226,15 +227,16 @@ def psql_floor(url: str, paths: list[Path], table: str, workdir: Path) -> float:
     conninfo = ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres", "-d", u.database]
     cols = ", ".join(f"c{i} text" for i in range(width))
     psql = ["psql", *conninfo, "-q", "-v", "ON_ERROR_STOP=1", "-c"]
+    quiet = {**os.environ, "PGOPTIONS": "-c client_min_messages=warning"}  # no "does not exist, skipping"
     subprocess.run([*psql, f"create schema if not exists bench; drop table if exists bench.{table}; "
-                            f"create table bench.{table} ({cols});"], check=True)
+                            f"create table bench.{table} ({cols});"], check=True, env=quiet)
     path = paths[0] if len(paths) == 1 else concatenate(paths, workdir / f"{table}_concat.txt")
     sep = "E'\\t'" if delimiter == "\t" else f"'{delimiter}'"
     started = time.monotonic()
     subprocess.run([*psql, f"\\copy bench.{table} from '{path}' with (format csv, header true, delimiter {sep}, "
-                           f"encoding '{encoding}')"], check=True)
+                           f"encoding '{encoding}')"], check=True, env=quiet)
     seconds = time.monotonic() - started
-    subprocess.run([*psql, f"drop table bench.{table}"], check=True)
+    subprocess.run([*psql, f"drop table bench.{table}"], check=True, env=quiet)
     if path != paths[0]:
         path.unlink()
     return seconds
@@ -302,7 +304,7 @@ def fmt_steps(steps: dict[str, float], limit: int = 25) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--landing", type=Path, default=Path(os.environ.get(
-        "COPROFF_BENCH_LANDING", "/tmp/coproff_bench/national/landing")), help="cached national landing zone")
+        "COPROFF_BENCH_LANDING", DEFAULT_LANDING)), help="cached national landing zone")
     parser.add_argument("--workdir", type=Path, default=Path(os.environ.get(
         "COPROFF_BENCH_WORKDIR", "/tmp/coproff_bench/work")), help="links, Dagster home, exports, concatenated files")
     parser.add_argument("--database-url", default=os.environ.get("COPROFF_BENCH_DATABASE_URL"),
@@ -345,7 +347,8 @@ def main() -> int:
     lines = [SECTION, "",
              f"One `make benchmark` run, {started_at:%Y-%m-%d %H:%M} UTC, on {os.cpu_count()} cores; load average "
              f"at the start {load_start[0]:.1f} / {load_start[1]:.1f} / {load_start[2]:.1f} (1/5/15 min). "
-             f"Landing: {args.landing} (seed {SEED}, every département, no registry declarations), "
+             f"Landing: {args.landing}"
+             f"{f' (seed {SEED}, every département)' if args.landing == DEFAULT_LANDING else ''}, "
              f"database {database}.", "", "```",
              f"COPROFF_BENCH_LANDING={args.landing} make benchmark    # python -m benchmarks.run", "```", "",
              "| build | exit | wall | load average (1 min) during the build | coproff process tree peak RSS / PSS | "

@@ -20,6 +20,20 @@ from pathlib import Path
 from dagster import ExecutorDefinition, Field, Int, Selector, multi_or_in_process_executor
 
 DEFAULT_MAX_CONCURRENT = 2
+# Dagster's executors start the ready steps highest `dagster/priority` first (op tag, default 0).
+PRIORITY_TAG = "dagster/priority"
+# The critical path of a national build: the FF parcels (the RNIC's post-load control reads them)
+# and TUPs, then the RNIC, then the matching and synthesis chain. Without priorities the ready
+# steps start in name order: the national FF parcels began after DPE and DVF, and the RNIC and
+# everything after it waited for them. The other sources and the declarations run beside that
+# chain; the reference tables (tiny, read only by the models) fill the gaps; the warn-only GX
+# suites, which nothing waits for, run last. A blocking check has its asset's priority: what is
+# downstream waits for it.
+STEP_PRIORITIES = {
+    "staging/cadastre_parcelle": 6, "staging/ff_parcelle": 6, "staging/rnic": 6, "staging/ff_tup": 5,
+    "staging": 3, "intermediate": 2, "coproff": 2, "exports": 2, "ref": 1,
+}
+WARN_CHECK_PRIORITY = -1
 # Imported once in the forkserver, inherited by every step process.
 PRELOAD_MODULES = ["coproff_platform.definitions", "coproff_platform.checks.preload"]
 
@@ -35,6 +49,15 @@ def max_concurrent() -> int:
     if value < 1:
         raise ValueError(f"COPROFF_MAX_CONCURRENT={raw!r}: at least 1 step must run")
     return value
+
+
+def step_tags(key: str, check: str | None = None) -> dict[str, str]:
+    """Op tags of the step that materializes asset `key` ("schema/table"), or of its check `check`
+    when that check runs in a step of its own: warn-only checks last, blocking ones with their asset."""
+    if check == "warn":
+        return {PRIORITY_TAG: str(WARN_CHECK_PRIORITY)}
+    priority = STEP_PRIORITIES.get(key, STEP_PRIORITIES.get(key.split("/")[0], 0))
+    return {PRIORITY_TAG: str(priority)}
 
 
 def executor_config(limit: int | None = None) -> dict:

@@ -110,3 +110,26 @@ def test_independent_steps_run_side_by_side_two_at_most(fresh_db, tmp_path, monk
     running = [sum(a <= t < b for a, b in intervals.values()) for t in moments]
     # Four independent steps and two slots: two ran together at some point, never three.
     assert max(running) == 2, intervals
+
+
+def test_the_critical_path_starts_first_and_warn_only_suites_last():
+    # What Dagster's executors do with the ready steps of a build: highest `dagster/priority` first.
+    from dagster._core.errors import DagsterExecutionInterruptedError
+    from dagster._core.execution.api import create_execution_plan
+    from dagster._core.execution.plan.active import ActiveExecution
+    from dagster._core.execution.retries import RetryMode
+
+    from coproff_platform.automation import BUILD_JOB
+
+    job = defs.resolve_job_def(BUILD_JOB)
+    plan = create_execution_plan(job, tags={"dagster/partition": "2023"})
+    # nothing runs: only the order is asked for, and leaving an unfinished plan raises
+    with pytest.raises(DagsterExecutionInterruptedError), ActiveExecution(plan, RetryMode.DISABLED) as active:
+        ready = [s.key for s in active.get_steps_to_execute()]
+        active.mark_interrupted()
+    first = ready[:3]
+    # the FF parcels (the RNIC's post-load control waits on them) and TUPs before DPE, DVF, LOVAC
+    assert set(first) == {"staging__ff_parcelle", "staging__cadastre_parcelle", "staging__ff_tup"}, ready
+    refs = [i for i, k in enumerate(ready) if k.startswith("ref__")]
+    sources = [i for i, k in enumerate(ready) if k.startswith("staging__")]
+    assert refs and sources and max(sources) < min(refs), ready

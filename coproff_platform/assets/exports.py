@@ -9,6 +9,7 @@ public relations readers use (`coproff.coproff_<M>`), never internal partition t
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from coproff_platform import labels as L
+from coproff_platform.concurrency import step_tags
 from coproff_platform.exports import (
     ExportedFile,
     export_csv,
@@ -42,7 +43,7 @@ def _metadata(files: list[ExportedFile], millesime: int) -> dict:
 def _spec(name: str) -> dict:
     key = AssetKey(["exports", name])
     return {"key": key, "group_name": group_of(key), "owners": OWNERS, "deps": [PUBLICATION],
-            "partitions_def": millesime_partitions,
+            "partitions_def": millesime_partitions, "op_tags": step_tags(f"exports/{name}"),
             "code_version": python_code_version("assets/exports.py", "exports.py")}
 
 

@@ -47,6 +47,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 
 from coproff_platform import labels as L
 from coproff_platform.checks.audits import Audit, AuditResult, audits_of, check_audit_folders
+from coproff_platform.concurrency import step_tags
 from coproff_platform.metadata import markdown_table
 from coproff_platform.models.build import AuditFailed, AuditOutcome, build_model
 from coproff_platform.models.project import Model, project
@@ -205,6 +206,7 @@ def model_asset(model: Model) -> AssetsDefinition:
         metadata=static_meta,
         check_specs=check_specs,
         code_version=model_code_version(model, audits),
+        op_tags=step_tags("/".join(model.asset_key_path)),
     )
     def _model(context: AssetExecutionContext, postgis: PostGISResource) -> Iterator:
         millesime = int(context.partition_key)

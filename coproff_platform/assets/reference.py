@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 
 from coproff_platform import labels as L
 from coproff_platform import reference
+from coproff_platform.concurrency import step_tags
 from coproff_platform.metadata import markdown_table
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.postgis import PostGISResource, copy_rows, ident
@@ -110,6 +111,7 @@ def reference_asset(name: str) -> AssetsDefinition:
         group_name=group_of(key),
         owners=OWNERS,
         kinds={"postgres", "csv"},
+        op_tags=step_tags(f"{SCHEMA}/{name}"),
         code_version=python_code_version("assets/reference.py", "reference.py", reference=[name]),
         description=f"{table.description}\n\nChargée depuis `dbt_like_sql/reference/{name}.csv` "
         f"dans `{table.qualified}` (contenu identique pour tous les millésimes).",

@@ -24,6 +24,7 @@ from dagster import (
 
 from coproff_platform import labels as L
 from coproff_platform import metadata
+from coproff_platform.concurrency import step_tags
 from coproff_platform.contracts import tables
 from coproff_platform.contracts.sources import REASONS, SOURCES
 from coproff_platform.contracts.tables import Table
@@ -116,6 +117,7 @@ def build_source_asset(source: str) -> AssetsDefinition:
         # and its landing files' fingerprint (`landing/<source>`) makes it stale when they change.
         deps=[landing_key(source), *(AssetKey(["staging", d]) for d in declared.depends_on)],
         code_version=source_code_version(),
+        op_tags=step_tags(f"staging/{source}"),
         metadata={
             "dagster/column_schema": column_schema(spec.table),
             "dagster/table_name": spec.table.qualified,

@@ -27,6 +27,7 @@ from dagster import (
 )
 
 from coproff_platform import labels as L
+from coproff_platform.concurrency import step_tags
 from coproff_platform.contracts.sources import SOURCES
 from coproff_platform.contracts.suites import Exp
 from coproff_platform.partitions import millesime_partitions
@@ -159,6 +160,7 @@ def build_expectation_check(source: str):
         name="great_expectations",
         blocking=False,
         partitions_def=millesime_partitions,
+        op_tags=step_tags(f"staging/{source}", check="warn"),
         description=f"Suite Great Expectations sur {table} (formats, ensembles de valeurs, bornes), millésime du partitionnement",
     )
     def _check(context: AssetCheckExecutionContext, postgis: PostGISResource) -> AssetCheckResult:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 
 from coproff_platform import labels as L
+from coproff_platform.concurrency import step_tags
 from coproff_platform.contracts.sources import REQUIRED, SOURCES
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.postgis import PostGISResource
@@ -42,6 +43,7 @@ def build_reconciliation_check(source: str):
         name="rows_reconcile",
         blocking=True,
         partitions_def=millesime_partitions,
+        op_tags=step_tags(f"staging/{source}"),
         description="Lignes lues = lignes chargées + lignes en quarantaine (recompté en base, par millésime)",
     )
     def _check(context: AssetCheckExecutionContext, postgis: PostGISResource) -> AssetCheckResult:

@@ -25,6 +25,7 @@ from dagster import (
 
 from coproff_platform import labels as L
 from coproff_platform import metadata
+from coproff_platform.concurrency import step_tags
 from coproff_platform.contracts.declarations import DECLARATION, DECLARATION_CONTROLE, SPEC, TABLES
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.registre.controles import catalogue
@@ -89,6 +90,7 @@ def report_metadata(report: DeclarationReport) -> dict:
     partitions_def=millesime_partitions,
     name="staging_declarations",
     can_subset=False,
+    op_tags=step_tags("staging/declaration"),  # a source: beside the matching chain, not after it
 )
 def declarations_asset(context: AssetExecutionContext, postgis: PostGISResource, landing: LandingZone):
     millesime = int(context.partition_key)

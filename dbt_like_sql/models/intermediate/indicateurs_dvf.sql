@@ -29,7 +29,9 @@ dvf as (
     where millesime = :millesime
       and date_mutation > make_date(:millesime - parametres.fenetre_ans, 12, 31)
       and date_mutation <= make_date(:millesime, 12, 31)
-    order by line_hash, source_file, source_line
+    -- any of the copies: the same line_hash is the same raw line, so the same values (sorting on
+    -- the file and line too made the national sort 20% slower for nothing)
+    order by line_hash
 ),
 
 -- the parcels of the millésime's TUPs, whichever the parcel source (FF or open cadastre)

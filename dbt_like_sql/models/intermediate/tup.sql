@@ -15,7 +15,9 @@
 
 with
 
-ff_tup as (
+-- not materialized: read twice (the rows, and `not exists` of the open-cadastre mode); a
+-- materialized copy of the national TUPs wrote 700 MB of temporary files
+ff_tup as not materialized (
     select
         idtup,
         typetup,
@@ -81,12 +83,15 @@ ff_wgs84 as (
         nloghcopro,
         jannatmin,
         srid,
-        coalesce(ST_Transform(geomtup_local, 4326), geomtup_4326) as polygon_4326,
+        -- The loader already stored ST_Transform(geomtup, 4326) (staging `sql_columns`): reused
+        -- instead of transforming 1.6 million national polygons and points again; transformed
+        -- here only when it is missing.
+        coalesce(geomtup_4326, ST_Transform(geomtup_local, 4326)) as polygon_4326,
         -- TUP point: the FF point, else a point on the surface of the polygon
         coalesce(
-            ST_Transform(geompoint_local, 4326),
             geompoint_4326,
-            ST_PointOnSurface(coalesce(ST_Transform(geomtup_local, 4326), geomtup_4326))
+            ST_Transform(geompoint_local, 4326),
+            ST_PointOnSurface(coalesce(geomtup_4326, ST_Transform(geomtup_local, 4326)))
         ) as point_4326,
         'ff' as source_parcelles
     from local_geometries
