@@ -356,3 +356,28 @@ def test_coherence_audits_catch_a_wrong_score_family_rank_or_signal(db, tmp_path
                 failed = {a: not run_audit(conn, audits[a], "coproff.fragilite", M).passed for a in audits}
                 conn.rollback()
         assert failed == {a: a == name for a in audits}, (name, failed)
+
+
+def test_a_removed_column_drops_the_publication_view_that_froze_it_and_no_other(db, tmp_path):
+    # `coproff.fragilite_dernier` freezes the table's columns; a model that loses a column (as
+    # rang_departement was replaced by rang) must still build, and publication recreates the view.
+    copro(db, "RNC_AA0000013", "AA0000013")
+    declare(db, tmp_path, [])
+    build(db)
+    model = {m.table: m for m in project()}["coproff.fragilite"]
+    assert "    motifs_detail,\n" in model.sql
+    fewer = dataclasses.replace(model, sql=model.sql.replace("    motifs_detail,\n", ""))
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("create view coproff.fragilite_dernier as select * from coproff.fragilite"))
+    build_model(db, fewer, M, [])
+    assert q(db, "select to_regclass('coproff.fragilite_dernier')::text") == [(None,)]
+    assert "motifs_detail" not in [r[0] for r in q(db, "select column_name from information_schema.columns "
+                                                       "where table_schema = 'coproff' and table_name = 'fragilite'")]
+    # a view of someone else's still blocks the change: never dropped behind their back
+    build_model(db, model, M, [])
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("create view public.mes_motifs as select idcopro, motifs_detail from coproff.fragilite"))
+    with pytest.raises(sa.exc.DBAPIError, match="depend"):
+        build_model(db, fewer, M, [])
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("drop view public.mes_motifs"))

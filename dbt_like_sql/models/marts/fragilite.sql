@@ -133,56 +133,45 @@ drapeaux as (
     left join mandats m on m.libelle = ratios.mandat
 ),
 
--- each signal of each copropriété with the value compared and its threshold, for score and reasons
-evaluations as (
-    select d.idcopro, s.code, s.libelle, s.echelle, s.poids, s.ordre, v.allume, v.valeur, v.seuil
-    from drapeaux d
-    cross join parametres p
-    cross join lateral (values
-        ('impayes', d.signal_impayes, d.part_impayes, p.impayes_min),
-        ('dettes_fournisseurs', d.signal_dettes_fournisseurs, d.part_dettes_fournisseurs, p.dettes_min),
-        ('fonds_travaux', d.signal_fonds_travaux, d.part_fonds_travaux, p.fonds_max),
-        ('sans_syndic', d.signal_sans_syndic, null, null),
-        ('sans_maj_annuelle', d.signal_sans_maj_annuelle, null, p.retard_mois),
-        ('procedure', d.signal_procedure, null, null),
-        ('passoires', d.signal_passoires, d.part_passoires, p.passoires_min),
-        ('construction_ancienne', d.signal_construction_ancienne, d.annee_construction_max, p.construction_max),
-        ('vacance_longue', d.signal_vacance_longue, d.part_vacance_longue, p.vacance_min),
-        ('prix_bas', d.signal_prix_bas, d.rapport_prix_m2, p.prix_max)
-    ) as v(code, allume, valeur, seuil)
-    join signaux s on s.code = v.code
-    where v.allume is not null
-),
-
--- score, completeness and reasons of each copropriété (none evaluable: no row)
-scores as (
-    select idcopro,
-           sum(poids) filter (where allume) as score,
-           sum(poids) as poids_evalues,
-           count(*) as nb_signaux_evalues,
-           count(*) filter (where allume) as nb_signaux_allumes,
-           array_agg(libelle order by ordre) filter (where allume) as motifs,
-           jsonb_agg(jsonb_build_object('signal', code, 'poids', poids, 'valeur', valeur,
-                                        'seuil', seuil) order by ordre) filter (where allume) as motifs_detail,
-           bool_or(allume and echelle = 'tup') as signal_tup
-    from evaluations
-    group by idcopro
-),
-
+-- score, completeness and reasons of each copropriété, from its signals with the value compared and
+-- the threshold; aggregated row by row (ten signals), never sorted across copropriétés
 evalues as (
     select d.*,
-           coalesce(s.score, 0)::integer as score,
-           round(coalesce(s.poids_evalues, 0)::numeric / t.poids_total, 4) as completude,
-           coalesce(s.nb_signaux_evalues, 0)::integer as nb_signaux_evalues,
-           coalesce(s.nb_signaux_allumes, 0)::integer as nb_signaux_allumes,
-           coalesce(s.motifs, '{}') as motifs,
-           coalesce(s.motifs_detail, '[]') as motifs_detail,
-           coalesce(s.signal_tup, false) as signal_tup,
-           coalesce(s.poids_evalues, 0) >= p.completude_min * t.poids_total as donnees_suffisantes
+           coalesce(a.score, 0)::integer as score,
+           round(coalesce(a.poids_evalues, 0)::numeric / t.poids_total, 4) as completude,
+           a.nb_signaux_evalues::integer as nb_signaux_evalues,
+           a.nb_signaux_allumes::integer as nb_signaux_allumes,
+           coalesce(a.motifs, '{}') as motifs,
+           coalesce(a.motifs_detail, '[]') as motifs_detail,
+           coalesce(a.signal_tup, false) as signal_tup,
+           coalesce(a.poids_evalues, 0) >= p.completude_min * t.poids_total as donnees_suffisantes
     from drapeaux d
-    left join scores s using (idcopro)
     cross join poids_total t
     cross join parametres p
+    cross join lateral (
+        select sum(s.poids) filter (where v.allume) as score,
+               sum(s.poids) as poids_evalues,
+               count(*) as nb_signaux_evalues,
+               count(*) filter (where v.allume) as nb_signaux_allumes,
+               array_agg(s.libelle order by s.ordre) filter (where v.allume) as motifs,
+               jsonb_agg(jsonb_build_object('signal', s.code, 'poids', s.poids, 'valeur', v.valeur, 'seuil', v.seuil)
+                         order by s.ordre) filter (where v.allume) as motifs_detail,
+               bool_or(v.allume and s.echelle = 'tup') as signal_tup
+        from (values
+            ('impayes', d.signal_impayes, d.part_impayes, p.impayes_min),
+            ('dettes_fournisseurs', d.signal_dettes_fournisseurs, d.part_dettes_fournisseurs, p.dettes_min),
+            ('fonds_travaux', d.signal_fonds_travaux, d.part_fonds_travaux, p.fonds_max),
+            ('sans_syndic', d.signal_sans_syndic, null, null),
+            ('sans_maj_annuelle', d.signal_sans_maj_annuelle, null, p.retard_mois),
+            ('procedure', d.signal_procedure, null, null),
+            ('passoires', d.signal_passoires, d.part_passoires, p.passoires_min),
+            ('construction_ancienne', d.signal_construction_ancienne, d.annee_construction_max, p.construction_max),
+            ('vacance_longue', d.signal_vacance_longue, d.part_vacance_longue, p.vacance_min),
+            ('prix_bas', d.signal_prix_bas, d.rapport_prix_m2, p.prix_max)
+        ) as v(code, allume, valeur, seuil)
+        join signaux s on s.code = v.code
+        where v.allume is not null
+    ) as a
 ),
 
 -- the copropriétés with sufficient data, counted in each territory they belong to

@@ -28,9 +28,16 @@ stock as (
     where donnees_suffisantes
 ),
 
-taille as (
-    select niveau, code, count(*) as nb
+-- the score distribution of each territory's stock (small: a few scores per territory)
+distribution as (
+    select niveau, code, score, count(*) as nb
     from stock
+    group by niveau, code, score
+),
+
+taille as (
+    select niveau, code, sum(nb) as nb
+    from distribution
     group by niveau, code
 ),
 
@@ -54,8 +61,8 @@ paires as (
 
 rangs as (
     select p.niveau_attendu, p.code_attendu, p.score, coalesce(t.nb, 0) as nb_stock,
-           round(coalesce((select count(*) from stock s
-                           where s.niveau = p.niveau_attendu and s.code = p.code_attendu and s.score < p.score)::numeric
+           round(coalesce((select sum(d.nb) from distribution d
+                           where d.niveau = p.niveau_attendu and d.code = p.code_attendu and d.score < p.score)::numeric
                           / nullif(t.nb, 0), 0), 4) as rang
     from paires p
     left join taille t on t.niveau = p.niveau_attendu and t.code = p.code_attendu

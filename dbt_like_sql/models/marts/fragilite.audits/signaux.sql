@@ -21,11 +21,12 @@ poids_total as (
     from signaux
 ),
 
--- each copropriété's signals read by name from its row
+-- each copropriété's signals read by name from its row (the row turned into JSON once)
 valeurs as (
-    select f.idcopro, s.poids, (to_jsonb(f) ->> ('signal_' || s.code))::boolean as allume
+    select f.idcopro, s.poids, c.value::boolean as allume
     from fragilite f
-    cross join signaux s
+    cross join lateral jsonb_each_text(to_jsonb(f)) c
+    join signaux s on c.key = 'signal_' || s.code
 ),
 
 attendu as (
