@@ -59,13 +59,14 @@ paires as (
     from choix
 ),
 
+-- a join and a group by, not a correlated subquery: the planner would run one per copropriété
 rangs as (
     select p.niveau_attendu, p.code_attendu, p.score, coalesce(t.nb, 0) as nb_stock,
-           round(coalesce((select sum(d.nb) from distribution d
-                           where d.niveau = p.niveau_attendu and d.code = p.code_attendu and d.score < p.score)::numeric
-                          / nullif(t.nb, 0), 0), 4) as rang
+           round(coalesce(sum(d.nb) filter (where d.score < p.score)::numeric / nullif(t.nb, 0), 0), 4) as rang
     from paires p
     left join taille t on t.niveau = p.niveau_attendu and t.code = p.code_attendu
+    left join distribution d on d.niveau = p.niveau_attendu and d.code = p.code_attendu
+    group by p.niveau_attendu, p.code_attendu, p.score, t.nb
 )
 
 select c.idcopro, c.niveau_stock, c.niveau_attendu, c.code_stock, c.code_attendu, c.nb_stock, r.nb_stock as nb_attendu,
