@@ -223,7 +223,8 @@ def _typed_parameter(value: str, unite: str) -> int | float | dt.date | str:
 
 
 # Units of `parametres.csv` whose values are quantities: an int when written without a decimal point.
-QUANTITY_UNITS = ("m", "ans", "année", "mois", "logements", "lots", "lignes", "décimales", "caractères", "euros")
+QUANTITY_UNITS = ("m", "ans", "année", "mois", "logements", "lots", "lignes", "décimales", "caractères", "euros",
+                  "copropriétés")
 
 
 def parameter(code: str) -> int | float | dt.date | str:

@@ -151,6 +151,15 @@ def ensure_parent(conn: Connection, model: Model, columns: list[tuple[str, str]]
     for name in added:
         conn.execute(sa.text(f"alter table {model.table} add column {name} {types[name]}"))
     for name in removed:
+        # A publication view (`<table>_dernier`, `coproff_<millesime>`) freezes its columns and would
+        # block the drop: drop it, publication recreates the missing views. Any other view still blocks.
+        for view in conn.execute(sa.text(
+                "select distinct v.oid::regclass::text from pg_depend d join pg_rewrite r on r.oid = d.objid "
+                "join pg_class v on v.oid = r.ev_class join pg_attribute a on a.attrelid = d.refobjid "
+                "and a.attnum = d.refobjsubid where d.refobjid = to_regclass(:t) and a.attname = :c "
+                "and v.relkind = 'v' and (v.relname like '%\\_dernier' or v.relname ~ '^coproff_[0-9]{4}$')"),
+                {"t": model.table, "c": name}).scalars():
+            conn.execute(sa.text(f"drop view {view}"))
         conn.execute(sa.text(f"alter table {model.table} drop column {name}"))
     return [f"added {n}" for n in added] + [f"removed {n}" for n in removed]
 

@@ -21,9 +21,12 @@ from coproff_platform.resources.postgis import split_table
 @model_metadata("coproff/stats_fragilite")
 def families_plot(conn: Connection, table: str, millesime: int) -> dict[str, Any]:
     schema, name = split_table(table)
+    # a region and a département may share a code (11): label each territory with its level
     rows = conn.execute(sa.text(
-        f"select code_territoire, famille, nb_copro, part from {schema}.{name} "
-        "where millesime = :m order by code_territoire = 'france' desc, code_territoire, famille"), {"m": millesime}).all()
+        "select case niveau when 'france' then 'France' when 'region' then 'région ' || code_territoire "
+        "else 'dép. ' || code_territoire end, famille, nb_copro, part "
+        f"from {schema}.{name} where millesime = :m "
+        "order by niveau = 'france' desc, niveau = 'region' desc, code_territoire, famille"), {"m": millesime}).all()
     territories = list(dict.fromkeys(r[0] for r in rows))
     families = list(dict.fromkeys(r[1] for r in rows))
     share = {(r[0], r[1]): float(r[3] or 0) for r in rows}
@@ -49,15 +52,17 @@ def families_plot(conn: Connection, table: str, millesime: int) -> dict[str, Any
 def signals_plot(conn: Connection, table: str, millesime: int) -> dict[str, Any]:
     schema, name = split_table(table)
     signals = [r[0] for r in conn.execute(sa.text("select code from ref.signaux_fragilite order by ordre"))]
+    # a NULL signal could not be evaluated: shares are of the copropriétés where it could
     counts = conn.execute(sa.text(
-        "select " + ", ".join(f"count(*) filter (where signal_{s})" for s in signals) +
-        f", count(*) from {schema}.{name} where millesime = :m"), {"m": millesime}).one()
-    total = counts[-1] or 1
+        "select " + ", ".join(f"count(*) filter (where signal_{s}), count(signal_{s})" for s in signals) +
+        f" from {schema}.{name} where millesime = :m"), {"m": millesime}).one()
+    on, evaluable = counts[0::2], counts[1::2]
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.2))
-    ax.barh(signals, [c / total for c in counts[:-1]], color="#6a1b9a")
+    ax.barh(signals, [a / (e or 1) for a, e in zip(on, evaluable)], color="#6a1b9a")
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_title(f"Part des copropriétés par signal allumé, millésime {millesime}")
-    return {L.SIGNAUX: MetadataValue.md(markdown_table(["signal", "copropriétés"], list(zip(signals, counts[:-1])))),
+    ax.set_title(f"Part des copropriétés évaluables où le signal est allumé, millésime {millesime}", fontsize=9)
+    return {L.SIGNAUX: MetadataValue.md(markdown_table(["signal", "allumé", "évaluable"],
+                                                       [list(r) for r in zip(signals, on, evaluable)])),
             L.GRAPHIQUE_SIGNAUX: MetadataValue.md(png_markdown(fig, f"signaux de fragilité, millésime {millesime}"))}

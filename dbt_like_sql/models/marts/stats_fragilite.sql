@@ -1,6 +1,7 @@
--- coproff.stats_fragilite: copropriétés by fragility family, per département and for France, with the
--- number of each signal on. Rules (docs/registre.md): the families of coproff.fragilite add up to the
--- copropriétés of the territory; shares are of the territory's copropriétés.
+-- coproff.stats_fragilite: copropriétés by fragility family, per département, region and for France,
+-- with the number of each signal on. Rules (docs/registre.md): the families of coproff.fragilite add
+-- up to the copropriétés of the territory; shares are of the territory's copropriétés; a
+-- copropriété without a known département (or region) is counted under 'inconnu'.
 with
 
 -- the parcel source the millésime's TUPs were built from (ff or cadastre): one per millésime
@@ -12,12 +13,20 @@ parcel_source as (
     limit 1
 ),
 
+departements as (
+    select code_departement, code_region
+    from ref.departements
+),
+
 -- a copropriété without a département (no commune code) is counted under 'inconnu'
 fragilite as (
-    select coalesce(code_departement, 'inconnu') as code_departement, famille, indicatif, immatriculee, signal_impayes, signal_dettes_fournisseurs,
+    select coalesce(f.code_departement, 'inconnu') as code_departement, coalesce(d.code_region, 'inconnu') as code_region,
+           famille, score, indicatif, immatriculee, donnees_suffisantes,
+           niveau_stock <> 'departement' as stock_repli, signal_impayes, signal_dettes_fournisseurs,
            signal_fonds_travaux, signal_sans_syndic, signal_sans_maj_annuelle, signal_procedure,
            signal_passoires, signal_construction_ancienne, signal_vacance_longue, signal_prix_bas
-    from coproff.fragilite
+    from coproff.fragilite f
+    left join departements d using (code_departement)
     where millesime = :millesime
 ),
 
@@ -29,6 +38,9 @@ familles as (
 
 territoires as (
     select 'departement' as niveau, code_departement as code_territoire, fragilite.*
+    from fragilite
+    union all
+    select 'region', code_region, fragilite.*
     from fragilite
     union all
     select 'france', 'france', fragilite.*
@@ -46,6 +58,9 @@ comptes as (
            count(*) as nb_copro,
            count(*) filter (where indicatif) as nb_indicatif,
            count(*) filter (where immatriculee) as nb_immatriculees,
+           count(*) filter (where donnees_suffisantes) as nb_donnees_suffisantes,
+           count(*) filter (where stock_repli) as nb_stock_repli,
+           round(avg(score), 2) as score_moyen,
            count(*) filter (where signal_impayes) as nb_signal_impayes,
            count(*) filter (where signal_dettes_fournisseurs) as nb_signal_dettes_fournisseurs,
            count(*) filter (where signal_fonds_travaux) as nb_signal_fonds_travaux,
@@ -76,6 +91,9 @@ select
     round(coalesce(c.nb_copro, 0)::numeric / t.nb_territoire, 4) as part,
     coalesce(c.nb_indicatif, 0)::integer as nb_indicatif,
     coalesce(c.nb_immatriculees, 0)::integer as nb_immatriculees,
+    coalesce(c.nb_donnees_suffisantes, 0)::integer as nb_donnees_suffisantes,
+    coalesce(c.nb_stock_repli, 0)::integer as nb_stock_repli,
+    c.score_moyen,
     coalesce(c.nb_signal_impayes, 0)::integer as nb_signal_impayes,
     coalesce(c.nb_signal_dettes_fournisseurs, 0)::integer as nb_signal_dettes_fournisseurs,
     coalesce(c.nb_signal_fonds_travaux, 0)::integer as nb_signal_fonds_travaux,

@@ -1,32 +1,62 @@
 -- audit: signaux
 -- severity: blocking
 -- threshold: none
--- description: Score = nombre de signaux allumés, un motif par signal, famille connue (la première sans signal), rang entre 0 et 1
--- The score counts the signals on, within 0 .. number of signals of ref.signaux_fragilite;
--- one reason per signal on; the family is one of ref.familles_fragilite and the first one when no
--- signal is on; the rank is within [0, 1].
-select idcopro, score, famille, rang_departement,
-       case when score <> num_nonnulls(nullif(signal_impayes, false), nullif(signal_dettes_fournisseurs, false),
-                                       nullif(signal_fonds_travaux, false), nullif(signal_sans_syndic, false),
-                                       nullif(signal_sans_maj_annuelle, false), nullif(signal_procedure, false),
-                                       nullif(signal_passoires, false), nullif(signal_construction_ancienne, false),
-                                       nullif(signal_vacance_longue, false), nullif(signal_prix_bas, false))
-                 then 'score différent du nombre de signaux'
-            when score > (select count(*) from ref.signaux_fragilite) or score < 0 then 'score hors bornes'
-            when cardinality(motifs) <> score then 'motifs et score différents'
-            when famille is null or famille not in (select code from ref.familles_fragilite) then 'famille inconnue'
-            when score = 0 and famille <> (select code from ref.familles_fragilite order by ordre limit 1)
-                 then 'famille sans signal'
-            else 'rang hors [0, 1]' end as motif
-from coproff.fragilite
-where millesime = :millesime
-  and (score <> num_nonnulls(nullif(signal_impayes, false), nullif(signal_dettes_fournisseurs, false),
-                             nullif(signal_fonds_travaux, false), nullif(signal_sans_syndic, false),
-                             nullif(signal_sans_maj_annuelle, false), nullif(signal_procedure, false),
-                             nullif(signal_passoires, false), nullif(signal_construction_ancienne, false),
-                             nullif(signal_vacance_longue, false), nullif(signal_prix_bas, false))
-       or score > (select count(*) from ref.signaux_fragilite) or score < 0
-       or cardinality(motifs) <> score
-       or famille is null or famille not in (select code from ref.familles_fragilite)
-       or (score = 0 and famille <> (select code from ref.familles_fragilite order by ordre limit 1))
-       or rang_departement not between 0 and 1)
+-- description: Score = somme des poids des signaux allumés (entre 0 et la somme des poids), complétude = poids
+--   des signaux évaluables, un motif détaillé par signal allumé
+-- Recomputed from the published signal_<code> columns and the weights of ref.signaux_fragilite
+-- (NULL signal: not evaluable, counts neither in the score nor in the completeness).
+with fragilite as (
+    select *
+    from coproff.fragilite
+    where millesime = :millesime
+),
+
+signaux as (
+    select code, cast(poids as integer) as poids
+    from ref.signaux_fragilite
+),
+
+poids_total as (
+    select sum(poids) as poids_total
+    from signaux
+),
+
+-- each copropriété's signals read by name from its row (the row turned into JSON once)
+valeurs as (
+    select f.idcopro, s.poids, c.value::boolean as allume
+    from fragilite f
+    cross join lateral jsonb_each_text(to_jsonb(f)) c
+    join signaux s on c.key = 'signal_' || s.code
+),
+
+attendu as (
+    select idcopro,
+           coalesce(sum(poids) filter (where allume), 0) as score,
+           coalesce(sum(poids) filter (where allume is not null), 0) as poids_evalues,
+           count(*) filter (where allume is not null) as nb_evalues,
+           count(*) filter (where allume) as nb_allumes
+    from valeurs
+    group by idcopro
+)
+
+select f.idcopro, f.score, a.score as score_attendu, f.completude, f.nb_signaux_allumes,
+       case when f.score is distinct from a.score then 'score différent de la somme des poids des signaux allumés'
+            when f.score < 0 or f.score > t.poids_total then 'score hors bornes'
+            when f.completude is distinct from round(a.poids_evalues::numeric / t.poids_total, 4)
+                 then 'complétude différente du poids des signaux évaluables'
+            when f.nb_signaux_evalues is distinct from a.nb_evalues then 'nombre de signaux évalués faux'
+            when f.nb_signaux_allumes is distinct from a.nb_allumes
+                 or cardinality(f.motifs) <> a.nb_allumes
+                 or jsonb_array_length(f.motifs_detail) <> a.nb_allumes then 'motifs et signaux allumés différents'
+            else 'complétude hors [0, 1]' end as motif
+from fragilite f
+join attendu a using (idcopro)
+cross join poids_total t
+where f.score is distinct from a.score
+   or f.score < 0 or f.score > t.poids_total
+   or f.completude is distinct from round(a.poids_evalues::numeric / t.poids_total, 4)
+   or f.nb_signaux_evalues is distinct from a.nb_evalues
+   or f.nb_signaux_allumes is distinct from a.nb_allumes
+   or cardinality(f.motifs) <> a.nb_allumes
+   or jsonb_array_length(f.motifs_detail) <> a.nb_allumes
+   or f.completude not between 0 and 1

@@ -1,9 +1,9 @@
 -- audit: familles
 -- severity: blocking
 -- threshold: none
--- description: Les familles de chaque territoire s'additionnent à ses copropriétés, les départements à la France
--- The families of each territory add up to its copropriétés in coproff.fragilite (shares
--- to 1), and the départements add up to France.
+-- description: Les familles de chaque territoire (département, région, France) s'additionnent à ses copropriétés
+-- The families of each territory (département, region, France) add up to its copropriétés in
+-- coproff.fragilite, shares to 1.
 with territoires as (
     select niveau, code_territoire, sum(nb_copro) as nb, sum(part) as parts
     from coproff.stats_fragilite
@@ -13,6 +13,10 @@ with territoires as (
 attendu as (
     select 'departement' as niveau, coalesce(code_departement, 'inconnu') as code_territoire, count(*) as nb
     from coproff.fragilite where millesime = :millesime group by 2
+    union all
+    select 'region', coalesce(d.code_region, 'inconnu'), count(*)
+    from coproff.fragilite f left join ref.departements d using (code_departement)
+    where f.millesime = :millesime group by 2
     union all
     select 'france', 'france', count(*) from coproff.fragilite where millesime = :millesime
 )
