@@ -104,7 +104,9 @@ def generate(spec: SampleSpec, landing: Path, truth: Path, log: Callable[[str], 
             per_dep[y][result.code] = result.rows[y]
 
     if jobs > 1 and len(tasks) > 1:
-        ctx = multiprocessing.get_context("fork")
+        # not "fork": forking a process that already runs threads (pytest-xdist, Dagster) can
+        # deadlock a worker on a lock another thread held
+        ctx = multiprocessing.get_context("forkserver")
         with ctx.Pool(jobs, maxtasksperchild=8) as pool:
             for result in pool.imap_unordered(_run_task, tasks, chunksize=1):
                 collect(result)
