@@ -1,7 +1,7 @@
 -- staging.declaration: one row per accepted declaration, typed from its (already controlled) JSON.
--- Reads the load's temporary table `declaration_recue`; the PDF and the mail were removed before COPY.
+-- Reads the load's temporary view `declaration_acceptee`; the PDF and the mail were removed before COPY.
 with recues as (
-    select * from declaration_recue where statut = 'acceptee'
+    select * from declaration_acceptee
 ),
 -- Block A and the rattachement, one typed column per field of the contract
 typees as (

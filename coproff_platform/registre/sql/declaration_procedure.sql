@@ -1,6 +1,6 @@
 -- staging.declaration_procedure: block B of accepted declarations, one row per procedure.
 with recues as (
-    select * from declaration_recue where statut = 'acceptee' and doc ? 'procedures'
+    select * from declaration_acceptee where doc ? 'procedures'
 ),
 -- arrêtés: one row per element of the list, main-levée NULL while in force
 arretes as (

@@ -1,6 +1,6 @@
 -- staging.declaration_technique: block C of accepted declarations.
 with recues as (
-    select * from declaration_recue where statut = 'acceptee' and jsonb_typeof(doc -> 'donnees_techniques') = 'object'
+    select * from declaration_acceptee where jsonb_typeof(doc -> 'donnees_techniques') = 'object'
 ),
 etiquettes as (
     select code, passoire from ref.etiquettes_dpe
