@@ -102,6 +102,12 @@ def _statements(name: str) -> list[str]:
     return [s for s in out if s.strip()]
 
 
+def _run(conn: Connection, statement: str) -> None:
+    """A statement of a SQL file as written (no bind parameters: `%`, `:` stay SQL), in the
+    connection's transaction."""
+    conn.connection.driver_connection.execute(statement)
+
+
 def create_batch_tables(conn: Connection) -> None:
     for ddl in BATCH_DDL:
         conn.execute(sa.text(ddl))
@@ -131,9 +137,9 @@ def evaluate(conn: Connection, existence: bool = True, timings: dict[str, float]
     import time
     t0 = time.monotonic()
     for statement in _statements("_fonctions.sql"):
-        conn.exec_driver_sql(statement.replace("create function", "create or replace function", 1))
+        _run(conn, statement.replace("create function", "create or replace function", 1))
     for statement in _statements("_soumises.sql"):
-        conn.exec_driver_sql(statement)
+        _run(conn, statement)
     if timings is not None:
         timings["typage des contrôles"] = time.monotonic() - t0
     cat = catalogue()
@@ -150,7 +156,7 @@ def evaluate(conn: Connection, existence: bool = True, timings: dict[str, float]
     if timings is not None:
         timings["contrôles métier"] = time.monotonic() - t0
     for statement in _statements("_reponse.sql"):
-        conn.exec_driver_sql(statement)
+        _run(conn, statement)
 
 
 # -- the registry's answer to one declaration ----------------------------------------------------

@@ -4,68 +4,77 @@
 -- measured on it (justificatif_caracteres, _base64, _pdf) and the mail is dropped.
 -- Dates are kept raw (`*_brute`) and as a date, NULL when the day does not exist.
 create temporary table declaration_soumise on commit drop as
+-- One pass over the documents for their raw values (materialized: the date functions below then
+-- read text columns, not the jsonb again for each use of their argument).
+with brute as materialized (
+    select
+        r.cle,
+        r.service,
+        r.doc ->> 'type_mise_a_jour' as type_mise_a_jour,
+        r.recu_jour,
+        r.doc ->> 'date_transmission' as transmission_brute,
+        r.doc ->> 'numero_immatriculation' as numero_brut,
+        -- A. identification
+        a ->> 'date_mise_en_copropriete' as date_copro_brute,
+        (a ->> 'nombre_lots_total')::numeric as lots_total,
+        (a ->> 'nombre_lots_habitation')::numeric as lots_habitation,
+        (a ->> 'nombre_lots_stationnement')::numeric as lots_stationnement,
+        (a ->> 'nombre_lots_habitation_bureaux_commerces')::numeric as lots_hbc,
+        adr ->> 'numero_voie' as numero_voie,
+        adr ->> 'code_postal' as code_postal,
+        adr ->> 'code_insee' as code_insee,
+        (adr ->> 'longitude')::float8 as longitude,
+        (adr ->> 'latitude')::float8 as latitude,
+        a ->> 'siret' as siret,
+        (a ->> 'syndicat_principal')::boolean as syndicat_principal,
+        a ->> 'numero_syndicat_principal' as numero_syndicat_principal,
+        a -> 'parcelles_cadastrales' as parcelles_brutes,
+        r.l_idpar,  -- FF idpar of each parcel (NULL: malformed), normalised by the loader (normalise.idpar)
+        -- B. procédures (the arrêtés: declaration_soumise_arrete)
+        mah ->> 'date_ordonnance_nomination' as nomination_brute,
+        mah ->> 'date_fin_mission' as fin_mission_brute,
+        coalesce(jsonb_typeof(mah) = 'object' and mah <> '{}', false) as a_mandat_ad_hoc,
+        b ->> 'date_ordonnance_carence' as carence_brute,
+        -- C. données techniques (the labels: declaration_soumise_etiquette)
+        coalesce(jsonb_typeof(c) = 'object' and c <> '{}', false) as a_donnees_techniques,
+        c ->> 'periode_construction' as periode_construction,
+        c -> 'chauffage' ->> 'type' as chauffage_type,
+        coalesce(c -> 'chauffage' -> 'urbain' = 'false'::jsonb, false) as chauffage_non_urbain,
+        coalesce(c -> 'chauffage' ->> 'energie', '') <> '' as chauffage_energie,
+        c -> 'chauffage' as chauffage,
+        -- D. données financières: amounts as double precision, the declared JSON numbers
+        coalesce(jsonb_typeof(d) = 'object' and d <> '{}', false) as a_donnees_financieres,
+        d ->> 'date_ag_approbation_comptes' as ag_brute,
+        d ->> 'date_cloture_comptes' as cloture_brute,
+        (d ->> 'charges_courantes')::float8 as charges_courantes,
+        (d ->> 'charges_exceptionnelles')::float8 as charges_exceptionnelles,
+        (d ->> 'montant_impayes')::float8 as montant_impayes,
+        (d ->> 'nombre_coproprietaires_impayes')::numeric as coproprietaires_impayes,
+        -- rattachement: the PDF itself is never loaded
+        coalesce(jsonb_typeof(t) = 'object' and t <> '{}', false) as a_rattachement,
+        t ->> 'nom_fichier' as nom_fichier,
+        (t ->> 'administration_provisoire')::boolean as administration_provisoire,
+        t ->> 'type_justificatif' as type_justificatif,
+        (t ->> 'justificatif_caracteres')::bigint as justificatif_caracteres,
+        (t ->> 'justificatif_base64')::boolean as justificatif_base64,
+        (t ->> 'justificatif_pdf')::boolean as justificatif_pdf
+    from declaration_recue r
+    cross join lateral (select r.doc -> 'identification' as a, coalesce(r.doc -> 'procedures', '{}') as b,
+                               r.doc -> 'donnees_techniques' as c, r.doc -> 'donnees_financieres' as d,
+                               r.doc -> 'rattachement' as t) blocs
+    cross join lateral (select a -> 'adresse_principale' as adr, b -> 'mandat_ad_hoc' as mah) sous_blocs
+)
 select
-    r.cle,
-    r.service,
-    r.doc ->> 'type_mise_a_jour' as type_mise_a_jour,
-    r.recu_jour,
-    r.doc ->> 'date_transmission' as transmission_brute,
-    pg_temp.jour_heure(r.doc ->> 'date_transmission') as transmission,
-    pg_temp.num_immat(r.doc ->> 'numero_immatriculation') as numero_declare,
-    -- A. identification
-    a ->> 'date_mise_en_copropriete' as date_copro_brute,
-    pg_temp.jour(a ->> 'date_mise_en_copropriete') as date_copro,
-    (a ->> 'nombre_lots_total')::numeric as lots_total,
-    (a ->> 'nombre_lots_habitation')::numeric as lots_habitation,
-    (a ->> 'nombre_lots_stationnement')::numeric as lots_stationnement,
-    (a ->> 'nombre_lots_habitation_bureaux_commerces')::numeric as lots_hbc,
-    a -> 'adresse_principale' ->> 'numero_voie' as numero_voie,
-    a -> 'adresse_principale' ->> 'code_postal' as code_postal,
-    a -> 'adresse_principale' ->> 'code_insee' as code_insee,
-    (a -> 'adresse_principale' ->> 'longitude')::float8 as longitude,
-    (a -> 'adresse_principale' ->> 'latitude')::float8 as latitude,
-    a ->> 'siret' as siret,
-    (a ->> 'syndicat_principal')::boolean as syndicat_principal,
-    a ->> 'numero_syndicat_principal' as numero_syndicat_principal,
-    a -> 'parcelles_cadastrales' as parcelles_brutes,
-    r.l_idpar,  -- FF idpar of each parcel (NULL: malformed), normalised by the loader (normalise.idpar)
-    -- B. procédures (the arrêtés: declaration_soumise_arrete)
-    b -> 'mandat_ad_hoc' ->> 'date_ordonnance_nomination' as nomination_brute,
-    pg_temp.jour(b -> 'mandat_ad_hoc' ->> 'date_ordonnance_nomination') as nomination,
-    b -> 'mandat_ad_hoc' ->> 'date_fin_mission' as fin_mission_brute,
-    pg_temp.jour(b -> 'mandat_ad_hoc' ->> 'date_fin_mission') as fin_mission,
-    coalesce(jsonb_typeof(b -> 'mandat_ad_hoc') = 'object' and b -> 'mandat_ad_hoc' <> '{}', false) as a_mandat_ad_hoc,
-    b ->> 'date_ordonnance_carence' as carence_brute,
-    pg_temp.jour(b ->> 'date_ordonnance_carence') as carence,
-    -- C. données techniques (the labels: declaration_soumise_etiquette)
-    coalesce(jsonb_typeof(c) = 'object' and c <> '{}', false) as a_donnees_techniques,
-    c ->> 'periode_construction' as periode_construction,
-    c -> 'chauffage' ->> 'type' as chauffage_type,
-    coalesce(c -> 'chauffage' -> 'urbain' = 'false'::jsonb, false) as chauffage_non_urbain,
-    coalesce(c -> 'chauffage' ->> 'energie', '') <> '' as chauffage_energie,
-    c -> 'chauffage' as chauffage,
-    -- D. données financières: amounts as double precision, the declared JSON numbers
-    coalesce(jsonb_typeof(d) = 'object' and d <> '{}', false) as a_donnees_financieres,
-    d ->> 'date_ag_approbation_comptes' as ag_brute,
-    pg_temp.jour(d ->> 'date_ag_approbation_comptes') as ag,
-    d ->> 'date_cloture_comptes' as cloture_brute,
-    pg_temp.jour(d ->> 'date_cloture_comptes') as cloture,
-    (d ->> 'charges_courantes')::float8 as charges_courantes,
-    (d ->> 'charges_exceptionnelles')::float8 as charges_exceptionnelles,
-    (d ->> 'montant_impayes')::float8 as montant_impayes,
-    (d ->> 'nombre_coproprietaires_impayes')::numeric as coproprietaires_impayes,
-    -- rattachement: the PDF itself is never loaded
-    coalesce(jsonb_typeof(t) = 'object' and t <> '{}', false) as a_rattachement,
-    t ->> 'nom_fichier' as nom_fichier,
-    (t ->> 'administration_provisoire')::boolean as administration_provisoire,
-    t ->> 'type_justificatif' as type_justificatif,
-    (t ->> 'justificatif_caracteres')::bigint as justificatif_caracteres,
-    (t ->> 'justificatif_base64')::boolean as justificatif_base64,
-    (t ->> 'justificatif_pdf')::boolean as justificatif_pdf
-from declaration_recue r
-cross join lateral (select r.doc -> 'identification' as a, coalesce(r.doc -> 'procedures', '{}') as b,
-                           r.doc -> 'donnees_techniques' as c, r.doc -> 'donnees_financieres' as d,
-                           r.doc -> 'rattachement' as t) blocs;
+    brute.*,
+    pg_temp.jour_heure(transmission_brute) as transmission,
+    pg_temp.num_immat(numero_brut) as numero_declare,
+    pg_temp.jour(date_copro_brute) as date_copro,
+    pg_temp.jour(nomination_brute) as nomination,
+    pg_temp.jour(fin_mission_brute) as fin_mission,
+    pg_temp.jour(carence_brute) as carence,
+    pg_temp.jour(ag_brute) as ag,
+    pg_temp.jour(cloture_brute) as cloture
+from brute;
 
 -- Block B: one row per arrêté (i: its index in the list, as in the field's path).
 create temporary table declaration_soumise_arrete on commit drop as
@@ -89,7 +98,9 @@ select s.cle, (p.i - 1)::int as i, s.parcelles_brutes ->> (p.i - 1)::int as brut
 from declaration_soumise s
 cross join lateral unnest(s.l_idpar) with ordinality p(idpar, i);
 
-analyze declaration_soumise;
-analyze declaration_soumise_arrete;
-analyze declaration_soumise_etiquette;
-analyze declaration_soumise_parcelle
+-- Statistics of the keys only: the controls join on cle; the wide columns' statistics cost more
+-- than the plans gain.
+analyze declaration_soumise (cle);
+analyze declaration_soumise_arrete (cle);
+analyze declaration_soumise_etiquette (cle);
+analyze declaration_soumise_parcelle (cle)
