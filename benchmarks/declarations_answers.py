@@ -7,7 +7,10 @@ Loads the reference layer, `rnic/` of LANDING/MILLESIME (WS2 existence reads it)
 `declarations/`, then writes one line per declaration read: file, line, id_depot, statut and its
 failed control codes sorted (`aucun` when none). Uses only APIs both versions have, so the same
 script runs under main's checkout and a branch's (`<venv>/bin/python <this file>`): compare the two
-CSVs with `diff` (or load both and EXCEPT ALL both ways). The database is the caller's scratch.
+CSVs with `cmp`/`diff` (or load both and EXCEPT ALL both ways). The database is the caller's scratch.
+It also prints the load's CPU: the Python process's and its PostgreSQL backends' (read from
+/proc: the server must be local), a figure the machine's load average does not inflate as it
+does the wall time.
 On a `benchmarks/declarations.py` work folder, `ANSWERS_BENCHMARK_KNOWN=N` registers the N
 numbers that benchmark registers.
 """
@@ -26,6 +29,12 @@ from coproff_platform.assets.reference import load_reference_layer
 from coproff_platform.loading import load_source
 from coproff_platform.registre.load import declaration_files, load_declarations
 from coproff_platform.resources.postgis import PostGISResource
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process of this machine (the PostgreSQL backend is local)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:
@@ -48,10 +57,17 @@ def main() -> int:
     rnic = sorted((landing / str(millesime) / "rnic").glob("*.csv"))
     if rnic:
         load_source(pg, "rnic", millesime, rnic)
-    t = time.monotonic()
+    backends: dict[int, float] = {}
+
+    @sa.event.listens_for(pg.engine, "checkout")
+    def _seen(dbapi_conn, record, proxy) -> None:  # the backends the load uses, and their CPU then
+        backends.setdefault(dbapi_conn.info.backend_pid, cpu_seconds(dbapi_conn.info.backend_pid))
+
+    t, cpu = time.monotonic(), time.process_time()
     report = load_declarations(pg, millesime, declaration_files(landing, millesime),
                                display=lambda p: str(p.relative_to(landing)))
-    took = time.monotonic() - t
+    took, cpu = time.monotonic() - t, time.process_time() - cpu
+    pg_cpu = sum(cpu_seconds(pid) - start for pid, start in backends.items())
     with pg.engine.connect() as conn, out.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(["source_file", "source_line", "id_depot", "statut", "codes"])
@@ -61,7 +77,9 @@ def main() -> int:
                 {"m": millesime}):
             w.writerow(row)
     print(f"read {report.rows_read}, accepted {report.rows_accepted}, rejected {report.rows_rejected} "
-          f"in {took:.1f} s ({report.rows_read / took:.0f} declarations/s)")
+          f"in {took:.1f} s ({report.rows_read / took:.0f} declarations/s); CPU: Python {cpu:.1f} s + PostgreSQL "
+          f"backend {pg_cpu:.1f} s = {cpu + pg_cpu:.1f} s ({report.rows_read / (cpu + pg_cpu):.0f} declarations per CPU-second); "
+          f"load average {os.getloadavg()[0]:.1f}")
     return 0
 
 

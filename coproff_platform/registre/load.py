@@ -306,6 +306,9 @@ def _prepare(conn: Connection, millesime: int) -> None:
     for q in ("quality.quarantine", "quality.load_log"):
         tables.ensure_partition(conn, q, millesime)
     create_batch_tables(conn)
+    # The answers join the whole batch by `cle` (hash joins of 565,000 rows at national size): with
+    # the default 4 MB they spill in batches, writing the 1 GB of documents to temporary files.
+    conn.execute(sa.text("set local work_mem = '128MB'"))
 
 
 def _fresh(conn: Connection, table: str, millesime: int) -> str:

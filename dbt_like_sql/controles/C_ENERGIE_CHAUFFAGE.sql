@@ -3,5 +3,5 @@
 select cle, 'donnees_techniques/chauffage' as champ, left(chauffage::text, 80) as detail
 from declaration_soumise
 where a_donnees_techniques
-  and ((chauffage_type in ('collectif', 'mixte') and chauffage_non_urbain and not chauffage_energie)
-       or (chauffage_type = 'individuel' and chauffage_energie))
+  and ((chauffage_type in ('collectif', 'mixte') and chauffage_non_urbain and coalesce(chauffage_energie, '') = '')
+       or (chauffage_type = 'individuel' and coalesce(chauffage_energie, '') <> ''))

@@ -1,4 +1,5 @@
 -- The schema-valid declarations of a batch, typed once for the business controls.
+-- The staging typing (registre/sql/declaration*.sql) reads them too: one pass over the documents.
 -- Input: the session's `declaration_recue` (cle, service, recu_jour, l_idpar, doc), COPYed by the
 -- loader (or the test service) after parse + JSON Schema; the PDF is already replaced by facts
 -- measured on it (justificatif_caracteres, _base64, _pdf) and the mail is dropped.
@@ -14,18 +15,28 @@ with brute as materialized (
         r.recu_jour,
         r.doc ->> 'date_transmission' as transmission_brute,
         r.doc ->> 'numero_immatriculation' as numero_brut,
+        r.doc -> 'teledeclarant' ->> 'identifiant' as teledeclarant,
         -- A. identification
+        a ->> 'nom_usage' as nom_usage,
         a ->> 'date_mise_en_copropriete' as date_copro_brute,
         (a ->> 'nombre_lots_total')::numeric as lots_total,
         (a ->> 'nombre_lots_habitation')::numeric as lots_habitation,
         (a ->> 'nombre_lots_stationnement')::numeric as lots_stationnement,
         (a ->> 'nombre_lots_habitation_bureaux_commerces')::numeric as lots_hbc,
         adr ->> 'numero_voie' as numero_voie,
+        adr ->> 'voie' as voie,
         adr ->> 'code_postal' as code_postal,
+        adr ->> 'commune' as commune,
         adr ->> 'code_insee' as code_insee,
         (adr ->> 'longitude')::float8 as longitude,
         (adr ->> 'latitude')::float8 as latitude,
+        coalesce(jsonb_array_length(a -> 'adresses_secondaires'), 0) as nb_adresses_secondaires,
         a ->> 'siret' as siret,
+        (a ->> 'residence_service')::boolean as residence_service,
+        (a ->> 'syndicat_cooperatif')::boolean as syndicat_cooperatif,
+        (a ->> 'nombre_asl')::numeric as nb_asl,
+        (a ->> 'nombre_aful')::numeric as nb_aful,
+        (a ->> 'nombre_unions_syndicats')::numeric as nb_unions_syndicats,
         (a ->> 'syndicat_principal')::boolean as syndicat_principal,
         a ->> 'numero_syndicat_principal' as numero_syndicat_principal,
         a -> 'parcelles_cadastrales' as parcelles_brutes,
@@ -34,14 +45,18 @@ with brute as materialized (
         mah ->> 'date_ordonnance_nomination' as nomination_brute,
         mah ->> 'date_fin_mission' as fin_mission_brute,
         coalesce(jsonb_typeof(mah) = 'object' and mah <> '{}', false) as a_mandat_ad_hoc,
+        coalesce(jsonb_typeof(mah) = 'object', false) as mandat_objet,
         b ->> 'date_ordonnance_carence' as carence_brute,
         -- C. données techniques (the labels: declaration_soumise_etiquette)
         coalesce(jsonb_typeof(c) = 'object' and c <> '{}', false) as a_donnees_techniques,
+        coalesce(jsonb_typeof(c) = 'object', false) as technique_objet,
         c ->> 'periode_construction' as periode_construction,
         c -> 'chauffage' ->> 'type' as chauffage_type,
         coalesce(c -> 'chauffage' -> 'urbain' = 'false'::jsonb, false) as chauffage_non_urbain,
-        coalesce(c -> 'chauffage' ->> 'energie', '') <> '' as chauffage_energie,
+        (c -> 'chauffage' ->> 'urbain')::boolean as chauffage_urbain,
+        c -> 'chauffage' ->> 'energie' as chauffage_energie,
         c -> 'chauffage' as chauffage,
+        (c ->> 'nombre_ascenseurs')::numeric as nb_ascenseurs,
         -- D. données financières: amounts as double precision, the declared JSON numbers
         coalesce(jsonb_typeof(d) = 'object' and d <> '{}', false) as a_donnees_financieres,
         d ->> 'date_ag_approbation_comptes' as ag_brute,
@@ -57,7 +72,9 @@ with brute as materialized (
         t ->> 'type_justificatif' as type_justificatif,
         (t ->> 'justificatif_caracteres')::bigint as justificatif_caracteres,
         (t ->> 'justificatif_base64')::boolean as justificatif_base64,
-        (t ->> 'justificatif_pdf')::boolean as justificatif_pdf
+        (t ->> 'justificatif_pdf')::boolean as justificatif_pdf,
+        (t ->> 'justificatif_octets')::integer as justificatif_octets,
+        t ->> 'justificatif_sha256' as justificatif_sha256
     from declaration_recue r
     cross join lateral (select r.doc -> 'identification' as a, coalesce(r.doc -> 'procedures', '{}') as b,
                                r.doc -> 'donnees_techniques' as c, r.doc -> 'donnees_financieres' as d,
@@ -78,7 +95,7 @@ from brute;
 
 -- Block B: one row per arrêté (i: its index in the list, as in the field's path).
 create temporary table declaration_soumise_arrete on commit drop as
-select r.cle, (e.i - 1)::int as i,
+select r.cle, (e.i - 1)::int as i, e.v ->> 'type' as type_arrete,
        e.v ->> 'date_arrete' as date_arrete_brute, pg_temp.jour(e.v ->> 'date_arrete') as date_arrete,
        e.v ->> 'date_mainlevee' as mainlevee_brute, pg_temp.jour(e.v ->> 'date_mainlevee') as mainlevee
 from declaration_recue r

@@ -10,7 +10,7 @@ left join echec e on e.cle = l.cle
 left join ref.controles_declaration c on c.code = e.code;
 
 create temporary view declaration_acceptee as
-select l.source_file, l.source_line, l.id_depot, l.num_immat, d.service, r.statut, d.recu_le,
+select l.cle, l.source_file, l.source_line, l.id_depot, l.num_immat, d.service, r.statut, d.recu_le,
        r.codes as codes_alerte, array_remove(d.l_idpar, null) as l_idpar, d.num_immat_principal, d.doc
 from declaration_recue d
 join reponse r on r.cle = d.cle and r.statut = 'acceptee'
