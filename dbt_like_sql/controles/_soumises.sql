@@ -64,6 +64,7 @@ with brute as materialized (
         (d ->> 'charges_courantes')::float8 as charges_courantes,
         (d ->> 'charges_exceptionnelles')::float8 as charges_exceptionnelles,
         (d ->> 'montant_impayes')::float8 as montant_impayes,
+        d ->> 'montant_impayes' as montant_impayes_ecrit,  -- as written, for the answer's detail
         (d ->> 'nombre_coproprietaires_impayes')::numeric as coproprietaires_impayes,
         -- rattachement: the PDF itself is never loaded
         coalesce(jsonb_typeof(t) = 'object' and t <> '{}', false) as a_rattachement,
