@@ -8,7 +8,8 @@
    malformed declarations (`sample.declarations.MALFORMATIONS`), into millésime 2099.
 2. Loads the reference layer (the typing joins `ref.*`) and registers the numbers as known
    (`registre_test.numero`, what WS2 existence reads).
-3. `registre.load.load_declarations`: read, schema + business controls, COPY, typing in SQL, swap.
+3. `registre.load.load_declarations`: read + JSON Schema (Python), COPY, business controls and typing
+   in SQL, swap.
    Prints declarations/s for the whole load and for the controls alone, the main process's CPU,
    the wall time of each SQL step; `--load-only` stops there (no fragility chain).
 4. A stand-in `coproff.coproff` of `--copros` rows (the registered ones first, then FF-only), made

@@ -17,12 +17,31 @@ import pytest
 
 from coproff_platform import reference
 from coproff_platform.registre import schema
-from coproff_platform.registre.controles import BUSINESS, catalogue, controler
-from coproff_platform.registre.load import RegistreConnu, answer, read_records
+from coproff_platform.assets.reference import load_reference_layer
+from coproff_platform.registre.controles import CONTROLES_DIR, catalogue, controler
+from coproff_platform.registre.load import examine, read_records
 from coproff_platform.sample import declarations as s
 
 CSV = Path(__file__).resolve().parents[1] / "dbt_like_sql" / "reference" / "controles_declaration.csv"
-KNOWN = RegistreConnu({"AA0652685", "AB2351013"})
+KNOWN = {"AA0652685", "AB2351013"}
+
+
+@pytest.fixture(scope="module")
+def warehouse(postgis):
+    """The reference layer the controls' SQL reads, loaded once for the module."""
+    postgis.ensure_database()
+    with postgis.engine.begin() as conn:
+        load_reference_layer(conn)
+    return postgis
+
+
+@pytest.fixture
+def conn(warehouse):
+    """A transaction rolled back after the test (the controls' tables are temporary anyway)."""
+    with warehouse.engine.connect() as c:
+        tx = c.begin()
+        yield c
+        tx.rollback()
 
 
 def _a(doc, **values):
@@ -129,7 +148,9 @@ def _rows() -> list[dict[str, str]]:
 def test_every_control_has_a_case_and_an_implementation():
     codes = {r["code"] for r in _rows()}
     assert codes == set(CASES) | set(LINE_CASES)
-    implemented = set(BUSINESS) | schema.schema_codes() | set(LINE_CASES)
+    business = {p.stem for p in CONTROLES_DIR.glob("*.sql") if not p.stem.startswith("_")}
+    assert business == {r["code"] for r in _rows() if r["categorie"] == "metier"}
+    implemented = business | schema.schema_codes() | set(LINE_CASES)
     assert codes == implemented, (codes - implemented, implemented - codes)
 
 
@@ -145,19 +166,19 @@ def test_reference_rows_are_well_formed():
 
 
 @pytest.mark.parametrize("service", ["WS1", "WS2"])
-def test_valid_declaration_passes_every_control(service):
+def test_valid_declaration_passes_every_control(conn, service):
     doc = s.ws1() if service == "WS1" else s.ws2()
-    reponse = controler(doc, registre=KNOWN)
+    reponse = controler(conn, doc, connus=KNOWN)
     assert reponse.controles == [] and reponse.acceptee
     assert reponse.as_json()["statut"] == "acceptee"
 
 
 @pytest.mark.parametrize("code", sorted(CASES))
-def test_declaration_built_to_fail_the_control(code):
+def test_declaration_built_to_fail_the_control(conn, code):
     service, mutate = CASES[code]
     doc = copy.deepcopy(s.ws1() if service == "WS1" else s.ws2())
     mutate(doc)
-    reponse = controler(doc, registre=KNOWN)
+    reponse = controler(conn, doc, connus=KNOWN)
     assert code in reponse.codes, reponse.as_json()
     control = catalogue()[code]
     assert reponse.acceptee is (not control.bloquant), reponse.as_json()
@@ -171,31 +192,31 @@ def test_unreadable_line_fails_the_control(code, tmp_path):
     path = tmp_path / "declarations.jsonl"
     path.write_text(LINE_CASES[code] + "\n", encoding="utf-8")
     (record,) = list(read_records(path, "x.jsonl"))
-    reponse, num = answer(record, KNOWN)
-    assert reponse.codes == [code] and not reponse.acceptee and num is None
+    ex = examine(record)
+    assert ex.reponse.codes == [code] and not ex.reponse.acceptee and ex.num is None and ex.staged is None
 
 
-def test_structure_failures_name_the_field():
+def test_structure_failures_name_the_field(conn):
     doc = s.ws2()
     del doc["identification"]["nom_usage"]
     doc["donnees_financieres"]["montant_impayes"] = -1
-    failures = {(f.code, f.champ) for f in controler(doc, registre=KNOWN).controles}
+    failures = {(f.code, f.champ) for f in controler(conn, doc, connus=KNOWN).controles}
     assert failures == {("STR_CHAMP_OBLIGATOIRE", "identification/nom_usage"),
                         ("D_MONTANT_NEGATIF", "donnees_financieres/montant_impayes")}
 
 
-def test_annual_update_requires_blocks_c_and_d_but_standard_does_not():
+def test_annual_update_requires_blocks_c_and_d_but_standard_does_not(conn):
     doc = s.ws2(type_mise_a_jour="annuelle")
     del doc["donnees_financieres"]
-    assert controler(doc, registre=KNOWN).codes == ["STR_CHAMP_OBLIGATOIRE"]
+    assert controler(conn, doc, connus=KNOWN).codes == ["STR_CHAMP_OBLIGATOIRE"]
     doc["type_mise_a_jour"] = "standard"
     del doc["donnees_techniques"]
-    assert controler(doc, registre=KNOWN).acceptee
+    assert controler(conn, doc, connus=KNOWN).acceptee
 
 
-def test_hyphenated_registration_number_is_the_same_registration():
+def test_hyphenated_registration_number_is_the_same_registration(conn):
     doc = s.ws2("AA0-652-685")
-    assert controler(doc, registre=KNOWN).acceptee
+    assert controler(conn, doc, connus=KNOWN).acceptee
 
 
 def test_schemas_are_valid_json_schema_documents():

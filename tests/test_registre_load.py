@@ -188,3 +188,29 @@ def test_the_generator_writes_the_declarations_and_their_planted_malformations(f
     assert {(f, ln): set(codes) for f, ln, codes in q(
         fresh_db, "select source_file, source_line, array_agg(distinct code) from staging.declaration_controle "
                   "where statut = 'rejetee' and niveau = 'bloquant' group by 1, 2")} == planted
+
+
+def test_the_service_path_answers_like_the_batch_path(fresh_db, realdata, tmp_path):
+    """One definition, two callers: `controler()` (the editors' service, a batch of one) gives each
+    declaration the codes the landing source's batch gave it, on the planted malformed declarations
+    and a share of the valid ones of the sample."""
+    from coproff_platform.registre.controles import controler
+    land = _landing(tmp_path, realdata)
+    load_source(fresh_db, "rnic", M, [land / str(M) / "rnic" / "rnic.csv"])
+    s.write_declarations(M, land, tmp_path / "truth", seed=11, malformed_share=0.15)
+    (path,) = declaration_files(land, M)
+    load_declarations(fresh_db, M, [path], display=lambda p: p.name)
+    batch = {ln: (statut, set(codes) - {"aucun"}) for ln, statut, codes in q(
+        fresh_db, "select source_line, statut, array_agg(code) from staging.declaration_controle group by 1, 2")}
+    records = {r.source_line: r for r in registre_load.read_records(path, path.name)}
+    chosen = sorted(ln for ln, (statut, _) in batch.items() if statut == "rejetee") + sorted(batch)[:40]
+    assert len(chosen) > 60
+    with fresh_db.engine.connect() as conn:
+        for ln in chosen:
+            record = records[ln]
+            if record.failure is not None:  # unreadable line: no document to post
+                continue
+            doc = record.envelope["declaration"]
+            with conn.begin():
+                rep = controler(conn, doc, recu_le=record.recu_le, millesime=M)
+            assert (("acceptee" if rep.acceptee else "rejetee"), set(rep.codes)) == batch[ln], (ln, rep.as_json())

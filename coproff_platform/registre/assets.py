@@ -28,13 +28,14 @@ from coproff_platform import metadata
 from coproff_platform.concurrency import step_tags
 from coproff_platform.contracts.declarations import DECLARATION, DECLARATION_CONTROLE, SPEC, TABLES
 from coproff_platform.partitions import millesime_partitions
-from coproff_platform.registre.controles import catalogue
+from coproff_platform.registre.controles import CONTROLES_DIR, catalogue
 from coproff_platform.registre.load import DeclarationReport, declaration_files, load_declarations
 from coproff_platform.resources.landing import LandingZone
 from coproff_platform.resources.postgis import PostGISResource
 from coproff_platform.ui import OWNERS, group_of
-from coproff_platform.versions import landing_key, python_code_version
+from coproff_platform.versions import digest, landing_key, modules, reference_files
 
+REF_READ = ["controles_declaration", "etiquettes_dpe", "parametres", "periodes_construction", "territoires"]
 KEYS = {t.qualified: AssetKey(t.qualified.split(".")) for t in TABLES}
 MAIN = KEYS[DECLARATION.qualified]
 
@@ -74,10 +75,11 @@ def report_metadata(report: DeclarationReport) -> dict:
     specs=[
         AssetSpec(
             key, description=table.comment, owners=OWNERS, group_name=group_of(key), kinds={"postgres", "json"},
-            # ref/etiquettes_dpe: the typing SQL of block C joins ref.etiquettes_dpe (passoires).
-            deps=[AssetKey(["staging", "rnic"]), AssetKey(["ref", "etiquettes_dpe"]), landing_key("declarations")],
-            code_version=python_code_version("registre", "contracts/declarations.py",
-                                             reference=["controles_declaration"]),
+            # ref/*: the typing SQL of block C joins ref.etiquettes_dpe (passoires); the business
+            # controls' SQL reads the reference tables of REF_READ.
+            deps=[AssetKey(["staging", "rnic"]), *(AssetKey(["ref", t]) for t in REF_READ), landing_key("declarations")],
+            code_version=digest([*modules("registre", "contracts/declarations.py"), *reference_files(REF_READ),
+                                 *sorted(CONTROLES_DIR.glob("*.sql"))]),
             metadata={"dagster/column_schema": _schema(table), "dagster/table_name": table.qualified,
                       L.DOSSIER_DEPOT: SPEC.source.landing_label(), L.SOURCE: SPEC.description},
         )

@@ -2,13 +2,15 @@
 
 For one millésime, in ONE transaction:
 1. every file of `<landing>/<M>/declarations/` is read (JSON Lines, or one JSON document holding an
-   envelope or a list of envelopes); each declaration gets the registry's answer (`controler()`:
-   JSON Schema structure controls, then the business controls);
-2. the answers go to `staging.declaration_controle` (one row per failed control, `aucun` when none);
+   envelope or a list of envelopes) and checked against the JSON Schema in Python; the
+   schema-valid declarations (PDF replaced by facts measured on it, no mail) are COPYed as
+   `jsonb`, with the reading order as `cle`;
+2. the business controls run set-based in SQL over the whole batch (`controles.evaluate`: one file
+   per code in `dbt_like_sql/controles/`), and the registry's answer of each declaration is
+   assembled in SQL (`_reponse.sql`, `registre/sql/reponses.sql`); the answers go to `staging.declaration_controle` (one row per failed control, `aucun` when none);
    a rejected declaration goes to `quality.quarantine` with file, line and its blocking codes (no
    raw text: it holds the télédéclarant's mail and the PDF);
-3. accepted declarations, with the PDF replaced by its size and SHA-256 and the mail dropped, are
-   COPYed as `jsonb` into a temporary table and typed set-based in SQL (`registre/sql/*.sql`) into
+3. accepted declarations are typed set-based in SQL (`registre/sql/*.sql`) into
    `staging.declaration`, `_procedure`, `_technique`, `_finance`; the row stays under PostgreSQL's
    TOAST threshold for a usual declaration (keeping the received envelope beside it made every
    `doc ->` of the typing decompress it: 7× slower typing);
@@ -17,6 +19,8 @@ For one millésime, in ONE transaction:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import time
@@ -39,14 +43,21 @@ from coproff_platform.contracts.declarations import (
     SPEC,
     TABLES,
 )
-from coproff_platform.registre.controles import Reponse, catalogue, controler, decoded, existence_failure
+from coproff_platform.registre.controles import (
+    ECHEC_COLUMNS,
+    LUE_COLUMNS,
+    RECUE_COLUMNS,
+    Reponse,
+    create_batch_tables,
+    evaluate,
+    known_numbers,
+    structure,
+)
 from coproff_platform.registre.schema import Failure
 from coproff_platform.resources.postgis import PostGISResource, copy_rows, split_table, swap_in
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
-CHUNK_LINES = 2000  # lines a worker controls at a time
-RECUE_COLUMNS = ["source_file", "source_line", "id_depot", "num_immat", "service", "statut", "recu_le",
-                 "codes_alerte", "l_idpar", "num_immat_principal", "doc"]
+CHUNK_LINES = 2000  # lines a worker examines at a time
 
 
 @dataclass
@@ -146,42 +157,29 @@ def read_records(path: Path, display: str) -> Iterator[Record]:
 
 
 def sans_donnees_personnelles(doc: dict[str, Any]) -> dict[str, Any]:
-    """The document as staged: the PDF replaced by its decoded size and SHA-256, no mail."""
+    """The document as staged: no mail; the PDF replaced by its decoded size and SHA-256, and by
+    what the R_JUSTIFICATIF_* controls' SQL reads of it (its length in base 64, whether it
+    decodes, whether the content starts as a PDF): the PDF itself is never loaded."""
     out = dict(doc)
     if isinstance(doc.get("teledeclarant"), dict):
         out["teledeclarant"] = {k: v for k, v in doc["teledeclarant"].items() if k != "mail_utilisateur"}
     r = doc.get("rattachement")
     if isinstance(r, dict):
-        content = decoded(r.get("justificatif") or "") or b""
+        j = r.get("justificatif")
+        content = decoded(j) if j else None
         out["rattachement"] = {k: v for k, v in r.items() if k != "justificatif"} | {
-            "justificatif_octets": len(content), "justificatif_sha256": hashlib.sha256(content).hexdigest()}
+            "justificatif_octets": len(content or b""), "justificatif_sha256": hashlib.sha256(content or b"").hexdigest(),
+            "justificatif_caracteres": len(j) if isinstance(j, str) else None,
+            "justificatif_base64": content is not None,
+            "justificatif_pdf": content.startswith(b"%PDF") if content is not None else None}
     return out
 
 
-# -- the registry's known numbers (WS2 existence) ----------------------------------------------
-
-class RegistreConnu:
-    """Registration numbers the registry knows for a millésime: the registry export of this
-    millésime and earlier, numbers attributed by WS1 (earlier millésimes, earlier lines of this
-    load) and by the editors' test service."""
-
-    def __init__(self, numbers: set[str] | None = None) -> None:
-        self.numbers: set[str] = set(numbers or ())
-
-    def connu(self, num_immat: str | None) -> bool:
-        return num_immat in self.numbers
-
-    @classmethod
-    def from_database(cls, conn: Connection, millesime: int) -> "RegistreConnu":
-        sql = (SQL_DIR / "numeros_connus.sql").read_text(encoding="utf-8")
-        present = {t for t in ("staging.rnic", "staging.declaration", "registre_test.numero")
-                   if conn.execute(sa.text("select to_regclass(:t)"), {"t": t}).scalar()}
-        parts = [p.strip() for p in sql.split("-- part:")[1:]]
-        queries = [p.split("\n", 1)[1] for p in parts if p.split("\n", 1)[0].strip() in present]
-        numbers: set[str] = set()
-        for q in queries:
-            numbers.update(r[0].strip() for r in conn.execute(sa.text(q), {"millesime": millesime}) if r[0])
-        return cls(numbers)
+def decoded(justificatif: str) -> bytes | None:
+    try:
+        return base64.b64decode(justificatif, validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def canonical(value: Any) -> str | None:
@@ -191,65 +189,70 @@ def canonical(value: Any) -> str | None:
         return None
 
 
+def staged_row(doc: dict[str, Any], service: str, recu_le: dt.datetime | None) -> list[Any]:
+    """The `declaration_recue` row of a schema-valid declaration (after `cle`): the parcels as FF
+    idpar (normalise.idpar, NULL when malformed), the main syndicate's number, the document as
+    staged."""
+    return [service, recu_le, recu_le.date() if recu_le is not None else None,
+            canonical(doc["identification"].get("numero_syndicat_principal")), parcelles(doc),
+            orjson.dumps(sans_donnees_personnelles(doc)).decode()]
+
+
+def parcelles(doc: dict[str, Any]) -> list[str | None]:
+    """The declared parcels in FF `idpar` form (None for a malformed reference)."""
+    out = []
+    for ref in (doc.get("identification") or {}).get("parcelles_cadastrales") or []:
+        try:
+            out.append(n.idpar(ref))
+        except n.Invalid:
+            out.append(None)
+    return out
+
+
 @dataclass
 class Examined:
-    """A record controlled without the registry (picklable: the loader's workers return it)."""
+    """A record after the Python side of the controls (picklable: the loader's workers return it):
+    its structure failures, or the row of a schema-valid declaration for the SQL controls."""
 
     source_file: str
     source_line: int
     id_depot: Any
-    reponse: Reponse
+    service: str | None
     num: str | None
-    recu_le: dt.datetime | None = None
-    principal: str | None = None
-    staged: str | None = None  # the document as staged (JSON), when no control blocked it
+    failures: list[Failure] = field(default_factory=list)  # structure (empty: schema-valid)
+    staged: list[Any] | None = None  # declaration_recue row after cle
+
+    @property
+    def reponse(self) -> Reponse:
+        """The answer when the structure failed (a schema-valid declaration's comes from SQL)."""
+        return Reponse(self.service, self.failures, structure_valide=not self.failures)
 
 
 def examine(record: Record) -> Examined:
-    """Every control but WS2 existence, and the staged document of a declaration they accept."""
+    """Parse, envelope and JSON Schema; a schema-valid declaration's row for the SQL controls."""
     env = record.envelope or {}
     if record.failure is not None:
-        return Examined(record.source_file, record.source_line, env.get("id_depot"),
-                        Reponse(None, [record.failure], structure_valide=False), None)
+        return Examined(record.source_file, record.source_line, env.get("id_depot"), None, None, [record.failure])
     doc = env["declaration"]
-    rep = controler(doc, recu_le=record.recu_le, registre=None)
-    num = canonical(doc.get("numero_immatriculation")) if doc.get("service") == "WS2" else canonical(env.get("numero_attribue"))
-    rep.numero_immatriculation = num
-    ex = Examined(record.source_file, record.source_line, env.get("id_depot"), rep, num, record.recu_le)
-    if rep.acceptee:
-        ex.principal = canonical(doc["identification"].get("numero_syndicat_principal"))
-        ex.staged = orjson.dumps(sans_donnees_personnelles(doc)).decode()
+    rep = structure(doc)
+    service = rep.service if rep is not None else doc["service"]
+    num = canonical(doc.get("numero_immatriculation")) if service == "WS2" else canonical(env.get("numero_attribue"))
+    ex = Examined(record.source_file, record.source_line, env.get("id_depot"), service, num)
+    if rep is not None:
+        ex.failures = rep.controles
+    else:
+        ex.staged = staged_row(doc, service, record.recu_le)
     return ex
-
-
-def judge(ex: Examined, registre: RegistreConnu) -> Examined:
-    """WS2 existence against the registry, in reading order: a WS1 accepted on an earlier line
-    makes its number known."""
-    rep = ex.reponse
-    if rep.service == "WS2" and rep.structure_valide:
-        f = existence_failure(ex.num, registre)
-        if f is not None:
-            rep.add(f)
-            ex.staged = None
-    elif rep.service == "WS1" and rep.acceptee and ex.num:
-        registre.numbers.add(ex.num)
-    return ex
-
-
-def answer(record: Record, registre: RegistreConnu) -> tuple[Reponse, str | None]:
-    """The registry's answer to one record and the registration number it concerns."""
-    ex = judge(examine(record), registre)
-    return ex.reponse, ex.num
 
 
 def _examine_lines(display: str, lines: list[tuple[int, str]]) -> list[Examined]:
-    """A worker's share: JSON Lines parsed and controlled (no database, no registry)."""
+    """A worker's share: JSON Lines parsed and schema-checked (no database)."""
     return [examine(_parse_line(display, i, line)) for i, line in lines]
 
 
 def examined(files: list[Path], display: Callable[[Path], str], workers: int
              ) -> Iterator[tuple[Path, str, Iterator[Examined]]]:
-    """Each file's records controlled in reading order; JSON Lines by `workers` processes, chunks of
+    """Each file's records examined in reading order; JSON Lines by `workers` processes, chunks of
     lines kept in order with a bounded number in flight (memory: a few chunks, not the file)."""
     pool = mp.get_context("fork").Pool(workers) if workers > 1 else None
     try:
@@ -302,10 +305,10 @@ def _prepare(conn: Connection, millesime: int) -> None:
                            "layer (assets ref/*) before the declarations")
     for q in ("quality.quarantine", "quality.load_log"):
         tables.ensure_partition(conn, q, millesime)
-    conn.execute(sa.text(
-        "create temporary table declaration_recue (source_file text, source_line integer, id_depot text, "
-        "num_immat char(9), service text, statut text, recu_le timestamptz, codes_alerte text[], l_idpar text[], "
-        "num_immat_principal char(9), doc jsonb) on commit drop"))
+    create_batch_tables(conn)
+    # The answers join the whole batch by `cle` (hash joins of 565,000 rows at national size): with
+    # the default 4 MB they spill in batches, writing the 1 GB of documents to temporary files.
+    conn.execute(sa.text("set local work_mem = '128MB'"))
 
 
 def _fresh(conn: Connection, table: str, millesime: int) -> str:
@@ -333,57 +336,48 @@ def load_declarations(postgis: PostGISResource, millesime: int, files: list[Path
     workers = workers_for() if workers is None else workers
     report = DeclarationReport(millesime, workers=workers)
     started = time.monotonic()
-    cat = catalogue()
     with postgis.engine.begin() as conn:
         _prepare(conn, millesime)
         fresh = {t.qualified: _fresh(conn, t.qualified, millesime) for t in TABLES}
-        registre = RegistreConnu.from_database(conn, millesime)
-        controles: list[list[Any]] = []
-        quarantine: list[list[Any]] = []
+        lues: list[list[Any]] = []
+        echecs: list[list[Any]] = []
         t0 = time.monotonic()
 
-        def accepted_rows() -> Iterator[list[Any]]:
-            """Reads and controls every file; yields the accepted declarations as COPY rows (streamed:
-            memory holds a few chunks of declarations, not the batch), the answers and rejects go to
-            the lists."""
+        def recues() -> Iterator[list[Any]]:
+            """Reads every file; yields the schema-valid declarations as COPY rows (streamed: memory
+            holds a few chunks of declarations, not the batch); the reading order is `cle`."""
+            cle = 0
             for path, shown, records in examined(files, display, workers):
-                frep = FileReport(shown, bytes=path.stat().st_size)
-                report.files.append(frep)
+                report.files.append(FileReport(shown, bytes=path.stat().st_size))
                 for ex in records:
-                    judge(ex, registre)
-                    rep, num, id_depot = ex.reponse, ex.num, ex.id_depot
-                    frep.rows_read += 1
-                    statut = "acceptee" if rep.acceptee else "rejetee"
-                    report.by_service[(rep.service or "?", statut)] += 1
-                    for f in rep.controles or [Failure("aucun")]:
-                        niveau = cat[f.code].niveau if f.code in cat else None
-                        controles.append([millesime, id_depot, num, rep.service, statut, f.code, niveau,
-                                          f.champ or None, f.detail or None, ex.source_file, ex.source_line])
-                        if f.code in cat:
-                            report.codes[f.code] += 1
-                    if rep.acceptee:
-                        frep.rows_accepted += 1
-                        yield [ex.source_file, ex.source_line, id_depot, num, rep.service, statut, ex.recu_le,
-                               sorted({f.code for f in rep.controles}), [p for p in rep.parcelles if p],
-                               ex.principal, ex.staged]
-                    else:
-                        frep.rows_rejected += 1
-                        blocking = rep.bloquants
-                        report.rejected_codes.update({f.code for f in blocking})
-                        first = blocking[0]
-                        quarantine.append([millesime, SPEC.name, ex.source_file, ex.source_line, first.code,
-                                           first.champ or None,
-                                           "; ".join(f"{f.code} {f.champ}".strip() for f in blocking)[:1000], None])
-                log(f"{shown}: read {frep.rows_read}, accepted {frep.rows_accepted}, rejected {frep.rows_rejected}")
+                    cle += 1
+                    lues.append([cle, ex.source_file, ex.source_line, ex.id_depot, ex.num, ex.service, not ex.failures])
+                    for f in ex.failures:
+                        echecs.append([cle, f.code, f.champ or None, f.detail or None])
+                    if ex.staged is not None:
+                        yield [cle, *ex.staged]
 
-        copy_rows(conn, "pg_temp.declaration_recue", RECUE_COLUMNS, accepted_rows())
-        report.control_seconds = time.monotonic() - t0
+        copy_rows(conn, "pg_temp.declaration_recue", RECUE_COLUMNS, recues())
+        copy_rows(conn, "pg_temp.declaration_lue", LUE_COLUMNS, lues)
+        copy_rows(conn, "pg_temp.echec", ECHEC_COLUMNS, echecs)
+        del lues[:], echecs[:]
+        report.steps["lecture, schéma, COPY"] = time.monotonic() - t0
+        t0 = time.monotonic()
+        conn.execute(sa.text("analyze pg_temp.declaration_recue (cle)"))  # the joins' key; jsonb stats cost
+        known_numbers(conn, millesime)
+        evaluate(conn, timings=report.steps)
+        report.control_seconds = time.monotonic() - started
+        t0 = time.monotonic()
+        for statement in _sql("reponses").split(";\n"):
+            if statement.strip():
+                conn.execute(sa.text(statement), {"millesime": millesime, "source": SPEC.name})
+        ctl = fresh[DECLARATION_CONTROLE.qualified]
+        conn.execute(sa.text(f"insert into {ctl} ({', '.join(DECLARATION_CONTROLE.column_names)}) "
+                             f"select {', '.join(DECLARATION_CONTROLE.column_names)} from declaration_reponse"))
+        _report(conn, report, ctl)
         if not report.reconciled:
             raise RuntimeError(f"declarations {millesime}: rows read ≠ accepted + rejected")
-        t0 = time.monotonic()
-        conn.execute(sa.text("analyze pg_temp.declaration_recue"))
-        copy_rows(conn, fresh[DECLARATION_CONTROLE.qualified], [c.name for c in DECLARATION_CONTROLE.columns], controles)
-        report.steps["analyze + controles"] = time.monotonic() - t0
+        report.steps["réponses"] = time.monotonic() - t0
         for t in TABLES:
             if t is DECLARATION_CONTROLE:
                 continue
@@ -397,8 +391,7 @@ def load_declarations(postgis: PostGISResource, millesime: int, files: list[Path
                      {"m": millesime, "s": SPEC.name})
         conn.execute(sa.text("delete from quality.load_log where millesime = :m and source = :s"),
                      {"m": millesime, "s": SPEC.name})
-        copy_rows(conn, "quality.quarantine",
-                  ["millesime", "source", "source_file", "source_line", "reason", "field", "detail", "raw"], quarantine)
+        conn.execute(sa.text(_sql("quarantaine")), {"millesime": millesime, "source": SPEC.name})
         copy_rows(conn, "quality.load_log",
                   ["millesime", "source", "source_file", "encoding", "rows_read", "rows_loaded", "rows_quarantined"],
                   [[millesime, SPEC.name, f.file, "utf-8", f.rows_read, f.rows_accepted, f.rows_rejected] for f in report.files])
@@ -407,4 +400,24 @@ def load_declarations(postgis: PostGISResource, millesime: int, files: list[Path
             swap_in(conn, t.qualified, millesime, fresh[t.qualified])
         report.steps["quarantine, analyze, swap"] = time.monotonic() - t0
     report.seconds = time.monotonic() - started
+    for f in report.files:
+        log(f"{f.file}: read {f.rows_read}, accepted {f.rows_accepted}, rejected {f.rows_rejected}")
     return report
+
+
+def _report(conn: Connection, report: DeclarationReport, controles: str) -> None:
+    """The report's counts, from the answers (per file, per service, per code)."""
+    by_file = {f.file: f for f in report.files}
+    for file, read, accepted in conn.execute(sa.text(
+            "select l.source_file, count(*), count(*) filter (where r.statut = 'acceptee') "
+            "from declaration_lue l join reponse r using (cle) group by 1")):
+        f = by_file[file]
+        f.rows_read, f.rows_accepted, f.rows_rejected = read, accepted, read - accepted
+    for service, statut, count in conn.execute(sa.text(
+            "select coalesce(l.service, '?'), r.statut, count(*) from declaration_lue l join reponse r using (cle) group by 1, 2")):
+        report.by_service[(service, statut)] += count
+    for code, count in conn.execute(sa.text(f"select code, count(*) from {controles} where code <> 'aucun' group by 1")):
+        report.codes[code] += count
+    for code, count in conn.execute(sa.text(f"select code, count(distinct (source_file, source_line)) from {controles} "
+                                            "where statut = 'rejetee' and niveau = 'bloquant' group by 1")):
+        report.rejected_codes[code] += count

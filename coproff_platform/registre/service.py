@@ -2,7 +2,8 @@
 
 `POST /ws1` (immatriculation et rattachement) and `POST /ws2` (mise à jour) take one JSON
 declaration and answer like the registry: the same schema and controls as the landing source
-(`controles.controler`), then
+(`controles.controler`: the JSON Schema, then the business controls' SQL on a batch of one, the very
+files the landing source runs on its whole batch), then
 - 201 (WS1) with a registration number from the local test sequence (`ZT` + 7 digits, the
   registry's pattern of 2 letters + 7 digits), or 200 (WS2);
 - 400 with the control results when a blocking control fails (or the body is not JSON);
@@ -27,7 +28,7 @@ from fastapi.responses import JSONResponse
 
 from coproff_platform import reference
 from coproff_platform.registre.controles import Reponse, controler
-from coproff_platform.registre.load import SQL_DIR, canonical
+from coproff_platform.registre.load import canonical
 from coproff_platform.registre.schema import Failure
 from coproff_platform.resources.postgis import PostGISResource
 
@@ -49,26 +50,6 @@ def millesime_of(recu_le: dt.datetime) -> int:
 
 def test_number(seq: int) -> str:
     return f"ZT{seq:07d}"
-
-
-class DatabaseRegistre:
-    """WS2 existence asked of the database, one number at a time (same SQL as the batch)."""
-
-    def __init__(self, conn: sa.Connection, millesime: int) -> None:
-        self.conn, self.millesime = conn, millesime
-
-    def connu(self, num_immat: str | None) -> bool:
-        sql = (SQL_DIR / "numeros_connus.sql").read_text(encoding="utf-8")
-        parts = []
-        for part in sql.split("-- part:")[1:]:
-            table, query = part.strip().split("\n", 1)
-            if self.conn.execute(sa.text("select to_regclass(:t)"), {"t": table.strip()}).scalar():
-                parts.append(query.strip())
-        if not parts:
-            return False
-        ask = (SQL_DIR / "numero_connu.sql").read_text(encoding="utf-8").split("\n", 2)[2]
-        return bool(self.conn.execute(sa.text(ask.replace("{parts}", " union all ".join(parts))),
-                                      {"millesime": self.millesime, "num_immat": num_immat}).scalar())
 
 
 def create_app(database_url: str, landing: Path, millesime: int | None = None) -> FastAPI:
@@ -107,7 +88,7 @@ def create_app(database_url: str, landing: Path, millesime: int | None = None) -
             target = millesime or millesime_of(recu_le)
             with engine.begin() as conn:
                 setup(conn)
-                rep = controler(doc, recu_le=recu_le, registre=DatabaseRegistre(conn, target))
+                rep = controler(conn, doc, recu_le=recu_le, millesime=target)
                 if not rep.acceptee:
                     return JSONResponse(rep.as_json() | {"id_depot": id_depot}, status_code=400)
                 if service == "WS1":

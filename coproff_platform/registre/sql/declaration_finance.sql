@@ -1,6 +1,6 @@
 -- staging.declaration_finance: block D of accepted declarations (accounts of the last closed year).
 with recues as (
-    select * from declaration_recue where statut = 'acceptee' and jsonb_typeof(doc -> 'donnees_financieres') = 'object'
+    select * from declaration_acceptee where jsonb_typeof(doc -> 'donnees_financieres') = 'object'
 )
 select
     cast(:millesime as smallint) as millesime, r.id_depot, r.num_immat,

@@ -1,31 +1,30 @@
--- staging.declaration_procedure: block B of accepted declarations, one row per procedure.
+-- staging.declaration_procedure: block B of accepted declarations, one row per procedure, from
+-- the values the controls typed (`declaration_soumise`, `declaration_soumise_arrete`).
 with recues as (
-    select * from declaration_recue where statut = 'acceptee' and doc ? 'procedures'
+    select r.cle, r.id_depot, r.num_immat, r.source_file, r.source_line
+    from declaration_acceptee r
 ),
 -- arrêtés: one row per element of the list, main-levée NULL while in force
 arretes as (
-    select r.id_depot, r.num_immat, 'arrete' as procedure, e ->> 'type' as type_arrete,
-           (e ->> 'date_arrete')::date as date_debut, (e ->> 'date_mainlevee')::date as date_fin,
-           r.source_file, r.source_line
+    select r.id_depot, r.num_immat, 'arrete' as procedure, a.type_arrete,
+           a.date_arrete as date_debut, a.mainlevee as date_fin, r.source_file, r.source_line
     from recues r
-    cross join lateral jsonb_array_elements(coalesce(r.doc -> 'procedures' -> 'arretes', '[]'::jsonb)) e
+    join declaration_soumise_arrete a using (cle)
 ),
 -- mandat ad hoc: nomination and end of mission (NULL while in progress)
 mandats_ad_hoc as (
-    select r.id_depot, r.num_immat, 'mandat_ad_hoc', null::text,
-           (r.doc -> 'procedures' -> 'mandat_ad_hoc' ->> 'date_ordonnance_nomination')::date,
-           (r.doc -> 'procedures' -> 'mandat_ad_hoc' ->> 'date_fin_mission')::date,
+    select r.id_depot, r.num_immat, 'mandat_ad_hoc', null::text, s.nomination, s.fin_mission,
            r.source_file, r.source_line
     from recues r
-    where jsonb_typeof(r.doc -> 'procedures' -> 'mandat_ad_hoc') = 'object'
+    join declaration_soumise s using (cle)
+    where s.mandat_objet
 ),
 -- ordonnance de carence: a date, no end
 carences as (
-    select r.id_depot, r.num_immat, 'carence', null::text,
-           (r.doc -> 'procedures' ->> 'date_ordonnance_carence')::date, null::date,
-           r.source_file, r.source_line
+    select r.id_depot, r.num_immat, 'carence', null::text, s.carence, null::date, r.source_file, r.source_line
     from recues r
-    where r.doc -> 'procedures' ->> 'date_ordonnance_carence' is not null
+    join declaration_soumise s using (cle)
+    where s.carence_brute is not null
 ),
 procedures as (
     select * from arretes union all select * from mandats_ad_hoc union all select * from carences
