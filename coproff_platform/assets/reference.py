@@ -93,6 +93,9 @@ def load_reference_table(conn: Connection, table: reference.Table) -> Loaded:
     created = ensure_table(conn, table)
     conn.execute(sa.text(f"delete from {SCHEMA}.{ident(table.name)}"))
     n = copy_rows(conn, f"{SCHEMA}.{table.name}", table.column_names, table.raw_rows)
+    # Too small for autovacuum to ever analyse: without statistics the planner guesses thousands of
+    # rows per code list (bad joins, JIT compilation in models that read them).
+    conn.execute(sa.text(f"analyze {SCHEMA}.{ident(table.name)}"))
     return Loaded(table.qualified, n, created)
 
 
