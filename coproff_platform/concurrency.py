@@ -23,15 +23,19 @@ DEFAULT_MAX_CONCURRENT = 2
 # Dagster's executors start the ready steps highest `dagster/priority` first (op tag, default 0).
 PRIORITY_TAG = "dagster/priority"
 # The critical path of a national build: the FF parcels (the RNIC's post-load control reads them)
-# and TUPs, then the RNIC, then the matching and synthesis chain. Without priorities the ready
-# steps start in name order: the national FF parcels began after DPE and DVF, and the RNIC and
-# everything after it waited for them. The other sources and the declarations run beside that
-# chain; the reference tables (tiny, read only by the models) fill the gaps; the warn-only GX
-# suites, which nothing waits for, run last. A blocking check has its asset's priority: what is
-# downstream waits for it.
+# and TUPs, then the RNIC, then the matching and synthesis chain (tup → parcelle → tup_match →
+# … → coproff → fragilite → publication → exports). Without priorities the ready steps start in
+# name order: the national FF parcels began after DPE and DVF. The reference tables go first:
+# about a second each, and every model waits for them (as gap-fillers they ran only once the
+# sources were staged, and held intermediate/tup back by two minutes, national build of
+# 2026-12-01). The models come before the other sources, which run beside the matching chain on
+# the second core; the warn-only GX suites, which nothing waits for, run last. A blocking check
+# has its asset's priority: what is downstream waits for it.
 STEP_PRIORITIES = {
-    "staging/cadastre_parcelle": 6, "staging/ff_parcelle": 6, "staging/rnic": 6, "staging/ff_tup": 5,
-    "staging": 3, "intermediate": 2, "coproff": 2, "exports": 2, "ref": 1,
+    "ref": 9,
+    "staging/cadastre_parcelle": 8, "staging/ff_parcelle": 8, "staging/ff_tup": 7, "staging/rnic": 6,
+    "intermediate": 4, "coproff": 4, "exports": 4,
+    "staging": 3,
 }
 WARN_CHECK_PRIORITY = -1
 # Imported once in the forkserver, inherited by every step process.
