@@ -158,11 +158,11 @@ def changed_request(instance: DagsterInstance, landing: LandingZone, millesime: 
     import hashlib
 
     from coproff_platform.definitions import defs
-    from coproff_platform.versions import build_keys, observe_landing, plan_rebuild
+    from coproff_platform.versions import millesime_keys, observe_landing, plan_rebuild
 
     observe_landing(instance, landing.root, millesime)
     graph = defs.resolve_asset_graph()
-    plan = plan_rebuild(instance, graph, millesime, build_keys(graph))
+    plan = plan_rebuild(instance, graph, millesime, millesime_keys(graph, millesime))
     if plan.up_to_date:
         return None, plan
     keys = list(plan.rebuild)

@@ -147,10 +147,15 @@ def _copy_csv(conn: Connection, path: Path, table: str, columns: list[str]) -> N
                 copy.write(chunk)
 
 
+def has_truth(millesime: int | str, truth: Path) -> bool:
+    """Whether `millesime` has a ground truth to be evaluated against (generated samples only)."""
+    return (truth / str(millesime) / LINKS).is_file()
+
+
 def evaluate(postgis: PostGISResource, millesime: int, truth: Path) -> Scores:
     folder = truth / str(millesime)
     links, duplicates = folder / LINKS, folder / DUPLICATES
-    if not links.is_file():
+    if not has_truth(millesime, truth):
         raise TruthMissing(f"no ground truth for millésime {millesime}: {links} does not exist")
     with postgis.engine.begin() as conn:
         conn.execute(sa.text("create temporary table truth_links (num_immat text, idtup text) on commit drop"))

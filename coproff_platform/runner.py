@@ -219,7 +219,7 @@ def plan_millesime(millesime: str, select: list | None = None, instance=None, la
 
     from coproff_platform.definitions import defs
     from coproff_platform.partitions import register_millesime
-    from coproff_platform.versions import build_keys, observe_landing, plan_rebuild
+    from coproff_platform.versions import millesime_keys, observe_landing, plan_rebuild
 
     started = time.monotonic()
     instance = instance or get_instance()
@@ -227,7 +227,7 @@ def plan_millesime(millesime: str, select: list | None = None, instance=None, la
     observe_landing(instance, landing or landing_dir(), str(millesime))
     graph = defs.resolve_asset_graph()
     keys = [k if isinstance(k, AssetKey) else AssetKey.from_user_string(k.strip()) for k in select] if select else None
-    plan = plan_rebuild(instance, graph, str(millesime), build_keys(graph, keys), force=force)
+    plan = plan_rebuild(instance, graph, str(millesime), millesime_keys(graph, str(millesime), keys), force=force)
     plan.seconds = time.monotonic() - started
     return plan
 

@@ -270,3 +270,14 @@ def build_keys(asset_graph, select: Iterable[AssetKey] | None = None) -> list[As
     """Materializable assets of the millésime build (or of `select`), in build order."""
     wanted = set(select) if select else set(asset_graph.materializable_asset_keys)
     return [k for k in asset_graph.toposorted_asset_keys if k in wanted and k in asset_graph.materializable_asset_keys]
+
+
+def millesime_keys(asset_graph, millesime: str, select: Iterable[AssetKey] | None = None) -> list[AssetKey]:
+    """`build_keys` for one millésime. Without a ground truth (real data) the evaluation is left out:
+    it has nothing to measure and materializes nothing, so it would be "never built" at every run
+    and no re-run, scheduled or not, could be up to date."""
+    from coproff_platform.config import truth_dir
+    from coproff_platform.evaluation import has_truth
+
+    keys = build_keys(asset_graph, select)
+    return keys if has_truth(millesime, truth_dir()) else [k for k in keys if k.path[0] != "evaluation"]

@@ -42,7 +42,7 @@ from coproff_platform.cli import main as coproff
 from coproff_platform.definitions import defs
 from coproff_platform.partitions import millesime_partitions
 from coproff_platform.resources.landing import LandingZone
-from coproff_platform.versions import build_keys, landing_key, observe_landing, plan_rebuild
+from coproff_platform.versions import build_keys, landing_key, millesime_keys, observe_landing, plan_rebuild
 
 AUTUMN = datetime(2023, 10, 15, 6, 0, tzinfo=ZoneInfo("Europe/Paris"))
 RNIC, DPE = AssetKey(["staging", "rnic"]), AssetKey(["staging", "dpe"])
@@ -246,3 +246,19 @@ def test_landing_sensor_rebuilds_the_downstream_of_a_changed_file_once_it_settle
     assert RNIC not in request.asset_selection
     assert not tick(fourth.cursor).run_requests  # the same change is requested once
     assert json.loads(fourth.cursor)["planned:2023"]
+
+
+def test_without_a_ground_truth_the_evaluation_is_left_out_so_a_rerun_can_be_up_to_date(tmp_path, monkeypatch):
+    # Real data has no truth: evaluation/scores materializes nothing, so kept in the build it would be
+    # "never built" at every run (seen on the national benchmark's no-change re-run).
+    from coproff_platform.evaluation import LINKS
+
+    graph = defs.resolve_asset_graph()
+    scores = AssetKey(["evaluation", "scores"])
+    monkeypatch.setenv("COPROFF_TRUTH_DIR", str(tmp_path))
+    assert scores in build_keys(graph)
+    assert millesime_keys(graph, "2023") == [k for k in build_keys(graph) if k != scores]
+    (tmp_path / "2023").mkdir()
+    (tmp_path / "2023" / LINKS).write_text("num_immat,idtup\n")
+    assert millesime_keys(graph, "2023") == build_keys(graph)
+    assert scores not in millesime_keys(graph, "2024")
