@@ -321,7 +321,10 @@ def main() -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     links = workdir / "landing"
     env = {**os.environ, "COPROFF_DATABASE_URL": url, "COPROFF_LANDING_DIR": str(links),
-           "DAGSTER_HOME": str(workdir / "dagster_home"), "COPROFF_EXPORT_DIR": str(workdir / "exports")}
+           "DAGSTER_HOME": str(workdir / "dagster_home"), "COPROFF_EXPORT_DIR": str(workdir / "exports"),
+           # the generated landing's own truth (else the caller's, e.g. the default sample's, would be
+           # scored against the national build); absent for a landing of real data: no evaluation
+           "COPROFF_TRUTH_DIR": str(args.landing.parent / "truth")}
     started_at = dt.datetime.now(dt.timezone.utc)
     load_start = os.getloadavg()
     subprocess.run(["bash", str(ROOT / "scripts" / "ensure_postgis.sh")], env=env, check=True)
