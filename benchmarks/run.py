@@ -47,7 +47,7 @@ CHANGED_SOURCE = "lovac"  # the one-source change: small, with a few models down
 SECTION = "## National benchmark (`make benchmark`)"
 RUN_ID = re.compile(r"\(run ([0-9a-f]{8}-[0-9a-f-]{27})\)")
 # Lines of the CLI's summary that say what was rebuilt or skipped and why.
-SUMMARY_WORDS = re.compile(r"up.to.date|skipp|rebuil|unchanged|changed|à jour|reconstru|inchang|forc", re.I)
+SUMMARY_WORDS = re.compile(r"up.to.date|skipp|rebuil|unchanged|changed|à jour|reconstru|inchang|modifi|forc", re.I)
 
 
 # -- sampling memory and load ---------------------------------------------------------------------
