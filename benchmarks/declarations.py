@@ -138,19 +138,36 @@ def main() -> int:
         return 0
     with pg.engine.begin() as conn:
         stand_in_coproff(conn, args.declarations, args.copros)
+    total = build_fragility_chain(pg)
+    print(f"fragility chain (registre_etat → stats_fragilite, with audits): {total:.1f} s; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+FRAGILITY_CHAIN = ("intermediate.registre_etat", "coproff.registre", "coproff.fragilite", "coproff.stats_fragilite")
+
+
+def build_fragility_chain(pg: PostGISResource) -> float:
+    """Builds the fragility chain of millésime M with its audits (also `benchmarks.fragilite`);
+    returns the seconds it took, each model's printed."""
+    with pg.engine.begin() as conn:
+        # stats_fragilite reads the millésime's parcel source from intermediate.tup: a one-row stand-in
+        conn.execute(sa.text("create schema if not exists intermediate"))
+        conn.execute(sa.text("create table if not exists intermediate.tup "
+                             "(millesime smallint, idtup text, source_parcelles text)"))
+        conn.execute(sa.text(f"insert into intermediate.tup select {M}, 'T', 'ff' where not exists "
+                             f"(select from intermediate.tup where millesime = {M})"))
     by_table = {m.table: m for m in project()}
     total = 0.0
-    for table in ("intermediate.registre_etat", "coproff.registre", "coproff.fragilite", "coproff.stats_fragilite"):
+    for table in FRAGILITY_CHAIN:
         model = by_table[table]
         t = time.monotonic()
         rep = build_model(pg, model, M, audits_for("/".join(model.asset_key_path)))
         took = time.monotonic() - t
         total += took
         failed = [o.audit.name for o in rep.audits if not o.result.passed]
-        print(f"  {table}: {rep.row_count} rows in {took:.1f} s (audits failed: {failed or 'none'})")
-    print(f"fragility chain (registre_etat → stats_fragilite, with audits): {total:.1f} s; "
-          f"load average {os.getloadavg()[0]:.1f}")
-    return 0
+        print(f"  {table}: {rep.row_count} rows in {took:.1f} s (audits failed: {failed or 'none'})", flush=True)
+    return total
 
 
 if __name__ == "__main__":
